@@ -1,0 +1,211 @@
+"""Command line (stage: all): argparse, dispatch, the one error handler, exit codes.
+
+Exit codes: 0 clean, 1 findings at or above --fail-on or hunks left unplaced, 2 usage or
+input error (one line ``path:line: error: ...``), 3 internal error, 130 interrupted.
+Nothing below this module calls sys.exit or sees an argparse.Namespace: each ``cmd_*``
+turns the arguments into plain values and calls the library. Imports are lazy per
+subcommand so ``--help`` and the git hook start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+
+from . import __version__
+from .errors import BackportError
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports usage errors as one line and exit code 2 through our handler."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        from .errors import UsageError
+
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _common(p: argparse.ArgumentParser, *, tree: bool = True) -> None:
+    p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
+    p.add_argument("--color", choices=("auto", "always", "never"), default="auto", help="colour on a terminal")
+    p.add_argument("--fail-on", choices=("error", "warning", "note", "never"), default="error",
+                   help="exit 1 when a finding of this severity or worse is raised (default error)")
+    p.add_argument("--ignore", action="append", default=[], metavar="CODE", help="silence a finding code (repeatable)")
+    p.add_argument("-q", "--quiet", action="count", default=0, help="less output")
+    p.add_argument("-v", "--verbose", action="count", default=0, help="more output")
+    if tree:
+        p.add_argument("--onto", metavar="TREE", required=True,
+                       help="target tree: a kernel source directory or git work tree")
+        p.add_argument("--rev", metavar="REV", help="read the target git repo at this revision instead of its work tree")
+        p.add_argument("--upstream", metavar="REPO",
+                       help="upstream git repo: 3-way bases from blob ids, commits that introduced what is missing")
+        p.add_argument("--config", metavar="FILE", help="the vendor .config of the target")
+        p.add_argument("--kb", action="append", default=[], metavar="DIR", help="extra knowledge-base rule directory")
+        p.add_argument("--min-confidence", type=float, default=0.8, metavar="X",
+                       help="placements below this are not applied (default 0.8)")
+
+
+def _series_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("series", nargs="+", metavar="SERIES",
+                   help="mbox, .patch files, a directory of them, a quilt series dir, a quoted review reply, "
+                        "or A..B with --upstream")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    top = _Parser(prog="backport", description=(
+        "Carry upstream Linux patch series onto older, diverged kernel trees. Every hunk is placed "
+        "with a method, a confidence and evidence; doubtful placements and missing prerequisites "
+        "become findings, never silent changes."))
+    top.add_argument("--version", action="version", version=f"backport {__version__}")
+    sub = top.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    p = sub.add_parser("show", help="print what was understood of a series")
+    _series_args(p)
+    _common(p, tree=False)
+    p.add_argument("--upstream", metavar="REPO", help="upstream git repo, for A..B ranges")
+    p.set_defaults(func=cmd_show)
+
+    p = sub.add_parser("port", help="map every hunk onto the target and write the ported patches")
+    _series_args(p)
+    _common(p)
+    p.add_argument("--out", metavar="DIR", help="write NNNN-subject.patch, report.json, checklist.md, report.html here")
+    p.add_argument("--apply", action="store_true", help="write the result into the target tree (atomically)")
+    p.add_argument("--force", action="store_true", help="with --apply: accept a dirty git tree")
+    p.add_argument("--signoff", metavar="NAME <MAIL>", nargs="?", const="", help="add the porter's Signed-off-by")
+    p.set_defaults(func=cmd_port)
+
+    p = sub.add_parser("check", help="map hunks and report findings, write nothing")
+    _series_args(p)
+    _common(p)
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("deps", help="what the series needs that the target lacks (symbols, config, commits)")
+    _series_args(p)
+    _common(p)
+    p.set_defaults(func=cmd_deps)
+
+    p = sub.add_parser("checklist", help="print the reviewer checklist (Markdown)")
+    _series_args(p)
+    _common(p)
+    p.set_defaults(func=cmd_checklist)
+
+    p = sub.add_parser("revert", help="undo a previous --apply from its record")
+    p.add_argument("record", metavar="DIR", help="the target tree (or the --out dir) holding the apply record")
+    p.set_defaults(func=cmd_revert)
+
+    p = sub.add_parser("hook", help="install or remove the git am hooks in a target repo")
+    hsub = p.add_subparsers(dest="hook_command", metavar="ACTION", parser_class=_Parser)
+    hp = hsub.add_parser("install", help="install applypatch-msg, pre-applypatch and post-applypatch shims")
+    hp.add_argument("--repo", default=".", help="target git repo (default .)")
+    hp.add_argument("--mode", choices=("warn", "block"), default="warn", help="block stops git am on error findings")
+    hp.set_defaults(func=cmd_hook_install)
+    hp = hsub.add_parser("uninstall", help="remove the shims, restore hooks that were there")
+    hp.add_argument("--repo", default=".", help="target git repo (default .)")
+    hp.set_defaults(func=cmd_hook_uninstall)
+
+    p = sub.add_parser("hook-impl", help=argparse.SUPPRESS)
+    p.add_argument("hook_name")
+    p.add_argument("hook_args", nargs="*")
+    p.set_defaults(func=cmd_hook_impl)
+
+    p = sub.add_parser("kb", help="the knowledge base: list, show or lint rules")
+    ksub = p.add_subparsers(dest="kb_command", metavar="ACTION", parser_class=_Parser)
+    for name, helptext in (("list", "list every rule id"), ("show", "show one rule"), ("lint", "validate rule files")):
+        kp = ksub.add_parser(name, help=helptext)
+        if name == "show":
+            kp.add_argument("rule_id")
+        kp.add_argument("--kb", action="append", default=[], metavar="DIR", help="extra rule directory")
+        kp.add_argument("--format", choices=("text", "json"), default="text")
+        kp.set_defaults(func=cmd_kb, kb_action=name)
+
+    p = sub.add_parser("demo", help="run `port` on the bundled example (examples/)")
+    p.add_argument("--out", metavar="DIR", default=None, help="output directory (default: a temporary one)")
+    p.set_defaults(func=cmd_demo)
+    return top
+
+
+# ---------------------------------------------------------------- command handlers
+
+
+def _not_yet(name: str) -> int:
+    from .errors import UsageError
+
+    raise UsageError(f"'{name}' is not implemented yet")
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    return _not_yet("show")
+
+
+def cmd_port(args: argparse.Namespace) -> int:
+    return _not_yet("port")
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    return _not_yet("check")
+
+
+def cmd_deps(args: argparse.Namespace) -> int:
+    return _not_yet("deps")
+
+
+def cmd_checklist(args: argparse.Namespace) -> int:
+    return _not_yet("checklist")
+
+
+def cmd_revert(args: argparse.Namespace) -> int:
+    return _not_yet("revert")
+
+
+def cmd_hook_install(args: argparse.Namespace) -> int:
+    return _not_yet("hook install")
+
+
+def cmd_hook_uninstall(args: argparse.Namespace) -> int:
+    return _not_yet("hook uninstall")
+
+
+def cmd_hook_impl(args: argparse.Namespace) -> int:
+    return _not_yet("hook-impl")
+
+
+def cmd_kb(args: argparse.Namespace) -> int:
+    return _not_yet("kb")
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    return _not_yet("demo")
+
+
+# ---------------------------------------------------------------- entry point
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse, dispatch, and map every exception class to its exit code (the one handler)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        func: Callable[[argparse.Namespace], int] | None = getattr(args, "func", None)
+        if func is None:
+            parser.print_help(sys.stderr)
+            return EXIT_USAGE
+        return func(args)
+    except BackportError as e:
+        print(f"backport: {e}" if e.ref is None else str(e), file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("backport: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_CLEAN
+    except Exception as e:  # noqa: BLE001 - the one place that catches everything
+        print(f"backport: internal error: {type(e).__name__}: {e}", file=sys.stderr)
+        if os.environ.get("BACKPORT_DEBUG"):
+            traceback.print_exc()
+        return EXIT_INTERNAL

@@ -1,0 +1,1 @@
+"""kb: the kernel knowledge base, as data (rules/*.yaml) plus its schema."""
