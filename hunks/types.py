@@ -1,0 +1,49 @@
+"""Value types of the placement engine (stage: hunks). Stdlib only; no git, files or kernel.
+
+A HunkSpec is one hunk as lists of lines; ``locate`` (hunks.cascade) returns a Match saying
+which target lines the hunk replaces, with what, how it was found and how sure it is.
+Indices are 0-based into the target's list of lines (the caller converts to 1-based).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class HunkSpec:
+    kinds: tuple[str, ...]  # one of " ", "-", "+" per line of the unified hunk
+    lines: tuple[str, ...]  # the text of each line, without prefix or newline
+    old_start: int = 1  # 1-based line the hunk claims in the old file (0 for a new file)
+    section: str = ""  # the text after "@@ ... @@" (usually the enclosing function)
+
+    @property
+    def old(self) -> tuple[str, ...]:
+        """Pre-image: context and removed lines."""
+        return tuple(t for k, t in zip(self.kinds, self.lines, strict=True) if k != "+")
+
+    @property
+    def new(self) -> tuple[str, ...]:
+        """Post-image: context and added lines."""
+        return tuple(t for k, t in zip(self.kinds, self.lines, strict=True) if k != "-")
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    start: int  # 0-based target index
+    score: float  # similarity in [0, 1]
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """Where a hunk lands: ``target[start:end]`` becomes ``replacement``."""
+
+    method: str  # exact | offset | whitespace | fuzz | fuzzy | syntax | 3way | already-applied
+    start: int
+    end: int
+    replacement: tuple[str, ...]
+    confidence: float
+    fuzz: int = 0  # context lines that were dropped or did not match
+    alternatives: tuple[Candidate, ...] = ()  # the candidates it beat, best first
+    evidence: tuple[str, ...] = ()  # plain-words reasons ("context line 3 differs: ...")
