@@ -1,0 +1,134 @@
+"""parse_diff: git/unified diffs to the frozen model, exact round trip, errors with their line."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from backport.errors import ParseError
+from backport.model import LineKind
+from backport.series import parse_diff, parse_diff_lenient, render_diff
+
+SAMPLES = Path(__file__).parent / "samples"
+
+MODIFY = """\
+diff --git a/arch/arm/Kconfig b/arch/arm/Kconfig
+index fda6a46..877df5b 100644
+--- a/arch/arm/Kconfig
++++ b/arch/arm/Kconfig
+@@ -55,6 +55,7 @@ config ARM
+ \tselect HAVE_DMA_API_DEBUG
+ \tselect HAVE_DMA_CONTIGUOUS if MMU
+ \tselect HAVE_DYNAMIC_FTRACE if (!XIP_KERNEL) && !CPU_ENDIAN_BE32 && MMU
++\tselect HAVE_DYNAMIC_FTRACE_WITH_REGS if HAVE_DYNAMIC_FTRACE && OLD_MCOUNT
+ \tselect HAVE_EFFICIENT_UNALIGNED_ACCESS if (CPU_V6 || CPU_V6K || CPU_V7) && MMU
+ \tselect HAVE_EXIT_THREAD
+ \tselect HAVE_FTRACE_MCOUNT_RECORD if (!XIP_KERNEL)
+@@ -90,2 +91,2 @@
+-old
++new
+ same
+"""
+
+PLAIN = """\
+diff -urN linux-4.9.orig/drivers/foo.c linux-4.9/drivers/foo.c
+--- linux-4.9.orig/drivers/foo.c\t2020-01-01 00:00:00.000000000 +0000
++++ linux-4.9/drivers/foo.c\t2020-01-02 00:00:00.000000000 +0000
+@@ -1,3 +1,3 @@
+ int a;
+-int b;
++long b;
+ int c;
+"""
+
+
+def test_modify_hunks_lines_and_refs():
+    (fp,) = parse_diff(MODIFY, origin="k.patch", first_line=10)
+    assert (fp.old_path, fp.new_path, fp.old_blob, fp.new_blob) == ("arch/arm/Kconfig",) * 2 + ("fda6a46", "877df5b")
+    assert fp.old_mode == fp.new_mode == "100644" and not fp.is_binary and fp.ref.line == 10
+    h = fp.hunks[0]
+    assert (h.old_start, h.old_count, h.new_start, h.new_count, h.section) == (55, 6, 55, 7, "config ARM")
+    assert h.ref.path == "k.patch" and h.ref.line == 14
+    assert [ln.ref.line for ln in h.lines] == list(range(15, 22))
+    assert h.added[0].text.startswith("\tselect HAVE_DYNAMIC_FTRACE_WITH_REGS")
+    assert len(h.old_lines) == 6 and len(h.new_lines) == 7
+    assert fp.hunks[1].lines[0].kind is LineKind.REMOVED
+    assert render_diff((fp,)) == MODIFY
+
+
+def test_plain_diff_strips_first_component():
+    (fp,) = parse_diff(PLAIN)
+    assert fp.old_path == fp.new_path == "drivers/foo.c"
+    assert fp.render() == PLAIN
+
+
+def test_hunk_count_mismatch_is_an_error_with_line():
+    bad = MODIFY.replace("@@ -55,6 +55,7 @@", "@@ -55,7 +55,8 @@")
+    with pytest.raises(ParseError) as e:
+        parse_diff(bad, origin="series.mbox", first_line=200)
+    assert str(e.value) == "series.mbox:204: error: hunk header says 7 lines, found 6"
+
+
+def test_no_files_is_an_error():
+    with pytest.raises(ParseError, match="no file diff"):
+        parse_diff("just some prose\n", origin="x.txt")
+
+
+def test_lenient_recovers_short_hunk_and_lost_prefix():
+    text = MODIFY.replace(" \tselect HAVE_EXIT_THREAD", "select HAVE_EXIT_THREAD")
+    text = text.replace("@@ -55,6 +55,7 @@", "@@ -55,9 +55,10 @@")
+    r = parse_diff_lenient(text, origin="r.txt")
+    assert r.partial and len(r.warnings) == 2
+    assert any("leading space" in w for w in r.warnings)
+    assert any("hunk header says 9 lines, found 6" in w for w in r.warnings)
+    assert r.files[0].hunks[0].old_count == 6
+
+
+def _git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True).stdout
+
+
+def test_real_git_diff_round_trip(tmp_path):
+    repo = tmp_path / "r"
+    repo.mkdir()
+    _git(repo, "init", "-q")
+    _git(repo, "config", "user.email", "a@b.c")
+    _git(repo, "config", "user.name", "A U Thor")
+    (repo / "a.c").write_text("".join(f"line{i}\n" for i in range(1, 30)))
+    (repo / "nonl.txt").write_text("x")
+    (repo / "b.bin").write_bytes(b"\x00\x01bin")
+    (repo / "d").mkdir()
+    (repo / "d" / "old.txt").write_text("old\n" * 5)
+    (repo / "gone.c").write_text("bye\n")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-qm", "init")
+    (repo / "a.c").write_text("".join(f"line{i}\n" for i in range(1, 30) if i != 4).replace("line20", "LINE20"))
+    (repo / "nonl.txt").write_text("y")
+    (repo / "b.bin").write_bytes(b"\x00\x02bin")
+    (repo / "a.c").chmod(0o755)
+    _git(repo, "mv", "d/old.txt", "d/new.txt")
+    (repo / "gone.c").unlink()
+    (repo / "new file.c").write_text("new\n")
+    _git(repo, "add", "-A")
+    diff = _git(repo, "diff", "--cached", "--binary", "-M")
+    files = parse_diff(diff, origin="git.diff")
+    assert render_diff(files) == diff
+    by = {f.path: f for f in files}
+    assert by["a.c"].old_mode == "100644" and by["a.c"].new_mode == "100755"
+    assert len(by["a.c"].hunks) == 2
+    assert by["b.bin"].is_binary and not by["b.bin"].hunks
+    assert by["d/new.txt"].is_rename and by["d/new.txt"].old_path == "d/old.txt"
+    assert by["d/new.txt"].similarity == 100
+    assert by["gone.c"].is_deleted and by["new file.c"].is_new
+    nonl = by["nonl.txt"].hunks[0].lines
+    assert [ln.no_newline for ln in nonl] == [True, True]
+    text = _git(repo, "diff", "--cached", "--stat").strip()
+    assert "5 files changed" in text or "files changed" in text
+
+
+@pytest.mark.parametrize("sample", sorted(p.name for p in SAMPLES.glob("*.diff")))
+def test_sample_diffs_round_trip(sample):
+    text = (SAMPLES / sample).read_text()
+    assert render_diff(parse_diff(text, origin=sample)) == text
