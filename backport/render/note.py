@@ -1,0 +1,194 @@
+"""Plain-words descriptions of a port (stage: render), shared by every renderer.
+
+Inputs: model values (PortResult, Placement, Finding). Outputs: short strings saying, for a
+human, where a hunk went and how (``describe_placement``), whether a placement needs a second
+look (``is_doubtful``), which findings are about prerequisites, and the bracketed backport
+note that the annotated mbox carries before the porter's Signed-off-by (``render_note``).
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from collections.abc import Iterable
+
+from .. import __version__
+from ..model import Finding, Method, Patch, Placement, PortResult, Severity
+
+#: placements below this confidence are doubtful (a human must compare both versions)
+DOUBT_CONFIDENCE = 0.9
+NOTE_WIDTH = 72
+
+#: methods that move a hunk without changing its lines: never doubtful on their own
+QUIET_METHODS = (Method.EXACT, Method.OFFSET)
+
+# missing-symbol, missing-config, prerequisite-commit, needs-prerequisite
+RE_PREREQ_CODE = re.compile(r"^(missing-|prereq)|prerequisite")
+# sections that name a function: "static int foo(struct bar *b)" -> foo
+RE_SECTION_FUNC = re.compile(r"([A-Za-z_]\w*)\s*\(")
+
+
+def section_name(section: str) -> str:
+    """The function a hunk header's section names (``foo()``), or the section as written."""
+    m = RE_SECTION_FUNC.search(section)
+    if m:
+        return f"{m.group(1)}()"
+    return section.strip()
+
+
+def upstream_path(patch: Patch, placement: Placement) -> str:
+    """The path the hunk touches upstream."""
+    if 0 <= placement.file_index < len(patch.files):
+        return patch.files[placement.file_index].path
+    return placement.path or "?"
+
+
+def hunk_label(patch: Patch, placement: Placement) -> str:
+    """``mm/foo.c hunk 2 (foo())``: how every renderer names one hunk."""
+    where = section_name(placement.hunk.section)
+    inside = f" ({where})" if where else ""
+    return f"{upstream_path(patch, placement)} hunk {placement.hunk_index + 1}{inside}"
+
+
+def is_doubtful(placement: Placement) -> bool:
+    """True when a human must compare upstream and target code for this hunk.
+
+    Doubtful: any method other than exact/offset, confidence below DOUBT_CONFIDENCE, an
+    ambiguous alternative, or a hunk that could not be placed at all.
+    """
+    if not placement.placed:
+        return True
+    if placement.method is Method.ALREADY_APPLIED:
+        return placement.confidence < DOUBT_CONFIDENCE
+    return (placement.method not in QUIET_METHODS or placement.confidence < DOUBT_CONFIDENCE
+            or bool(placement.alternatives))
+
+
+def _lines(n: int) -> str:
+    return f"{n} line" if abs(n) == 1 else f"{n} lines"
+
+
+def describe_placement(patch: Patch, placement: Placement) -> str:
+    """One sentence: where a hunk went and how, e.g. ``applied 12 lines below upstream``."""
+    label = hunk_label(patch, placement)
+    p = placement
+    if not p.placed:
+        return f"{label}: could not be placed; left out of the patch"
+    src = upstream_path(patch, p)
+    at = f"{p.path}:{p.start}" if p.path != src else f"line {p.start}"
+    moved = ""
+    if p.offset:
+        moved = f", {_lines(abs(p.offset))} {'below' if p.offset > 0 else 'above'} upstream"
+    conf = f" (confidence {p.confidence:.2f})"
+    if p.method is Method.EXACT:
+        return f"{label}: applied as is at {at}"
+    if p.method is Method.OFFSET:
+        return f"{label}: applied at {at}{moved}"
+    if p.method is Method.WHITESPACE:
+        return f"{label}: applied at {at} ignoring whitespace differences{moved}"
+    if p.method is Method.FUZZ:
+        return f"{label}: applied at {at} with fuzz {p.fuzz} ({_lines(p.fuzz)} of context ignored){moved}"
+    if p.method is Method.ALREADY_APPLIED:
+        return f"{label}: already present in the target at {at}; left out"
+    if p.method is Method.THREEWAY:
+        return f"{label}: merged 3-way against the upstream base at {at}{conf}"
+    how = "by syntax" if p.method is Method.SYNTAX else "by similarity"
+    where = section_name(p.hunk.section)
+    if p.path != src:
+        frm = f"{where} in {src}" if where else src
+        to = f"{where} in {p.path}" if where else p.path
+        return f"{label}: relocated {how} from {frm} to {to} (line {p.start}){conf}"
+    return f"{label}: relocated {how} to {at}{moved}{conf}"
+
+
+def is_prerequisite(finding: Finding) -> bool:
+    """Findings about something the patch needs (a symbol, option, flag or upstream commit)."""
+    return bool(RE_PREREQ_CODE.search(finding.code))
+
+
+def is_kb(finding: Finding) -> bool:
+    return bool(finding.rule) or finding.code.startswith("kb-")
+
+
+def describe_finding(finding: Finding) -> str:
+    """``error: missing-symbol: foo() is not in the target (hint: ...)``."""
+    where = f"{finding.ref}: " if finding.ref is not None else ""
+    text = f"{where}{finding.severity}: {finding.code}: {finding.message}"
+    if finding.references:
+        text += f" (introduced upstream by {', '.join(finding.references)})"
+    return text
+
+
+def unplaced(result: PortResult) -> tuple[Placement, ...]:
+    return tuple(p for p in result.placements if not p.placed)
+
+
+def _bullets(items: Iterable[str], indent: str = "  ") -> list[str]:
+    out: list[str] = []
+    for item in items:
+        out.extend(textwrap.wrap(item, NOTE_WIDTH, initial_indent=f"{indent}- ",
+                                 subsequent_indent=f"{indent}  ", break_on_hyphens=False,
+                                 break_long_words=False))
+    return out
+
+
+def render_note(result: PortResult) -> str:
+    """The bracketed backport note of one ported patch (no trailing newline).
+
+    It says in plain words what was adapted: each hunk that was not applied exactly, each
+    hunk left out, each finding at warning level or above, and the prerequisites.
+    """
+    patch = result.patch
+    adapted = [describe_placement(patch, p) for p in result.placements
+               if p.placed and p.method is not Method.EXACT]
+    left_out = [describe_placement(patch, p) for p in unplaced(result)]
+    prereq = [f for f in result.findings if is_prerequisite(f)]
+    missing = [f for f in prereq if f.severity >= Severity.WARNING]
+    present = [f for f in prereq if f.severity < Severity.WARNING]
+    checks = [f for f in result.findings if f.severity >= Severity.WARNING and not is_prerequisite(f)]
+
+    lines = [f"[ backport {__version__}: {result.status.value}"]
+    if not adapted and not left_out and not result.findings:
+        lines[0] += "; every hunk applied as is, no findings ]"
+        return lines[0]
+    if adapted:
+        lines.append("  Adapted:")
+        lines += _bullets(adapted, "  ")
+    if left_out:
+        lines.append("  Left out (see leftovers):")
+        lines += _bullets(left_out, "  ")
+    if checks:
+        lines.append("  To check:")
+        lines += _bullets((_with_hint(f) for f in checks), "  ")
+    if missing:
+        lines.append("  Prerequisites not found:")
+        lines += _bullets((_with_hint(f) for f in missing), "  ")
+    if present:
+        lines.append("  Prerequisites found:")
+        lines += _bullets((f.message for f in present), "  ")
+    elif not missing:
+        lines.append("  Prerequisites: none missing")
+    lines.append("]")
+    return "\n".join(lines)
+
+
+def _with_hint(f: Finding) -> str:
+    text = describe_finding(f)
+    return f"{text}; hint: {f.hint}" if f.hint else text
+
+
+def render_leftovers(result: PortResult) -> str:
+    """The hunks left out of one patch, as diff text with the reason above each.
+
+    Uses the pipeline's ``leftovers`` text when it has one, else renders the unplaced hunks.
+    """
+    if result.leftovers.strip():
+        return result.leftovers if result.leftovers.endswith("\n") else result.leftovers + "\n"
+    out: list[str] = []
+    for p in unplaced(result):
+        out.append(f"# {describe_placement(result.patch, p)}\n")
+        out.extend(f"# {e}\n" for e in p.evidence)
+        src = upstream_path(result.patch, p)
+        out.append(f"--- a/{src}\n+++ b/{src}\n")
+        out.append(p.hunk.render())
+    return "".join(out)
