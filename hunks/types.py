@@ -47,3 +47,8 @@ class Match:
     fuzz: int = 0  # context lines that were dropped or did not match
     alternatives: tuple[Candidate, ...] = ()  # the candidates it beat, best first
     evidence: tuple[str, ...] = ()  # plain-words reasons ("context line 3 differs: ...")
+    #: another candidate is (nearly) as good: the placement must become a finding
+    ambiguous: bool = False
+    #: a removed line did not match its target line, or the target changed where the hunk
+    #: changes (3-way conflict): applying would delete or overwrite the target's own code
+    unsafe: bool = False

@@ -1,0 +1,169 @@
+"""Line alignment and replacement (stage: hunks): map a hunk's pre-image onto target lines.
+
+Inputs: a HunkSpec, the target's lines and a window (or a known start) in them.
+Outputs: an Alignment (each pre-image line -> a target index or None, with its similarity)
+and a Built replacement: the target's own context lines kept, the hunk's ``-`` lines removed
+only where the target line equals them (after whitespace normalisation), its ``+`` lines
+inserted, and target lines the hunk does not know about left in place. Anything doubtful
+(a removed line that differs or is missing, new lines whose exact spot is unclear) is
+reported in the evidence and the ``unsafe``/``insert_ambiguous`` counts, never hidden.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .score import describe_line, similarity, weight
+from .types import HunkSpec
+
+#: cost of a pre-image line that has no partner in the target
+GAP_OLD = 0.6
+#: cost of a target line inside the region that the pre-image does not know
+GAP_TARGET = 0.4
+#: a pre-image line paired with a target line below this similarity is not "the same line"
+PAIR_MIN = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class Alignment:
+    start: int  # first target index of the region
+    end: int  # one past the last target index of the region
+    pairs: tuple[int | None, ...]  # per pre-image line: its target index or None
+    sims: tuple[float, ...]  # per pre-image line: similarity to its partner (0.0 when None)
+    extras: int  # target lines inside [start, end) paired with no pre-image line
+    quality: float  # weighted similarity in [0, 1], extras cost
+
+
+@dataclass(frozen=True, slots=True)
+class Built:
+    start: int
+    end: int
+    replacement: tuple[str, ...]
+    differing_context: int  # context lines absent from the target or different there
+    unsafe: int  # removed lines that differ from, or are missing in, the target
+    insert_ambiguous: int  # runs of new lines placed among target lines the hunk does not know
+    evidence: tuple[str, ...]
+
+
+def identity(old: Sequence[str], target: Sequence[str], start: int) -> Alignment:
+    """Alignment of a pre-image lying contiguously at ``target[start:]``."""
+    pairs = tuple(start + i for i in range(len(old)))
+    sims = tuple(similarity(o, target[start + i]) for i, o in enumerate(old))
+    return Alignment(start, start + len(old), pairs, sims, 0, _quality(old, sims, ()))
+
+
+def _quality(old: Sequence[str], sims: Sequence[float], extra_lines: Sequence[str]) -> float:
+    total = sum(weight(o) for o in old)
+    if total <= 0:
+        return 0.0
+    got = sum(weight(o) * s for o, s in zip(old, sims, strict=True))
+    got -= 0.5 * sum(weight(x) for x in extra_lines)
+    return max(0.0, min(1.0, got / total))
+
+
+def align(old: Sequence[str], target: Sequence[str], lo: int, hi: int) -> Alignment | None:
+    """Best semi-global alignment of every pre-image line against ``target[lo:hi]``.
+
+    Target lines before the first and after the last paired line are free; target lines
+    inside the region and pre-image lines without a partner cost. O(len(old) * (hi - lo)).
+    """
+    lo, hi = max(0, lo), min(len(target), hi)
+    m, w = len(old), hi - lo
+    if m == 0 or w <= 0:
+        return None
+    win = target[lo:hi]
+    wts = [weight(o) for o in old]
+    neg = float("-inf")
+    # score[i][j]: best for old[:i] against win[:j] with old[i-1] ending at or before j
+    score = [[0.0] * (w + 1)] + [[neg] * (w + 1) for _ in range(m)]
+    move = [[0] * (w + 1) for _ in range(m + 1)]  # 1 diag, 2 up (old gap), 3 left (target extra)
+    for i in range(1, m + 1):
+        wi = wts[i - 1]
+        o = old[i - 1]
+        row, prev, mv = score[i], score[i - 1], move[i]
+        row[0] = prev[0] - GAP_OLD * wi
+        mv[0] = 2
+        inner = i < m
+        for j in range(1, w + 1):
+            best = prev[j - 1] + wi * (2.0 * similarity(o, win[j - 1]) - 1.0)
+            how = 1
+            up = prev[j] - GAP_OLD * wi
+            if up > best:
+                best, how = up, 2
+            if inner:
+                left = row[j - 1] - GAP_TARGET * weight(win[j - 1])
+                if left > best:
+                    best, how = left, 3
+            row[j] = best
+            mv[j] = how
+    # the suffix of the window is free: end anywhere
+    j = max(range(w + 1), key=lambda k: score[m][k])
+    pairs: list[int | None] = [None] * m
+    sims = [0.0] * m
+    i = m
+    while i > 0:
+        how = move[i][j] if j > 0 else 2
+        if how == 1:
+            s = similarity(old[i - 1], win[j - 1])
+            if s >= PAIR_MIN or old[i - 1].strip() == "":
+                pairs[i - 1] = lo + j - 1
+                sims[i - 1] = s
+            i, j = i - 1, j - 1
+        elif how == 2:
+            i -= 1
+        else:
+            j -= 1
+    placed = [p for p in pairs if p is not None]
+    if not placed:
+        return None
+    start, end = min(placed), max(placed) + 1
+    used = set(placed)
+    extra_lines = [target[k] for k in range(start, end) if k not in used]
+    return Alignment(start, end, tuple(pairs), tuple(sims), len(extra_lines),
+                     _quality(old, sims, extra_lines))
+
+
+def build(spec: HunkSpec, target: Sequence[str], al: Alignment) -> Built:
+    """Apply the hunk's +/- lines to the aligned target region, keeping the target's context."""
+    out: list[str] = []
+    ev: list[str] = []
+    pos = al.start
+    oi = 0
+    differing = unsafe = insert_amb = 0
+    after_plus = False  # the last thing emitted was a run of new lines
+    for kind, text in zip(spec.kinds, spec.lines, strict=True):
+        if kind == "+":
+            out.append(text)
+            after_plus = True
+            continue
+        t, s = al.pairs[oi], al.sims[oi]
+        oi += 1
+        if t is None:
+            if kind == " ":
+                differing += 1
+                ev.append(f"context {describe_line(oi - 1, text)} of the hunk is not in the target")
+            else:
+                unsafe += 1
+                ev.append(f"removed {describe_line(oi - 1, text)} of the hunk is not in the target: "
+                          "nothing to remove (adapted or partly applied?)")
+            continue
+        if t > pos:
+            if after_plus and oi > 1:
+                insert_amb += 1
+                ev.append(f"new lines go among {t - pos} target line(s) the hunk does not know "
+                          f"(target lines {pos + 1}-{t}); placed before them")
+            out.extend(target[pos:t])
+        after_plus = False
+        if kind == " ":
+            out.append(target[t])
+            if s < 1.0:
+                differing += 1
+                ev.append(f"context {describe_line(oi - 1, text)} differs in the target: "
+                          f"{describe_line(t, target[t])} (kept the target's)")
+        elif s < 1.0:
+            unsafe += 1
+            ev.append(f"removed {describe_line(oi - 1, text)} differs from target "
+                      f"{describe_line(t, target[t])}: deleting it would lose the target's version")
+        pos = t + 1
+    return Built(al.start, max(al.end, pos), tuple(out), differing, unsafe, insert_amb, tuple(ev))

@@ -1,0 +1,114 @@
+"""Scoring of placements (stage: hunks): line normalisation, similarity, confidence, ambiguity.
+
+Inputs: lines of text, distances between a candidate and the expected line, candidate scores.
+Outputs: floats in [0, 1] and evidence strings. Every method of the cascade scores through
+these functions so confidences are comparable across methods and monotone:
+
+- exact at the expected line is 1.0; an exact match further away slowly loses confidence
+  (0.99 at one line, about 0.97 at a hundred, 0.95 at ten thousand);
+- a second candidate that is nearly as close (or nearly as similar) makes the placement
+  ambiguous and halves what it is worth;
+- dropped or differing context costs in proportion to how much of the context it was.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+
+from rapidfuzz import fuzz
+
+# "\tint  x ;  " -> collapses runs of blanks
+RE_BLANKS = re.compile(r"\s+")
+
+#: confidence of a placement whose only flaw is its distance from the expected line
+EXACT_AT_HINT = 1.0
+#: weight of a line that carries almost no information ("}", "", "{", "*/")
+TRIVIAL_WEIGHT = 0.25
+#: above this ratio of distances (nearest / second nearest) two exact candidates are a tie
+TIE_RATIO = 0.5
+#: cap on the confidence of a placement that would delete or overwrite diverged target code
+UNSAFE_CAP = 0.3
+
+
+def norm(line: str) -> str:
+    """Whitespace-insensitive form of a line: blanks collapsed, ends stripped."""
+    return RE_BLANKS.sub(" ", line).strip()
+
+
+def squash(line: str) -> str:
+    """A line with every blank removed (``a = b`` and ``a=b`` compare equal)."""
+    return RE_BLANKS.sub("", line)
+
+
+def is_trivial(line: str) -> bool:
+    """True for lines that say nothing about where they are: blank, a brace, ``*/``, ``#endif``."""
+    s = squash(line)
+    return len(s) <= 2 or s in ("};", "});", "break;", "#else", "#endif", "else", "return;", "*/", "/*")
+
+
+def weight(line: str) -> float:
+    return TRIVIAL_WEIGHT if is_trivial(line) else 1.0
+
+
+@lru_cache(maxsize=65536)
+def similarity(a: str, b: str) -> float:
+    """Similarity of two lines in [0, 1]; 1.0 when equal after whitespace normalisation."""
+    if a == b:
+        return 1.0
+    na, nb = norm(a), norm(b)
+    if na == nb or squash(na) == squash(nb):
+        return 1.0
+    if not na or not nb:
+        return 0.0
+    return fuzz.ratio(na, nb) / 100.0
+
+
+def distance_prior(distance: int) -> float:
+    """Confidence of an otherwise perfect match ``distance`` lines from where it was expected."""
+    d = abs(distance)
+    if d == 0:
+        return EXACT_AT_HINT
+    return 0.99 - 0.04 * min(1.0, math.log10(1 + d) / 4)
+
+
+def tie_ratio(best_distance: int, second_distance: int) -> float:
+    """How close the runner-up is compared to the winner: 0 (far behind) .. 1 (as near)."""
+    return (abs(best_distance) + 1) / (abs(second_distance) + 1)
+
+
+def tie_factor(best_distance: int, second_distance: int) -> float:
+    """Multiplier for a positional winner that has an equally good runner-up further away."""
+    return 1.0 - 0.5 * min(1.0, tie_ratio(best_distance, second_distance))
+
+
+def context_factor(dropped: float, context: int) -> float:
+    """Multiplier for a match that ignored ``dropped`` of ``context`` context lines.
+
+    Losing all context halves the confidence; losing one line of six costs about 8%.
+    """
+    if dropped <= 0:
+        return 1.0
+    if context <= 0:
+        return 0.5
+    return 1.0 - 0.5 * min(1.0, dropped / context)
+
+
+def ambiguous_by_margin(best: float, second: float | None, margin: float) -> bool:
+    """RapidFuzz-style ambiguity: the runner-up's score is within ``margin`` of the winner's."""
+    return second is not None and best - second < margin
+
+
+def informative_weight(lines: Sequence[str]) -> float:
+    """Total weight of lines: how much they can pin a place down."""
+    return sum(weight(x) for x in lines)
+
+
+def describe_line(index: int, line: str, width: int = 60) -> str:
+    """``line 12 'static int foo(void)'`` for evidence strings (1-based, shortened)."""
+    text = line.strip()
+    if len(text) > width:
+        text = text[: width - 3] + "..."
+    return f"line {index + 1} {text!r}"
