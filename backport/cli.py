@@ -159,7 +159,13 @@ def cmd_checklist(args: argparse.Namespace) -> int:
 
 
 def cmd_revert(args: argparse.Namespace) -> int:
-    return _not_yet("revert")
+    from .apply import revert_apply
+
+    restored = revert_apply(args.record, force=bool(getattr(args, "force", False)))
+    for path in restored:
+        print(f"restored {path}")
+    print(f"backport: reverted {len(restored)} file(s)", file=sys.stderr)
+    return EXIT_CLEAN
 
 
 def cmd_hook_install(args: argparse.Namespace) -> int:

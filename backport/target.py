@@ -20,7 +20,7 @@ from .errors import TreeError, UnsafePathError
 RE_MAKE_VERSION = re.compile(r"^(VERSION|PATCHLEVEL|SUBLEVEL)\s*=\s*(\d+)\s*$", re.M)
 MAX_PATH = 4096
 MAX_COMPONENT = 255
-SKIP_DIRS = {".git", ".hg", ".svn", ".pc"}
+SKIP_DIRS = {".git", ".hg", ".svn", ".pc", ".backport-apply"}  # the last: apply.py's record
 
 
 def check_relpath(path: str) -> str:
