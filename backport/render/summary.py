@@ -1,0 +1,106 @@
+"""The terminal summary and progress bar (stage: render).
+
+Inputs: the PortResults of a series (or any iterable of work, for the progress bar).
+Outputs: ``render_summary`` (a compact rich table, one row per patch, and a totals line;
+ANSI colour only when asked, so callers pass ``color=stream.isatty()``) and ``track`` (yields
+the items of an iterable, showing a rich progress bar on stderr only when it is a terminal and
+the work has already taken more than ``delay`` seconds).
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TextIO, TypeVar
+
+from ..model import Method, PortResult, Severity, Status
+from .note import is_doubtful
+
+T = TypeVar("T")
+
+STATUS_STYLE = {Status.CLEAN: "green", Status.REVIEW: "yellow", Status.BLOCKED: "bold red"}
+SUMMARY_WIDTH = 100
+
+
+def _methods(result: PortResult) -> str:
+    counts = Counter(p.method for p in result.placements)
+    order = list(Method)
+    return ", ".join(f"{n} {m.value}" for m, n in sorted(counts.items(), key=lambda kv: order.index(kv[0])))
+
+
+def _findings(result: PortResult) -> tuple[int, int, int]:
+    c = Counter(f.severity for f in result.findings)
+    return c[Severity.ERROR], c[Severity.WARNING], c[Severity.NOTE]
+
+
+def render_summary(results: Sequence[PortResult], *, color: bool, width: int = SUMMARY_WIDTH) -> str:
+    """One row per patch (status, hunks placed, methods, doubtful, findings E/W/N) and a totals line."""
+    from rich.console import Console  # lazy: rich is slow to import
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold" if color else "")
+    table.add_column("#", justify="right")
+    table.add_column("patch", overflow="ellipsis", no_wrap=True, max_width=40)
+    table.add_column("status")
+    table.add_column("hunks", justify="right")
+    table.add_column("methods", no_wrap=True, overflow="ellipsis", max_width=28)
+    table.add_column("doubtful", justify="right")
+    table.add_column("E/W/N", justify="right")
+    for i, r in enumerate(results, 1):
+        placed = sum(1 for p in r.placements if p.placed)
+        e, w, n = _findings(r)
+        table.add_row(str(i), Text(r.patch.subject), Text(r.status.value, style=STATUS_STYLE[r.status]),
+                      f"{placed}/{len(r.placements)}", _methods(r) or "-",
+                      str(sum(1 for p in r.placements if is_doubtful(p))), f"{e}/{w}/{n}")
+    buf = io.StringIO()
+    console = Console(file=buf, force_terminal=color, no_color=not color, color_system="standard" if color else None,
+                      width=width, highlight=False, emoji=False, legacy_windows=False)
+    console.print(table)
+    statuses = Counter(r.status for r in results)
+    hunks = sum(len(r.placements) for r in results)
+    unplaced = sum(1 for r in results for p in r.placements if not p.placed)
+    e = sum(_findings(r)[0] for r in results)
+    w = sum(_findings(r)[1] for r in results)
+    total = Text(f"{len(results)} patch{'es' if len(results) != 1 else ''}: ")
+    for s in Status:
+        total.append(f"{statuses[s]} {s.value}", style=STATUS_STYLE[s] if statuses[s] else "")
+        total.append(", " if s is not Status.BLOCKED else "; ")
+    total.append(f"{hunks - unplaced}/{hunks} hunks placed, {e} error{'s' if e != 1 else ''}, "
+                 f"{w} warning{'s' if w != 1 else ''}")
+    console.print(total)
+    return "\n".join(line.rstrip() for line in buf.getvalue().split("\n"))
+
+
+def track(items: Iterable[T], *, total: int | None = None, description: str = "porting",
+          stream: TextIO | None = None, delay: float = 1.0) -> Iterator[T]:
+    """Yield ``items``; on a terminal, show a progress bar once the work has taken ``delay`` seconds."""
+    out = stream if stream is not None else sys.stderr
+    if total is None and isinstance(items, Sequence):
+        total = len(items)
+    if not out.isatty():
+        yield from items
+        return
+    start = time.monotonic()
+    progress = None
+    task = None
+    done = 0
+    try:
+        for item in items:
+            if progress is None and time.monotonic() - start > delay:
+                from rich.console import Console
+                from rich.progress import Progress
+
+                progress = Progress(console=Console(file=out), transient=True)
+                progress.start()
+                task = progress.add_task(description, total=total, completed=done)
+            yield item
+            done += 1
+            if progress is not None and task is not None:
+                progress.update(task, completed=done)
+    finally:
+        if progress is not None:
+            progress.stop()
