@@ -188,17 +188,21 @@ def check_filepatch_safety(fp: FilePatch, tree: TargetTree) -> tuple[Finding, ..
     ref = fp.ref
     findings: list[Finding] = []
     paths = [p for p in (fp.old_path, fp.new_path) if p is not None]
-    paths += [p for p in _header_paths(fp) if p not in paths]
     if not paths:
         findings.append(Finding("unsafe-path", Severity.ERROR, "file patch names no path", ref))
     safe_paths: list[str] = []
-    for p in paths:
-        problem = find_path_problem(p)
-        if problem:
-            findings.append(Finding("unsafe-path", Severity.ERROR, problem, ref,
-                                    hint="a path from a patch must stay inside the tree"))
-        else:
-            safe_paths.append(check_relpath(p))
+    # the raw header too, so a parser that normalised a path cannot hide a trick (one finding)
+    for group in (paths, [p for p in _header_paths(fp) if p not in paths]):
+        for p in group:
+            problem = find_path_problem(p)
+            if problem:
+                findings.append(Finding("unsafe-path", Severity.ERROR, problem, ref,
+                                        hint="a path from a patch must stay inside the tree"))
+                break
+            if group is paths:
+                safe_paths.append(check_relpath(p))
+        if findings:
+            break
     for p in dict.fromkeys(safe_paths):
         link = list(_symlink_findings(fp, p, tree, ref))
         findings.extend(link)
