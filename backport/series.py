@@ -23,7 +23,7 @@ import unidiff
 from unidiff.errors import UnidiffParseError
 
 from .errors import ParseError
-from .model import FilePatch, Hunk, HunkLine, LineKind, SourceRef
+from .model import FilePatch, Hunk, HunkLine, LineKind, Patch, SourceRef, Trailer
 
 # @@ -55,6 +55,7 @@ config ARM
 RE_HUNK_HEADER = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@ ?(.*)$")
@@ -434,3 +434,251 @@ def parse_diff(text: str, *, origin: str = "<diff>", first_line: int = 1) -> tup
 def render_diff(files: tuple[FilePatch, ...]) -> str:
     """The diff text of several files (the inverse of ``parse_diff``)."""
     return "".join(f.render() for f in files)
+
+
+# ---------------------------------------------------------------- patch messages
+
+# Re: [RFC PATCH bpf-next v2 1/4] arm64: ftrace: Add ftrace direct call support
+RE_REPLY = re.compile(r"^\s*(?:(?:re|aw|sv|fwd?)\s*(?:\[\d+\])?:\s*)+", re.I)
+# [PATCH v2 3/4]   /   [PATCHv4]
+RE_BRACKET = re.compile(r"^\s*\[([^\]]*)\]\s*")
+# v2   /   V10
+RE_VERSION = re.compile(r"^[vV](\d{1,4})$")
+# PATCHv4   /   RFCv2
+RE_GLUED_VERSION = re.compile(r"^([A-Za-z]+)[vV](\d{1,4})$")
+# 3/4   /   03/14
+RE_NUMBER = re.compile(r"^(\d{1,5})/(\d{1,5})$")
+# Signed-off-by: Abel Vesa <abelvesa@linux.com>
+RE_TRAILER = re.compile(r"^([A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*):[ \t]*(\S.*)?$")
+# [ rostedt: fixed the comment ]   /   (cherry picked from commit 0123abcd)
+RE_TRAILER_NOTE = re.compile(r"^\s*[\[(].*[\])]\s*$")
+# commit 80d6b0c2eed2 upstream.
+RE_UPSTREAM_COMMIT = re.compile(r"^\s*commit ([0-9a-f]{7,40}) upstream\b", re.I | re.M)
+# [ Upstream commit 80d6b0c2eed2a8a1a6ee46cb6a41e4a0fd4e8a3c ]
+RE_UPSTREAM_BRACKET = re.compile(r"\[\s*upstream commit ([0-9a-f]{7,40})\s*\]", re.I)
+# (cherry picked from commit 80d6b0c2eed2a8a1a6ee46cb6a41e4a0fd4e8a3c)
+RE_CHERRY_PICK = re.compile(r"\(cherry[ -]picked from commit ([0-9a-f]{7,40})", re.I)
+# base-commit: 80d6b0c2eed2a8a1a6ee46cb6a41e4a0fd4e8a3c
+RE_BASE_COMMIT = re.compile(r"^base-commit: ([0-9a-f]{7,40})\s*$", re.M)
+# prerequisite-patch-id: 1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e
+RE_PREREQ = re.compile(r"^prerequisite-patch-id: ([0-9a-f]{7,40})\s*$", re.M)
+# From: Xu Kuohai <xukuohai@huawei.com>   (an in-body header that overrides the mail's)
+RE_INBODY = re.compile(r"^(From|Date|Subject): (.+)$")
+#: keys that make a paragraph a trailer block even when it holds other lines
+KNOWN_TRAILERS = frozenset(k.lower() for k in (
+    "Signed-off-by", "Reviewed-by", "Acked-by", "Tested-by", "Reported-by", "Suggested-by",
+    "Co-developed-by", "Fixes", "Cc", "Link", "Closes", "Stable-dep-of", "Reported-and-tested-by",
+    "Message-Id", "Requested-by", "Debugged-by", "Originally-by", "Change-Id",
+))
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """What a ``[PATCH ...]`` subject says."""
+
+    text: str  # without prefixes
+    raw: str
+    prefixes: tuple[str, ...] = ()
+    version: int = 1
+    number: int | None = None
+    total: int | None = None
+    is_reply: bool = False
+
+
+def parse_subject(raw: str) -> Subject:
+    """Split ``Re: [RFC PATCH bpf-next v2 1/4] text`` into its parts (never fails)."""
+    raw = " ".join(raw.split())
+    rest = raw
+    is_reply = False
+    prefixes: list[str] = []
+    version, number, total = 1, None, None
+    while True:
+        if m := RE_REPLY.match(rest):
+            is_reply = True
+            rest = rest[m.end():]
+            continue
+        m = RE_BRACKET.match(rest)
+        if not m:
+            break
+        rest = rest[m.end():]
+        for tok in m.group(1).replace(",", " ").split():
+            if v := RE_VERSION.match(tok):
+                version = int(v.group(1))
+            elif g := RE_GLUED_VERSION.match(tok):
+                prefixes.append(g.group(1))
+                version = int(g.group(2))
+            elif nm := RE_NUMBER.match(tok):
+                number, total = int(nm.group(1)), int(nm.group(2))
+            else:
+                prefixes.append(tok)
+    return Subject(rest.strip(), raw, tuple(prefixes), version, number, total, is_reply)
+
+
+def parse_trailers(lines: list[str], *, origin: str = "<mail>", first_line: int = 1) -> tuple[Trailer, ...]:
+    """Trailers of a commit message: its last paragraph, when that reads as a trailer block."""
+    end = len(lines)
+    while end and not lines[end - 1].strip():
+        end -= 1
+    start = end
+    while start and lines[start - 1].strip():
+        start -= 1
+    block = range(start, end)
+    out: list[tuple[str, str, int]] = []
+    known = other = 0
+    for i in block:
+        line = lines[i]
+        m = RE_TRAILER.match(line)
+        if m and not line.startswith((" ", "\t")) and "://" not in m.group(1):
+            out.append((m.group(1), (m.group(2) or "").strip(), i))
+            known += m.group(1).lower() in KNOWN_TRAILERS or m.group(1).lower().endswith("-by")
+        elif line.startswith((" ", "\t")) and out and out[-1][2] == i - 1:
+            key, value, _ = out[-1]
+            out[-1] = (key, f"{value} {line.strip()}", i)  # a folded trailer
+        elif not RE_TRAILER_NOTE.match(line):
+            other += 1
+    if not out or not known or other * 3 > len(out):
+        return ()
+    return tuple(Trailer(k, v, SourceRef(origin, first_line + i)) for k, v, i in out)
+
+
+def find_upstream_ids(text: str) -> tuple[str, ...]:
+    """Upstream commit ids a stable/vendor commit message names, in order, unique."""
+    seen: dict[str, None] = {}
+    hits: list[tuple[int, str]] = []
+    for rx in (RE_UPSTREAM_COMMIT, RE_UPSTREAM_BRACKET, RE_CHERRY_PICK):
+        hits.extend((m.start(), m.group(1).lower()) for m in rx.finditer(text))
+    for _, sha in sorted(hits):
+        seen.setdefault(sha, None)
+    return tuple(seen)
+
+
+@dataclass(frozen=True, slots=True)
+class MailHeaders:
+    """The headers of one message that matter to a Patch (decoded)."""
+
+    subject: str = ""
+    author: str = ""
+    date: str = ""
+    message_id: str = ""
+    in_reply_to: str = ""
+
+
+def _first_diff_line(lines: list[str], start: int) -> int:
+    """Index of the first line that opens a file diff (len(lines) when none)."""
+    for i in range(start, len(lines)):
+        line = lines[i]
+        if RE_GIT_HEADER.match(line) or RE_BINARY_FILES.match(line):
+            return i
+        if line.startswith("--- ") and i + 1 < len(lines) and lines[i + 1].startswith("+++ "):
+            j = i
+            while j > start and RE_PLAIN_PREAMBLE.match(lines[j - 1]):
+                j -= 1
+            return j
+    return len(lines)
+
+
+def _find_separator(lines: list[str], stop: int) -> int | None:
+    """Index of the ``---`` line that ends the commit message, if any before ``stop``."""
+    for i in range(min(stop, len(lines))):
+        if lines[i].rstrip() == "---":
+            return i
+    return None
+
+
+def parse_patch_text(text: str, headers: MailHeaders, *, origin: str, first_line: int = 1,
+                     lenient: bool = False, need_diff: bool = True) -> tuple[Patch, tuple[str, ...]]:
+    """One patch mail body (commit message, ``---``, diffstat, diff, signature) to a Patch.
+
+    ``first_line`` is the line of ``text``'s first line in ``origin``. Returns the Patch and
+    the warnings raised while reading it. Raises ParseError when ``need_diff`` and no diff.
+    """
+    lines = split_lines(text)
+    author, date, subj_raw = headers.author, headers.date, headers.subject
+    body_start = 0
+    # in-body From:/Date:/Subject: lines (git am honours them) before the first blank line
+    while body_start < len(lines) and (m := RE_INBODY.match(lines[body_start])):
+        key, value = m.group(1), m.group(2).strip()
+        if key == "From":
+            author = value
+        elif key == "Date":
+            date = value
+        else:
+            subj_raw = value
+        body_start += 1
+    if body_start and body_start < len(lines) and not lines[body_start].strip():
+        body_start += 1
+    first_diff = _first_diff_line(lines, body_start)
+    sep = _find_separator(lines, first_diff)
+    dstart = sep + 1 if sep is not None else body_start
+    files: tuple[FilePatch, ...] = ()
+    warnings: tuple[str, ...] = ()
+    partial = False
+    diff_text = ""
+    try:
+        parsed = parse_diff_lenient("\n".join(lines[dstart:]) + "\n", origin=origin,
+                                    first_line=first_line + dstart, strict=not lenient)
+    except ParseError as e:
+        if not e.message.startswith("no file diff"):
+            raise
+        if need_diff:
+            raise ParseError("no diff in this message", SourceRef(origin, first_line)) from None
+    else:
+        files, warnings, partial = parsed.files, parsed.warnings, parsed.partial
+        diff_first = (files[0].ref.line if files[0].ref else first_line + dstart) - first_line
+        diff_text = "\n".join(lines[diff_first:dstart + parsed.end]) + "\n"
+    msg_end = sep if sep is not None else min(first_diff, len(lines))
+    signature = next((i for i in range(body_start, msg_end) if lines[i] == "-- "), None)
+    if signature is not None:
+        msg_end = signature
+    message = lines[body_start:msg_end]
+    while message and (not message[-1].strip() or RE_BASE_COMMIT.match(message[-1])
+                       or RE_PREREQ.match(message[-1])):
+        message.pop()
+    body = "\n".join(message) + ("\n" if message else "")
+    tail = "\n".join(lines[body_start:])
+    if not subj_raw.strip() and message:
+        subj_raw = next(ln for ln in message if ln.strip())  # a quilt patch without headers
+    subject = parse_subject(subj_raw)
+    patch = Patch(
+        subject=subject.text or _subject_from_files(files),
+        files=files,
+        raw_subject=subject.raw,
+        prefixes=subject.prefixes,
+        version=subject.version,
+        number=subject.number,
+        total=subject.total,
+        author=author,
+        date=date,
+        message_id=headers.message_id,
+        in_reply_to=headers.in_reply_to,
+        body=body,
+        trailers=parse_trailers(message, origin=origin, first_line=first_line + body_start),
+        upstream_ids=find_upstream_ids(body),
+        base_commit=(m.group(1) if (m := RE_BASE_COMMIT.search(tail)) else None),
+        prerequisite_patch_ids=tuple(RE_PREREQ.findall(tail)),
+        partial=partial,
+        ref=SourceRef(origin, first_line),
+        diff_text=diff_text if files else "",
+    )
+    return patch, warnings
+
+
+def _subject_from_files(files: tuple[FilePatch, ...]) -> str:
+    """``Update drivers/foo/bar.c`` (and N more files) for a diff that came without a subject."""
+    if not files:
+        return "(no subject)"
+    first = files[0].path
+    if len(files) == 1:
+        return f"Update {first}"
+    more = len(files) - 1
+    return f"Update {first} and {more} more file{'s' if more > 1 else ''}"
+
+
+def render_subject_prefix(patch: Patch) -> str:
+    """``[RFC PATCH v2 3/4]`` for a Patch (the inverse of ``parse_subject``'s split)."""
+    words = list(patch.prefixes) or ["PATCH"]
+    if patch.version > 1:
+        words.append(f"v{patch.version}")
+    if patch.number is not None and patch.total is not None:
+        words.append(f"{patch.number}/{patch.total}")
+    return "[" + " ".join(words) + "]"
