@@ -1,0 +1,74 @@
+"""write_outputs: every file of --out DIR, atomic, re-runnable, and `git am DIR/*.patch` works."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+from test_render_common import RESULT_1, RESULT_2, RESULTS, SERIES, make_target_repo
+
+from backport.model import PortResult
+from backport.render.output import patch_file_name, write_outputs
+from backport.render.report_json import check_report
+
+
+def test_writes_every_output(tmp_path):
+    out = tmp_path / "out"
+    paths = write_outputs(RESULTS, SERIES, str(out), signoff="Porter Person <porter@example.org>")
+    names = sorted(p.rsplit("/", 1)[1] for p in paths)
+    assert names == ["0001-ftrace-Allow-users-to-disable-ftrace-direct-call.patch",
+                     "0002-arm64-ftrace-Add-ftrace-direct-call-support.patch",
+                     "checklist.md", "leftovers.txt", "report.html", "report.json", "series.mbox"]
+    assert sorted(p.name for p in out.iterdir()) == names  # no temp files left behind
+    assert check_report(json.loads((out / "report.json").read_text())) == ()
+    left = (out / "leftovers.txt").read_text()
+    assert left.startswith("### [2/2] arm64: ftrace: Add ftrace direct call support\n")
+    assert "+SYM_CODE_START(ftrace_stub_direct_tramp)" in left
+
+
+def test_git_am_applies_the_patch_files(tmp_path):
+    repo = make_target_repo(tmp_path / "target")
+    out = tmp_path / "out"
+    write_outputs(RESULTS, SERIES, str(out), signoff="")  # "" = from git config (none in cwd is fine)
+    patches = sorted(str(p) for p in out.glob("*.patch"))
+    r = subprocess.run(["git", "am", *patches], cwd=repo, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    subjects = subprocess.run(["git", "log", "--format=%s", "-2"], cwd=repo, capture_output=True,
+                              text=True).stdout.splitlines()
+    assert subjects == ["arm64: ftrace: Add ftrace direct call support",
+                        "ftrace: Allow users to disable ftrace direct call"]
+
+
+def test_signoff_from_git_config(tmp_path, monkeypatch):
+    repo = make_target_repo(tmp_path / "target")
+    monkeypatch.chdir(repo)
+    write_outputs(RESULTS[:1], SERIES, str(tmp_path / "out"), signoff="")
+    mail = (tmp_path / "out" / "0001-ftrace-Allow-users-to-disable-ftrace-direct-call.patch").read_text()
+    assert "\nSigned-off-by: Porter Person <porter@example.org>\n---\n" in mail
+
+
+def test_rerun_removes_stale_patches_but_not_foreign_files(tmp_path):
+    out = tmp_path / "out"
+    write_outputs(RESULTS, SERIES, str(out))
+    (out / "0009-my-own.patch").write_text("not ours\n")
+    nothing = PortResult(RESULT_2.patch, RESULT_2.placements, RESULT_2.findings, "")
+    write_outputs((RESULT_1, nothing), SERIES, str(out))
+    names = sorted(p.name for p in out.glob("*.patch"))
+    assert names == ["0001-ftrace-Allow-users-to-disable-ftrace-direct-call.patch", "0009-my-own.patch"]
+    assert json.loads((out / "report.json").read_text())["summary"]["patches"] == 2
+
+
+def test_patch_file_names():
+    assert patch_file_name(3, "arm64: ftrace: Add ftrace direct call support") == (
+        "0003-arm64-ftrace-Add-ftrace-direct-call-support.patch")
+    assert patch_file_name(1, "???") == "0001-patch.patch"
+    assert len(patch_file_name(12, "x" * 200)) == len("0012-") + 52 + len(".patch")
+
+
+def test_undecodable_bytes_survive(tmp_path):
+    raw = RESULT_1.text.replace("ftrace_direct_disabled = 0;", "ftrace_direct_disabled = 0; /* \udce9 */")
+    r = PortResult(RESULT_1.patch, RESULT_1.placements, (), raw)
+    paths = write_outputs((r,), SERIES, str(tmp_path / "o"))
+    data = open(paths[0], "rb").read()
+    assert b"/* \xe9 */" in data
+    assert json.loads((tmp_path / "o" / "report.json").read_text())["patches"][0]["text"].count("\udce9") == 1  # lossless
