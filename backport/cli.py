@@ -143,11 +143,55 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_port(args: argparse.Namespace) -> int:
-    return _not_yet("port")
+    from .errors import ApplyError
+    from .ingest import load_series
+    from .model import PortOptions
+    from .pipeline import exit_code, port_series, render_plain_summary
+    from .target import load_tree
+
+    series = load_series(args.series, upstream=args.upstream)
+    tree = load_tree(args.onto, args.rev)
+    options = PortOptions(min_confidence=args.min_confidence, upstream=args.upstream, config=args.config,
+                          kb_dirs=tuple(args.kb), ignore=tuple(args.ignore))
+
+    def progress(i: int, n: int, patch: object) -> None:
+        print(f"\r[{i + 1}/{n}] porting ...", end="", file=sys.stderr, flush=True)
+
+    show = sys.stderr.isatty() and not args.quiet
+    results = port_series(series, tree, options=options, progress=progress if show else None)
+    if show:
+        print("\r\033[K", end="", file=sys.stderr)
+    if args.format == "json":
+        from .render.report_json import render_json
+
+        print(render_json(results, series))
+    elif not args.quiet:
+        color = args.color == "always" or (args.color == "auto" and sys.stdout.isatty())
+        try:
+            from .render.summary import render_summary
+
+            print(render_summary(results, color=color))
+        except ImportError:
+            print(render_plain_summary(results))
+    if getattr(args, "out", None):
+        from .render.output import write_outputs
+
+        for path in write_outputs(results, series, args.out, signoff=args.signoff):
+            if args.verbose:
+                print(f"wrote {path}", file=sys.stderr)
+    if getattr(args, "apply", False):
+        from .apply import apply_results
+
+        if exit_code(results, fail_on="error", min_confidence=args.min_confidence):
+            raise ApplyError("not applied: some hunks are unplaced, held back or blocked (see the findings)")
+        record = apply_results(tree.root, results, force=args.force)
+        print(f"applied; undo record: {record}", file=sys.stderr)
+    return exit_code(results, fail_on=args.fail_on, min_confidence=args.min_confidence)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    return _not_yet("check")
+    args.out, args.apply, args.force, args.signoff = None, False, False, None
+    return cmd_port(args)
 
 
 def cmd_deps(args: argparse.Namespace) -> int:

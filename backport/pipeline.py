@@ -1,0 +1,749 @@
+"""The porting pipeline (stage: result): place every hunk of a series on a target tree.
+
+Inputs: a Series (backport.series / backport.ingest), a TargetTree, PortOptions (thresholds,
+the optional upstream base: a git repo or a plain directory holding the upstream tree).
+Outputs: one PortResult per patch: placements (method, path, line, confidence, alternatives,
+evidence), findings, the regenerated git diff against the target, the full new content of each
+touched file, a leftovers text for what could not be placed, and a status.
+
+Patches are ported in order against an in-memory overlay of the tree, so patch 2 sees patch 1.
+Nothing here writes to the target: ``--apply`` is backport.apply's job.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
+
+from hunks.cascade import locate
+from hunks.syntax import anchor_name, find_anchor, language_for
+from hunks.types import HunkSpec, Match
+
+from . import deps, kbcheck
+from .model import (
+    Alternative,
+    FilePatch,
+    Finding,
+    Hunk,
+    LineKind,
+    Method,
+    Patch,
+    Placement,
+    PortOptions,
+    PortResult,
+    Series,
+    Severity,
+    SourceRef,
+    Status,
+    TargetTree,
+)
+from .relocate import find_function_files, find_moved_file, list_paths
+from .target import check_relpath
+
+# static int foo(struct bar *b)      (git's default funcname: a line starting a definition)
+RE_FUNCNAME = re.compile(r"^[A-Za-z_$]")
+# kmalloc_array  (an identifier worth checking: 3+ characters)
+RE_IDENT = re.compile(r"\b[A-Za-z_]\w{2,}\b")
+#: lines around a hunk compared between the upstream base and the target when no function is known
+DIVERGENCE_WINDOW = 3
+#: functions longer than this are compared only around the hunk
+MAX_FUNCTION_LINES = 400
+MAX_EVIDENCE = 8
+
+
+# ---------------------------------------------------------------- the overlay
+
+
+class Overlay:
+    """A read-only TargetTree seen through the changes of the patches ported so far."""
+
+    def __init__(self, tree: TargetTree) -> None:
+        self.tree = tree
+        self.root = tree.root
+        self.changes: dict[str, str | None] = {}
+
+    def read(self, path: str) -> str | None:
+        if path in self.changes:
+            return self.changes[path]
+        return self.tree.read(path)
+
+    def exists(self, path: str) -> bool:
+        if path in self.changes:
+            return self.changes[path] is not None
+        return self.tree.exists(path)
+
+    def iter_paths(self) -> Iterator[str]:
+        paths = set(list_paths(self.tree))
+        for p, text in self.changes.items():
+            (paths.add if text is not None else paths.discard)(p)
+        return iter(sorted(paths))
+
+    def kernel_version(self) -> tuple[int, int, int] | None:
+        return self.tree.kernel_version()
+
+    def identity(self) -> str:
+        return self.tree.identity() + f"+{len(self.changes)}"
+
+    def update(self, new_files: Sequence[tuple[str, str | None]]) -> None:
+        self.changes.update(dict(new_files))
+
+
+# ---------------------------------------------------------------- lines of a file
+
+
+@dataclass(slots=True)
+class FileState:
+    """One target file being edited: its original lines and the edits placed on them."""
+
+    path: str
+    lines: list[str]
+    final_newline: bool
+    existed: bool = True
+    edits: list[tuple[int, int, tuple[str, ...], int]] = field(default_factory=list)  # start, end, new, pl
+    new_final_newline: bool | None = None
+    delete: bool = False
+    rename_from: str | None = None
+
+
+def split_lines(text: str) -> tuple[list[str], bool]:
+    """Lines without terminators, and whether the text ends with a newline."""
+    if not text:
+        return [], True
+    final = text.endswith("\n")
+    lines = text.split("\n")
+    if final:
+        lines.pop()
+    return lines, final
+
+
+def join_lines(lines: Sequence[str], final_newline: bool) -> str:
+    if not lines:
+        return ""
+    return "\n".join(lines) + ("\n" if final_newline else "")
+
+
+def hunk_spec(h: Hunk) -> HunkSpec:
+    return HunkSpec(kinds=tuple(ln.kind.value for ln in h.lines), lines=tuple(ln.text for ln in h.lines),
+                    old_start=h.old_start, section=h.section)
+
+
+def _hunk_final_newline(h: Hunk) -> bool | None:
+    """What the hunk says about the file's last newline (None when it does not touch EOF)."""
+    post = [ln for ln in h.lines if ln.kind is not LineKind.REMOVED]
+    pre = [ln for ln in h.lines if ln.kind is not LineKind.ADDED]
+    if post and post[-1].no_newline:
+        return False
+    if pre and pre[-1].no_newline:
+        return True
+    return None
+
+
+# ---------------------------------------------------------------- upstream base
+
+
+@lru_cache(maxsize=4)
+def _upstream_repo(path: str) -> object | None:
+    if not (Path(path) / ".git").exists() and not (Path(path) / "objects").is_dir():
+        return None
+    import git  # lazy: slow to import
+
+    try:
+        return git.Repo(path)
+    except (git.exc.InvalidGitRepositoryError, git.exc.NoSuchPathError):
+        return None
+
+
+def load_base(fp: FilePatch, upstream: str | None) -> str | None:
+    """The exact upstream pre-image of ``fp``: its ``index`` blob in an upstream git repo, or
+    ``old_path`` in a plain upstream directory. None when unknown."""
+    if not upstream or fp.old_path is None:
+        return None
+    repo = _upstream_repo(upstream)
+    if repo is not None:
+        import git
+
+        if not fp.old_blob or not re.fullmatch(r"[0-9a-f]{4,40}", fp.old_blob) or set(fp.old_blob) == {"0"}:
+            return None
+        try:
+            sha = repo.git.rev_parse("--verify", "--quiet", f"{fp.old_blob}^{{blob}}")  # type: ignore[attr-defined]
+            return repo.odb.stream(bytes.fromhex(sha)).read().decode("utf-8", "surrogateescape")  # type: ignore[attr-defined]
+        except (git.exc.GitCommandError, ValueError):
+            return None
+    try:
+        full = Path(upstream) / check_relpath(fp.old_path)
+        return full.read_bytes().decode("utf-8", "surrogateescape") if full.is_file() else None
+    except (OSError, ValueError):
+        return None
+
+
+# ---------------------------------------------------------------- placement of one hunk
+
+
+@dataclass(frozen=True, slots=True)
+class _Verdict:
+    applied: bool
+    findings: tuple[Finding, ...] = ()
+
+
+def _ref(h: Hunk, fp: FilePatch, patch: Patch) -> SourceRef | None:
+    return h.ref or fp.ref or patch.ref
+
+
+def _hunk_label(fp: FilePatch, hi: int, h: Hunk) -> str:
+    return f"{fp.path} hunk {hi + 1} ({h.header().strip()})"
+
+
+def _removed_lines_present(h: Hunk, m: Match, lines: Sequence[str]) -> list[str]:
+    """Lines ``h`` deletes that the matched target region does not give up (never delete blindly).
+
+    Compared as multisets of stripped lines: what the target region loses in the replacement must
+    cover what the hunk removes net of what it adds back."""
+    need = Counter(ln.text.strip() for ln in h.removed) - Counter(ln.text.strip() for ln in h.added)
+    have = Counter(ln.strip() for ln in lines[m.start:m.end]) - Counter(ln.strip() for ln in m.replacement)
+    short = need - have
+    return [ln.text for ln in h.removed if short.get(ln.text.strip(), 0) > 0]
+
+
+def _judge(m: Match, h: Hunk, lines: Sequence[str], label: str, ref: SourceRef | None, path: str,
+           options: PortOptions) -> _Verdict:
+    """Apply the thresholds: a doubtful placement becomes a finding and is held back."""
+    ev = tuple(m.evidence[:MAX_EVIDENCE])
+    line = m.start + 1
+    if m.method == Method.ALREADY_APPLIED.value and m.confidence < options.min_confidence:
+        return _Verdict(False, (Finding(
+            "low-confidence-placement", Severity.WARNING,
+            f"{label} may already be present (perhaps adapted) at {path}:{line}, confidence "
+            f"{m.confidence:.2f}: neither applied nor confirmed", ref, (f"{path}:{line}",) + ev,
+            "compare the target with the hunk by hand"),))
+    if m.method == Method.ALREADY_APPLIED.value:
+        return _Verdict(False, (Finding("already-applied", Severity.NOTE,
+                                        f"{label} is already present in {path}:{line}", ref,
+                                        (f"{path}:{line}",) + ev, "nothing to do for this hunk"),))
+    found: list[Finding] = []
+    ok = True
+    alts = [a for a in m.alternatives if a.start != m.start]
+    if m.ambiguous:
+        ok = False
+        other = f"line {alts[0].start + 1} (score {alts[0].score:.2f})" if alts else "another place"
+        found.append(Finding(
+            "ambiguous-placement", Severity.WARNING,
+            f"{label} fits {path}:{line} (confidence {m.confidence:.2f}) about as well as {other}", ref,
+            (f"{path}:{line}",) + tuple(f"{path}:{a.start + 1}: candidate score {a.score:.2f} {a.note}".rstrip()
+                                         for a in alts[:3]) + ev,
+            "check which place is meant, then apply by hand"))
+    if m.confidence < options.min_confidence or m.fuzz > options.max_fuzz:
+        ok = False
+        found.append(Finding(
+            "low-confidence-placement", Severity.WARNING,
+            f"{label} placed at {path}:{line} by {m.method} with confidence {m.confidence:.2f} "
+            f"(fuzz {m.fuzz}) below the bar {options.min_confidence:.2f}", ref, (f"{path}:{line}",) + ev,
+            "review the placement; --min-confidence lowers the bar"))
+    missing = _removed_lines_present(h, m, lines)
+    if missing or m.unsafe:
+        ok = False
+        what = (f"{len(missing)} line(s) it deletes are not in the target" if missing
+                else "the target's code differs where it changes lines")
+        found.append(Finding(
+            "removed-line-differs", Severity.WARNING, f"{label}: {what} at {path}:{line}", ref,
+            tuple(f"patch deletes: {t}" for t in missing[:MAX_EVIDENCE]) + ev,
+            "the target's code differs where upstream changes it; adapt the hunk by hand"))
+    return _Verdict(ok, tuple(found))
+
+
+def _place(lines: Sequence[str], h: Hunk, *, hint: int | None, base: Sequence[str] | None,
+           language: str, options: PortOptions) -> Match | None:
+    """The engine's best placement of ``h`` on ``lines`` (already-applied included), or None."""
+    return locate(lines, hunk_spec(h), hint=hint, max_fuzz=options.max_fuzz, score_cutoff=0.6,
+                  ambiguity_margin=options.ambiguity_margin, base=base, language=language)
+
+
+def _to_placement(m: Match | None, h: Hunk, path: str | None, fi: int, hi: int, lines: Sequence[str],
+                  applied: bool, extra_evidence: tuple[str, ...] = ()) -> Placement:
+    if m is None:
+        return Placement(hunk=h, method=Method.NONE, path=None, file_index=fi, hunk_index=hi, applied=False,
+                         evidence=extra_evidence)
+    try:
+        method = Method(m.method)
+    except ValueError:
+        method = Method.FUZZY
+    return Placement(
+        hunk=h, method=method, path=path, start=m.start + 1, offset=m.start + 1 - h.old_start, fuzz=m.fuzz,
+        confidence=round(float(m.confidence), 4),
+        alternatives=tuple(Alternative(path or "", a.start + 1, round(float(a.score), 4), a.note)
+                           for a in m.alternatives[:5]),
+        evidence=tuple(m.evidence) + extra_evidence, target_old=tuple(lines[m.start:m.end]),
+        target_new=tuple(m.replacement), file_index=fi, hunk_index=hi, applied=applied)
+
+
+# ---------------------------------------------------------------- divergence from the upstream base
+
+
+def _region(lines: Sequence[str], start: int, end: int, section: str, language: str) -> tuple[int, int]:
+    """The enclosing function of lines[start:end] when the section names it, else a small window."""
+    name = anchor_name(section) if section else None
+    if name:
+        span = find_anchor(list(lines), name, language=language)
+        if span is not None:
+            s, e = span
+            if s <= start and e >= end and e - s <= MAX_FUNCTION_LINES:
+                return s, e
+    return max(0, start - DIVERGENCE_WINDOW), min(len(lines), end + DIVERGENCE_WINDOW)
+
+
+def _find_preimage(base: Sequence[str], h: Hunk) -> int | None:
+    pre = list(h.old_lines)
+    guess = max(0, h.old_start - 1) if h.old_count else h.old_start
+    if list(base[guess:guess + len(pre)]) == pre:
+        return guess
+    if not pre:
+        return None
+    for i in range(len(base) - len(pre) + 1):
+        if base[i] == pre[0] and list(base[i:i + len(pre)]) == pre:
+            return i
+    return None
+
+
+def check_divergence(base: Sequence[str], lines: Sequence[str], h: Hunk, m: Match, *, path: str,
+                     language: str, label: str, ref: SourceRef | None) -> Finding | None:
+    """A WARNING when the code the hunk touches differs between the upstream base and the target:
+    exactly where a human adapts a backport, even if the hunk itself applied cleanly."""
+    b0 = _find_preimage(base, h)
+    if b0 is None:
+        return Finding("base-mismatch", Severity.WARNING,
+                       f"{label}: its pre-image is not in the upstream base; 3-way evidence unavailable", ref,
+                       hint="check that --upstream holds the tree the patch was made against")
+    bs, be = _region(base, b0, b0 + len(h.old_lines), h.section, language)
+    ts, te = _region(lines, m.start, m.end, h.section, language)
+    a = [ln.rstrip() for ln in base[bs:be]]
+    b = [ln.rstrip() for ln in lines[ts:te]]
+    if a == b:
+        return None
+    evidence: list[str] = []
+    sm = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    for tag, i1, i2, j1, j2 in sm.get_opcodes():
+        if tag == "equal":
+            continue
+        evidence.extend(f"upstream base:{bs + i + 1}: {base[bs + i]}" for i in range(i1, i2))
+        evidence.extend(f"{path}:{ts + j + 1}: {lines[ts + j]}" for j in range(j1, j2))
+    return Finding(
+        "context-diverged", Severity.WARNING,
+        f"{label}: the code around it differs between upstream and {path}:{m.start + 1}", ref,
+        tuple(evidence[:MAX_EVIDENCE]) + (("...",) if len(evidence) > MAX_EVIDENCE else ()),
+        "this is where a backport is adapted by hand: check the hunk still means the same here")
+
+
+def check_identifiers(base_text: str, old_text: str, new_text: str, fp: FilePatch, *, path: str,
+                      ref: SourceRef | None) -> Finding | None:
+    """Identifiers the patch adds that upstream's file knows but the target's file does not."""
+    added = {w for h in fp.hunks for ln in h.added for w in RE_IDENT.findall(ln.text)}
+    if not added:
+        return None
+    base_ids = set(RE_IDENT.findall(base_text))
+    removed = {w for h in fp.hunks for ln in h.removed for w in RE_IDENT.findall(ln.text)}
+    target_ids = set(RE_IDENT.findall(old_text))
+    missing = sorted(w for w in added if w in base_ids and w not in target_ids and w not in removed)
+    if not missing:
+        return None
+    return Finding("missing-identifier", Severity.WARNING,
+                   f"{path}: the patch uses {', '.join(missing[:6])} which upstream's file has and the "
+                   "target's file lacks", ref, tuple(f"{path}: no '{w}'" for w in missing[:MAX_EVIDENCE]),
+                   "the target may lack a prerequisite or name it differently; check its definition")
+
+
+# ---------------------------------------------------------------- diff rendering
+
+
+def _funcname(lines: Sequence[str], start: int) -> str:
+    for i in range(min(start, len(lines)) - 1, -1, -1):
+        if RE_FUNCNAME.match(lines[i]):
+            return lines[i].rstrip()[:80]
+    return ""
+
+
+def _keepends(lines: Sequence[str], final_newline: bool) -> list[str]:
+    out = [ln + "\n" for ln in lines]
+    if out and not final_newline:
+        out[-1] = out[-1][:-1]
+    return out
+
+
+# @@ -12,7 +12,8 @@
+RE_HUNK_HEADER = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+\d+(?:,\d+)? @@")
+
+
+def render_file_diff(old_path: str | None, new_path: str | None, old_text: str | None,
+                     new_text: str | None, *, context: int = 3) -> str:
+    """A git-style diff of one file (None text = absent), with the target's own context."""
+    old_lines, old_final = split_lines(old_text or "")
+    new_lines, new_final = split_lines(new_text or "")
+    a = old_path if old_path is not None else new_path
+    b = new_path if new_path is not None else old_path
+    head = [f"diff --git a/{a} b/{b}\n"]
+    if old_text is None:
+        head.append("new file mode 100644\n")
+    elif new_text is None:
+        head.append("deleted file mode 100644\n")
+    elif old_path != new_path:
+        head += [f"rename from {old_path}\n", f"rename to {new_path}\n"]
+    if old_text == new_text and old_path != new_path:
+        return "".join(head)
+    body = []
+    ol, nl = _keepends(old_lines, old_final), _keepends(new_lines, new_final)
+    fromfile = f"a/{a}" if old_text is not None else "/dev/null"
+    tofile = f"b/{b}" if new_text is not None else "/dev/null"
+    for line in difflib.unified_diff(ol, nl, fromfile, tofile, n=context):
+        if line.startswith(("--- ", "+++ ")):
+            line = line.rstrip("\t\n") + "\n"  # difflib adds a tab when no date is given
+        elif line.startswith("@@"):
+            hm = RE_HUNK_HEADER.match(line)
+            if hm:
+                sec = _funcname(old_lines, int(hm.group(1)) - 1 if hm.group(2) != "0" else int(hm.group(1)))
+                line = line.rstrip("\n") + (f" {sec}" if sec else "") + "\n"
+        if not line.endswith("\n"):
+            line += "\n\\ No newline at end of file\n"
+        body.append(line)
+    return "".join(head + body) if body else ""
+
+
+# ---------------------------------------------------------------- one patch
+
+
+@dataclass(slots=True)
+class _Work:
+    """Mutable state while porting one patch."""
+
+    tree: TargetTree
+    options: PortOptions
+    patch: Patch
+    files: dict[str, FileState] = field(default_factory=dict)
+    placements: list[Placement] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    leftovers: list[str] = field(default_factory=list)
+
+    def state(self, path: str) -> FileState | None:
+        if path not in self.files:
+            text = self.tree.read(path)
+            if text is None:
+                return None
+            lines, final = split_lines(text)
+            self.files[path] = FileState(path, lines, final)
+        return self.files[path]
+
+
+def _leftover(w: _Work, fp: FilePatch, hi: int, h: Hunk, reason: str, cands: Sequence[Alternative] = ()) -> None:
+    text = [f"# {_hunk_label(fp, hi, h)}", f"# not applied: {reason}"]
+    text += [f"# nearest candidate: {c.path}:{c.line} score {c.score:.2f} {c.note}".rstrip() for c in cands[:3]]
+    w.leftovers.append("\n".join(text) + "\n" + h.render())
+
+
+def _port_new_file(w: _Work, fi: int, fp: FilePatch) -> None:
+    path = fp.path
+    post = [ln for h in fp.hunks for ln in h.lines if ln.kind is not LineKind.REMOVED]
+    lines = [ln.text for ln in post]
+    final = not (post and post[-1].no_newline)
+    ref = fp.ref or w.patch.ref
+    h = fp.hunks[0] if fp.hunks else Hunk(0, 0, 1, len(lines))
+    existing = w.tree.read(path)
+    if existing is not None:
+        if existing == join_lines(lines, final):
+            w.placements.append(Placement(h, Method.ALREADY_APPLIED, path, 1, confidence=1.0, file_index=fi,
+                                          applied=False))
+            w.findings.append(Finding("already-applied", Severity.NOTE, f"{path} already exists with this content",
+                                      ref, (f"{path}:1",)))
+        else:
+            w.placements.append(Placement(h, Method.NONE, None, file_index=fi, applied=False))
+            w.findings.append(Finding("unplaced-hunk", Severity.ERROR,
+                                      f"the patch creates {path}, which the target already has with other content",
+                                      ref, (f"{path}:1",), "merge the two files by hand"))
+            _leftover(w, fp, 0, h, f"{path} already exists in the target")
+        return
+    st = FileState(path, [], True, existed=False)
+    st.edits.append((0, 0, tuple(lines), len(w.placements)))
+    st.new_final_newline = final
+    w.files[path] = st
+    w.placements.append(Placement(h, Method.EXACT, path, 1, confidence=1.0, target_new=tuple(lines),
+                                  file_index=fi))
+
+
+def _port_deleted_file(w: _Work, fi: int, fp: FilePatch) -> None:
+    path = fp.old_path or ""
+    ref = fp.ref or w.patch.ref
+    h = fp.hunks[0] if fp.hunks else Hunk(1, 0, 0, 0)
+    st = w.state(path)
+    if st is None:
+        w.placements.append(Placement(h, Method.ALREADY_APPLIED, path, confidence=1.0, file_index=fi,
+                                      applied=False))
+        w.findings.append(Finding("already-applied", Severity.NOTE, f"{path} is already absent", ref))
+        return
+    pre = [ln.text for hk in fp.hunks for ln in hk.lines if ln.kind is not LineKind.ADDED]
+    if fp.hunks and [x.rstrip() for x in pre] != [x.rstrip() for x in st.lines]:
+        w.placements.append(Placement(h, Method.NONE, None, file_index=fi, applied=False))
+        w.findings.append(Finding("removed-line-differs", Severity.ERROR,
+                                  f"the patch deletes {path}, whose content in the target differs", ref,
+                                  (f"{path}:1",), "check what the target's version holds before deleting it"))
+        _leftover(w, fp, 0, h, "the target's file differs from what upstream deletes")
+        return
+    st.delete = True
+    w.placements.append(Placement(h, Method.EXACT, path, 1, confidence=1.0, target_old=tuple(st.lines),
+                                  file_index=fi))
+
+
+def _try_file(w: _Work, path: str, fp: FilePatch, base: Sequence[str] | None) -> list[Match | None]:
+    st = w.state(path)
+    if st is None:
+        return [None] * len(fp.hunks)
+    lang = language_for(path)
+    return [_place(st.lines, h, hint=None, base=base, language=lang, options=w.options) for h in fp.hunks]
+
+
+def _choose_target(w: _Work, fp: FilePatch, base: Sequence[str] | None) -> tuple[str | None, str]:
+    """The target path for a modified file: itself, or where it moved (with a note why)."""
+    old = fp.old_path or fp.path
+    if w.tree.exists(old):
+        return old, ""
+    if fp.new_path and w.tree.exists(fp.new_path):
+        return fp.new_path, ""
+    names = [n for n in (anchor_name(h.section) for h in fp.hunks if h.section) if n]
+    best, best_score = None, 0.0
+    for cand in find_moved_file(w.tree, old, names, read=w.tree.read):
+        matches = _try_file(w, cand, fp, base)
+        score = sum(m.confidence for m in matches if m is not None)
+        if score > best_score:
+            best, best_score = cand, score
+    if best is None:
+        return None, f"{old} is not in the target and no moved copy was found"
+    return best, f"{old} is not in the target; its hunks fit {best}"
+
+
+def _relocate_hunk(w: _Work, path: str, h: Hunk, base: Sequence[str] | None) -> tuple[str, Match] | None:
+    """A hunk that failed in ``path`` whose function lives in another file of the target."""
+    name = anchor_name(h.section) if h.section else None
+    st = w.state(path)
+    if not name or st is None or find_anchor(st.lines, name, language=language_for(path)) is not None:
+        return None
+    for cand in find_function_files(w.tree, name, path, read=w.tree.read):
+        cst = w.state(cand)
+        if cst is None:
+            continue
+        m = _place(cst.lines, h, hint=None, base=None, language=language_for(cand), options=w.options)
+        if m is not None and m.confidence >= w.options.min_confidence:
+            return cand, m
+    return None
+
+
+def _port_modified_file(w: _Work, fi: int, fp: FilePatch) -> None:
+    opts = w.options
+    base_text = load_base(fp, opts.upstream)
+    base = split_lines(base_text)[0] if base_text is not None else None
+    path, why = _choose_target(w, fp, base)
+    ref = fp.ref or w.patch.ref
+    if path is None:
+        for hi, h in enumerate(fp.hunks):
+            w.placements.append(_to_placement(None, h, None, fi, hi, [], False))
+            _leftover(w, fp, hi, h, why)
+        w.findings.append(Finding("unplaced-hunk", Severity.ERROR, why, ref,
+                                  hint="find where this code lives in the target and port it by hand"))
+        return
+    if why:
+        w.findings.append(Finding("relocated-file", Severity.WARNING, why, ref, (f"{path}:1",),
+                                  "check that this file is the right home for the change"))
+    st = w.state(path)
+    assert st is not None
+    lang = language_for(path)
+    delta = 0  # how far the target's lines run from upstream's, from the previous hunk
+    for hi, h in enumerate(fp.hunks):
+        label, href = _hunk_label(fp, hi, h), _ref(h, fp, w.patch)
+        hint = max(0, h.old_start - 1 + delta)
+        m = _place(st.lines, h, hint=hint, base=base, language=lang, options=opts)
+        target, tst = path, st
+        extra: tuple[str, ...] = ()
+        if m is None:
+            moved = _relocate_hunk(w, path, h, base)
+            if moved is not None:
+                target, m = moved
+                tst = w.state(target)
+                assert tst is not None
+                extra = (f"function '{anchor_name(h.section)}' is not in {path}; it is defined in {target}",)
+                w.findings.append(Finding("relocated-hunk", Severity.WARNING,
+                                          f"{label} moved to {target}:{m.start + 1}", href,
+                                          (f"{target}:{m.start + 1}",) + extra,
+                                          "check the function is the same one upstream changes"))
+        if m is None:
+            w.placements.append(_to_placement(None, h, None, fi, hi, [], False))
+            w.findings.append(Finding("unplaced-hunk", Severity.ERROR, f"{label} fits nowhere in {path}", href,
+                                      hint="port this hunk by hand (see the leftovers)"))
+            _leftover(w, fp, hi, h, f"no place in {path} matches its context")
+            continue
+        if target == path:
+            delta = m.start - (h.old_start - 1)
+        verdict = _judge(m, h, tst.lines, label, href, target, opts)
+        w.findings.extend(verdict.findings)
+        pl = _to_placement(m, h, target, fi, hi, tst.lines, verdict.applied, extra)
+        if verdict.applied:
+            tst.edits.append((m.start, m.end, tuple(m.replacement), len(w.placements)))
+            eof = _hunk_final_newline(h)
+            if eof is not None and m.end >= len(tst.lines):
+                tst.new_final_newline = eof
+        elif m.method != Method.ALREADY_APPLIED.value:
+            _leftover(w, fp, hi, h, "; ".join(f.message for f in verdict.findings) or "held back",
+                      pl.alternatives)
+        w.placements.append(pl)
+        if base is not None and m.method != Method.ALREADY_APPLIED.value and target == path:
+            f = check_divergence(base, tst.lines, h, m, path=target, language=lang, label=label, ref=href)
+            if f is not None:
+                w.findings.append(f)
+    if fp.is_rename and path == fp.old_path and not w.tree.exists(fp.new_path or ""):
+        st.rename_from = path
+    if base_text is not None:
+        old_text = join_lines(st.lines, st.final_newline)
+        f = check_identifiers(base_text, old_text, "", fp, path=path, ref=ref)
+        if f is not None:
+            w.findings.append(f)
+
+
+def _finish_files(w: _Work) -> tuple[list[str], list[tuple[str, str | None]]]:
+    """Apply the edits bottom-up; return the diff text per file and the new contents."""
+    diffs: list[str] = []
+    new_files: list[tuple[str, str | None]] = []
+    for fp_path, st in w.files.items():
+        edits = sorted(st.edits, key=lambda e: (e[0], e[1]))
+        kept: list[tuple[int, int, tuple[str, ...], int]] = []
+        for e in edits:
+            if kept and e[0] < kept[-1][1]:
+                pl = w.placements[e[3]]
+                w.placements[e[3]] = replace(pl, applied=False)
+                w.findings.append(Finding(
+                    "placement-conflict", Severity.ERROR,
+                    f"{fp_path}: two hunks claim overlapping lines {e[0] + 1}..{e[1]} and "
+                    f"{kept[-1][0] + 1}..{kept[-1][1]}", pl.hunk.ref,
+                    (f"{fp_path}:{e[0] + 1}", f"{fp_path}:{kept[-1][0] + 1}"), "merge the two hunks by hand"))
+                w.leftovers.append(f"# {fp_path}: hunk at line {e[0] + 1} overlaps another\n" + pl.hunk.render())
+                continue
+            kept.append(e)
+        new_name = fp_path
+        rename_target = None
+        if st.rename_from is not None:
+            fp = next((f for f in w.patch.files if f.old_path == st.rename_from and f.is_rename), None)
+            if fp is not None and fp.new_path:
+                rename_target = fp.new_path
+                new_name = fp.new_path
+        if not kept and not st.delete and rename_target is None:
+            continue
+        lines = list(st.lines)
+        for s, e, new, _ in reversed(kept):
+            lines[s:e] = list(new)
+        final = st.new_final_newline if st.new_final_newline is not None else st.final_newline
+        old_text = join_lines(st.lines, st.final_newline) if st.existed else None
+        new_text = None if st.delete else join_lines(lines, final)
+        if old_text == new_text and rename_target is None:
+            continue
+        diff = render_file_diff(fp_path if st.existed else None, None if st.delete else new_name,
+                                old_text, new_text)
+        if diff:
+            diffs.append(diff)
+        if rename_target is not None:
+            new_files.append((fp_path, None))
+        new_files.append((new_name, new_text))
+    return diffs, new_files
+
+
+def is_settled(p: Placement, *, min_confidence: float) -> bool:
+    """True when nothing is left to do for this hunk: applied, or confidently already present."""
+    if p.method is Method.ALREADY_APPLIED:
+        return p.confidence >= min_confidence
+    return p.applied
+
+
+def _status(placements: Sequence[Placement], findings: Sequence[Finding], options: PortOptions) -> Status:
+    if any(not p.placed for p in placements) or any(f.severity is Severity.ERROR for f in findings):
+        return Status.BLOCKED
+    if any(not is_settled(p, min_confidence=options.min_confidence) for p in placements):
+        return Status.REVIEW
+    if any(f.severity >= Severity.WARNING for f in findings):
+        return Status.REVIEW
+    if any(p.applied and p.confidence < options.min_confidence for p in placements):
+        return Status.REVIEW
+    return Status.CLEAN
+
+
+def port_patch(patch: Patch, tree: TargetTree, *, options: PortOptions | None = None,
+               series: Series | None = None) -> PortResult:
+    """Place every hunk of ``patch`` on ``tree`` and regenerate it against the target."""
+    t0 = time.perf_counter()
+    opts = options or PortOptions()
+    w = _Work(tree, opts, patch)
+    for fi, fp in enumerate(patch.files):
+        if fp.is_binary:
+            h = fp.hunks[0] if fp.hunks else Hunk(0, 0, 0, 0)
+            w.placements.append(Placement(h, Method.NONE, None, file_index=fi, applied=False))
+            w.findings.append(Finding("unplaced-hunk", Severity.ERROR, f"{fp.path}: binary patches are not ported",
+                                      fp.ref or patch.ref, hint="copy the binary file by hand"))
+        elif fp.is_new:
+            _port_new_file(w, fi, fp)
+        elif fp.is_deleted:
+            _port_deleted_file(w, fi, fp)
+        elif fp.hunks or fp.is_rename:
+            _port_modified_file(w, fi, fp)
+    diffs, new_files = _finish_files(w)
+    placements = tuple(w.placements)
+    findings = list(w.findings)
+    if opts.checks:
+        for checker in (deps.check_patch, kbcheck.check_patch):
+            findings.extend(checker(patch, tree, placements=placements, series=series, options=opts))
+    findings = [f for f in findings if f.code not in opts.ignore]
+    return PortResult(
+        patch=patch, placements=placements, findings=tuple(findings), text="".join(diffs),
+        status=_status(placements, findings, opts), new_files=tuple(new_files),
+        leftovers="\n".join(w.leftovers), seconds=round(time.perf_counter() - t0, 4))
+
+
+def port_series(series: Series, tree: TargetTree, *, options: PortOptions | None = None,
+                progress: Callable[[int, int, Patch], None] | None = None) -> tuple[PortResult, ...]:
+    """Port every patch of ``series`` in order; patch N sees the tree as patches 1..N-1 left it."""
+    overlay = Overlay(tree)
+    results: list[PortResult] = []
+    patches = [p for p in series.patches if not p.is_cover]
+    for i, patch in enumerate(patches):
+        if progress is not None:
+            progress(i, len(patches), patch)
+        r = port_patch(patch, overlay, options=options, series=series)
+        overlay.update(r.new_files)
+        results.append(r)
+    return tuple(results)
+
+
+def exit_code(results: Sequence[PortResult], *, fail_on: str = "error", min_confidence: float = 0.8) -> int:
+    """0 when every hunk was settled with high confidence and no finding reaches ``fail_on``; else 1."""
+    levels = {"error": Severity.ERROR, "warning": Severity.WARNING, "note": Severity.NOTE}
+    bar = levels.get(fail_on)
+    for r in results:
+        if not all(is_settled(p, min_confidence=min_confidence) for p in r.placements):
+            return 1
+        if bar is not None and any(f.severity >= bar for f in r.findings):
+            return 1
+    return 0
+
+
+def render_plain_summary(results: Sequence[PortResult]) -> str:
+    """A plain terminal summary: one line per patch, then each doubtful hunk and finding."""
+    out: list[str] = []
+    for i, r in enumerate(results, 1):
+        placed = sum(1 for p in r.placements if p.applied)
+        out.append(f"[{i}/{len(results)}] {r.status.value.upper():7} {r.patch.subject} "
+                   f"({placed}/{len(r.placements)} hunks applied, {r.seconds:.2f}s)")
+        for p in r.placements:
+            if p.applied and p.method in (Method.EXACT, Method.OFFSET):
+                continue
+            where = f"{p.path}:{p.start}" if p.placed else "nowhere"
+            state = "applied" if p.applied else "not applied"
+            out.append(f"    hunk {p.file_index + 1}.{p.hunk_index + 1}: {p.method.value} at {where}, "
+                       f"confidence {p.confidence:.2f}, {state}")
+        for f in r.findings:
+            out.append(f"    {f.severity}: {f.code}: {f.message}")
+    return "\n".join(out)

@@ -1,0 +1,309 @@
+#!/usr/bin/env python3
+"""The real-backport benchmark (stage: all): backport and the baselines on shared/bench cases.
+
+Inputs: a kbench case set (``../shared/bench/public``: MANIFEST.json, <id>/upstream.patch,
+meta.json), the old 6.1 target tree and, optionally, the upstream 6.12 base tree.
+Outputs: one output folder per tool (<id>.patch | <id>.file | <id>.refused [+ <id>.flagged],
+timings.json), score.py's table, time per case (median, p90) and, with --results, a Markdown
+RESULTS.md.
+
+backport runs in-process on one loaded tree (file reads are lazy; nothing hashes the tree per
+case). Baselines: ``git apply``, ``patch -p1 --fuzz=2``, ``wiggle --replace`` (when installed)
+and ``git merge-file`` with the upstream base. Usage::
+
+    bench/run_bench.py                       # everything, ~minutes
+    bench/run_bench.py --cases 100 --no-baselines
+    bench/run_bench.py --only drivers__usb__core__hub.c -v
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+
+DEFAULT_SET = ROOT.parent / "shared" / "bench" / "public"
+CACHE = Path(os.path.expanduser("~/.cache/kbench"))
+DEFAULT_TREE = CACHE / "trees" / "6.1.187-1"
+DEFAULT_BASE = CACHE / "trees" / "6.12.107-1~deb12u1"
+BASELINES = ("git-apply", "patch-fuzz2", "wiggle", "merge-file")
+
+
+# ---------------------------------------------------------------- cases
+
+
+def load_cases(set_dir: Path, *, only: list[str], limit: int | None) -> list[dict]:
+    man = json.loads((set_dir / "MANIFEST.json").read_text())
+    cases = []
+    for c in man["cases"]:
+        if only and c["id"] not in only:
+            continue
+        meta = json.loads((set_dir / c["id"] / "meta.json").read_text())
+        cases.append({"id": c["id"], "path": meta["path"], "dir": str(set_dir / c["id"]),
+                      "label": meta["label"], "base_version": meta["upstream_versions"]["old_debian"]})
+    if limit is not None:
+        step = max(1, len(cases) // limit)  # a spread sample, not the first N alphabetically
+        cases = cases[::step][:limit]
+    return cases
+
+
+# ---------------------------------------------------------------- backport, in-process
+
+
+_STATE: dict[str, object] = {}
+
+
+def _init_tool(tree: str, base: str | None, checks: bool) -> None:
+    from backport.model import PortOptions
+    from backport.target import DirTree
+
+    _STATE["tree"] = DirTree(tree)
+    _STATE["options"] = PortOptions(upstream=base, checks=checks)
+
+
+def _load_patch(case: dict):
+    from backport.model import Patch, Series
+    from backport.series import parse_diff
+
+    path = Path(case["dir"]) / "upstream.patch"
+    try:
+        from backport.ingest import load_series
+
+        series = load_series([str(path)])
+        if series.patches:
+            return series.patches[0], series
+    except ImportError:
+        pass
+    text = path.read_text(encoding="utf-8", errors="surrogateescape")
+    files = parse_diff(text, origin=str(path))
+    patch = Patch(subject="update " + ", ".join(f.path for f in files), files=files, diff_text=text)
+    return patch, Series(patches=(patch,), origin=(str(path),))
+
+
+def run_tool_case(case: dict, out: str) -> tuple[str, float, str]:
+    """Port one case; write its output; return (id, seconds, outcome word)."""
+    from backport.model import Severity
+    from backport.pipeline import is_settled, port_patch
+
+    cid, o = case["id"], Path(out)
+    t0 = time.perf_counter()
+    try:
+        patch, series = _load_patch(case)
+        r = port_patch(patch, _STATE["tree"], options=_STATE["options"], series=series)  # type: ignore[arg-type]
+    except Exception as e:  # noqa: BLE001 - a crash is recorded as a refusal, and shown
+        secs = time.perf_counter() - t0
+        (o / f"{cid}.refused").write_text(f"crash: {type(e).__name__}: {e}\n{traceback.format_exc()}")
+        return cid, secs, "crash"
+    secs = time.perf_counter() - t0
+    opts = _STATE["options"]
+    held = [p for p in r.placements if not is_settled(p, min_confidence=opts.min_confidence)]  # type: ignore[attr-defined]
+    report = "\n".join(f"{f.severity}: {f.code}: {f.message}" + "".join(f"\n    {e}" for e in f.evidence)
+                       for f in r.findings)
+    pl = "\n".join(f"hunk {p.file_index}.{p.hunk_index}: {p.method.value} {p.path}:{p.start} "
+                   f"conf {p.confidence:.2f} applied={p.applied}" for p in r.placements)
+    if held or not r.text:
+        why = "hunks not applied" if held else "nothing to apply"
+        (o / f"{cid}.refused").write_text(f"{why}\n{pl}\n{report}\n{r.leftovers}")
+        return cid, secs, "refused"
+    (o / f"{cid}.patch").write_text(r.text, encoding="utf-8", errors="surrogateescape")
+    if any(f.severity >= Severity.WARNING for f in r.findings):
+        (o / f"{cid}.flagged").write_text(f"{pl}\n{report}\n")
+        return cid, secs, "flagged"
+    return cid, secs, "patch"
+
+
+# ---------------------------------------------------------------- baselines
+
+
+def _run(cmd: list[str], cwd: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, cwd=cwd, input=stdin, capture_output=True, check=False,
+                          env={**os.environ, "GIT_CEILING_DIRECTORIES": str(Path(cwd).parent)})
+
+
+def run_baseline_case(args: tuple[str, dict, str, str, str | None]) -> tuple[str, str, float]:
+    tool, case, out, tree, base = args
+    cid, rel = case["id"], case["path"]
+    o = Path(out)
+    patch = (Path(case["dir"]) / "upstream.patch").read_bytes()
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix=f"kb-{tool}-") as td:
+        f = Path(td) / rel
+        f.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(Path(tree) / rel, f)
+        pf = Path(td) / "upstream.patch"
+        pf.write_bytes(patch)
+        if tool == "git-apply":
+            p = _run(["git", "apply", "--whitespace=nowarn", f"--include={rel}", str(pf)], td)
+            ok = p.returncode == 0
+        elif tool == "patch-fuzz2":
+            p = _run(["patch", "-p1", "--fuzz=2", "--no-backup-if-mismatch", "-N", "-s", "-r", "-", "-i",
+                      str(pf)], td)
+            ok = p.returncode == 0
+        elif tool == "wiggle":
+            p = _run(["wiggle", "--replace", str(f), str(pf)], td)
+            ok = p.returncode == 0
+        else:  # merge-file: ours = old 6.1, base = old 6.12, theirs = new 6.12
+            if base is None or not (Path(base) / rel).is_file():
+                (o / f"{cid}.refused").write_text("no upstream base")
+                return tool, cid, time.perf_counter() - t0
+            b = Path(td) / "base"
+            b.mkdir()
+            bf = b / rel
+            bf.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(Path(base) / rel, bf)
+            ap = _run(["git", "apply", "--whitespace=nowarn", str(pf)], str(b))
+            theirs = Path(td) / "theirs"
+            if ap.returncode != 0:
+                ok = False
+            else:
+                shutil.copyfile(bf, theirs)
+                shutil.copyfile(Path(base) / rel, bf)
+                p = _run(["git", "merge-file", str(f), str(bf), str(theirs)], td)
+                ok = p.returncode == 0
+        secs = time.perf_counter() - t0
+        if ok and f.exists():
+            (o / f"{cid}.file").write_bytes(f.read_bytes())
+        else:
+            (o / f"{cid}.refused").write_text("failed")
+    return tool, cid, secs
+
+
+# ---------------------------------------------------------------- scoring and the table
+
+
+def p90(xs: list[float]) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(0.9 * (len(xs) - 1))))] if xs else 0.0
+
+
+def score(set_dir: Path, outs: dict[str, Path], cases: list[dict], work: Path) -> tuple[str, dict]:
+    ids = work / "cases.txt"
+    ids.write_text("\n".join(c["id"] for c in cases) + "\n")
+    js = work / "score.json"
+    cmd = [sys.executable, str(set_dir.parent / "score.py"), "--set", str(set_dir), "--markdown",
+           "--cases", str(ids), "--json", str(js), "--trees", str(CACHE)]
+    for name, d in outs.items():
+        cmd += ["--outputs", f"{name}={d}"]
+    p = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if p.returncode != 0:
+        raise SystemExit(f"score.py failed:\n{p.stderr}")
+    return p.stdout, json.loads(js.read_text())
+
+
+def timing_table(outs: dict[str, Path]) -> str:
+    lines = ["| tool | cases timed | median s/case | p90 s/case | max s/case | total s |", "|---|---|---|---|---|---|"]
+    for name, d in outs.items():
+        tf = d / "timings.json"
+        if not tf.exists():
+            continue
+        xs = list(json.loads(tf.read_text()).values())
+        if xs:
+            lines.append(f"| {name} | {len(xs)} | {statistics.median(xs):.3f} | {p90(xs):.3f} | "
+                         f"{max(xs):.3f} | {sum(xs):.1f} |")
+    return "\n".join(lines)
+
+
+def silent_wrongs(rows: list[dict]) -> list[str]:
+    return [r["id"] for r in rows if r["outcome"] == "wrong" and not r.get("flagged")]
+
+
+# ---------------------------------------------------------------- main
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--set", type=Path, default=DEFAULT_SET)
+    ap.add_argument("--tree", type=Path, default=DEFAULT_TREE, help="the old target tree (6.1.187)")
+    ap.add_argument("--base", type=Path, default=DEFAULT_BASE, help="upstream base tree (6.12.107)")
+    ap.add_argument("--no-base", action="store_true", help="run backport without the upstream base")
+    ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "backport-bench")
+    ap.add_argument("--cases", type=int, help="a spread sample of N cases")
+    ap.add_argument("--only", action="append", default=[], metavar="ID", help="just this case (repeatable)")
+    ap.add_argument("--no-baselines", action="store_true", help="skip the baselines (reuse earlier outputs)")
+    ap.add_argument("--no-checks", action="store_true", help="skip the deps and kb checks")
+    ap.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
+    ap.add_argument("--results", type=Path, help="write the tables as Markdown here (e.g. bench/RESULTS.md)")
+    ap.add_argument("-v", "--verbose", action="store_true", help="list every silent wrong and crash")
+    args = ap.parse_args(argv)
+
+    for tree in (args.tree,) + (() if args.no_base else (args.base,)):
+        if not tree.is_dir():
+            print(f"fetching {tree.name} with get-tree.sh ...", file=sys.stderr)
+            subprocess.run(["bash", str(args.set.parent / "get-tree.sh"), tree.name, str(CACHE)], check=True)
+    base = None if args.no_base else str(args.base)
+    cases = load_cases(args.set, only=args.only, limit=args.cases)
+    args.work.mkdir(parents=True, exist_ok=True)
+    outs: dict[str, Path] = {}
+
+    # backport
+    d = args.work / "backport"
+    shutil.rmtree(d, ignore_errors=True)
+    d.mkdir()
+    t0 = time.perf_counter()
+    ctx = multiprocessing.get_context("fork")
+    jobs = max(1, min(args.jobs, len(cases)))
+    with ctx.Pool(jobs, initializer=_init_tool, initargs=(str(args.tree), base, not args.no_checks)) as pool:
+        res = pool.starmap(run_tool_case, [(c, str(d)) for c in cases], chunksize=4)
+    timings = {cid: round(s, 4) for cid, s, _ in res}
+    (d / "timings.json").write_text(json.dumps(timings, indent=1))
+    crashes = [cid for cid, _, what in res if what == "crash"]
+    print(f"backport: {len(cases)} cases in {time.perf_counter() - t0:.1f}s wall ({jobs} jobs), "
+          f"{len(crashes)} crash(es)", file=sys.stderr)
+    outs["backport"] = d
+
+    # baselines
+    avail = [t for t in BASELINES if t != "wiggle" or shutil.which("wiggle")]
+    if not args.no_baselines:
+        for t in avail:
+            shutil.rmtree(args.work / t, ignore_errors=True)
+            (args.work / t).mkdir()
+        t0 = time.perf_counter()
+        work = [(t, c, str(args.work / t), str(args.tree), str(args.base)) for t in avail for c in cases]
+        with ctx.Pool(max(1, args.jobs)) as pool:
+            bres = pool.map(run_baseline_case, work, chunksize=8)
+        for t in avail:
+            tim = {cid: round(s, 4) for tool, cid, s in bres if tool == t}
+            (args.work / t / "timings.json").write_text(json.dumps(tim, indent=1))
+        print(f"baselines: {len(work)} runs in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
+    for t in avail:
+        if (args.work / t).is_dir():
+            outs[t] = args.work / t
+
+    table, rows = score(args.set, outs, cases, args.work)
+    tt = timing_table(outs)
+    print(table)
+    print()
+    print(tt)
+    sw = silent_wrongs(rows["backport"])
+    print(f"\nbackport silent wrongs: {len(sw)}" + ("".join(f"\n  {x}" for x in sw) if args.verbose else ""))
+    if crashes:
+        print(f"backport crashes: {len(crashes)}" + ("".join(f"\n  {x}" for x in crashes) if args.verbose else ""))
+    wrong_ident = [r["id"] for r in rows["backport"] if r["label"] == "identical" and r["outcome"] != "correct"]
+    print(f"backport identical-case failures: {len(wrong_ident)}"
+          + ("".join(f"\n  {x}" for x in wrong_ident) if args.verbose else ""))
+    if args.results:
+        command = " ".join(["bench/run_bench.py", *(sys.argv[1:] if argv is None else argv)])
+        args.results.write_text(
+            f"# Benchmark results\n\nSet: `{args.set}` ({len(cases)} cases), target `{args.tree.name}`, "
+            f"upstream base `{'none' if base is None else args.base.name}`, checks "
+            f"{'off' if args.no_checks else 'on'}. Command: `{command}`.\n\n## Correctness (score.py)\n\n{table}\n\n"
+            f"## Time per case\n\n{tt}\n\nbackport silent wrongs: {len(sw)}; crashes: {len(crashes)}; "
+            f"identical-case failures: {len(wrong_ident)}.\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
