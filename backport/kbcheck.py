@@ -1,13 +1,418 @@
-"""Knowledge-base checks (stage: kb). Placeholder until the rule engine lands."""
+"""Knowledge-base checks (stage: kb): kb rules x (patch, target tree) -> Findings.
+
+Inputs: a ``model.Patch`` (its files, added and removed lines), the ``model.TargetTree`` it
+is ported onto, the whole ``Series`` (for ``unless`` conditions: "the series already does
+it") and ``PortOptions`` (``kb_dirs`` adds user rule directories, ``ignore`` silences codes,
+``extra["arch"]`` / ``extra["compiler"]`` give what the tree cannot tell).
+Outputs: a tuple of ``model.Finding`` with ``code == rule == <rule id>``, the rule's severity,
+message (placeholders filled with the evidence), hint, checklist item, references and the
+evidence lines (``series.mbox:12: +line`` in the patch, ``path:line: text`` in the target).
+
+A rule fires when its ``when`` holds on the patch, its ``unless`` does not hold on the series,
+and every check of its ``check`` block fires on the tree (a rule without checks fires on
+``when`` alone). The vocabulary is documented in kb/README.md; rules are data in kb/rules/.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import fnmatch
+import re
+import weakref
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
-from .model import Finding, Patch, Placement, PortOptions, Series, TargetTree
+from .model import FilePatch, Finding, HunkLine, Patch, Placement, PortOptions, Series, SourceRef, TargetTree
+
+# #ifdef CONFIG_OLD_MCOUNT   /   # if defined(CONFIG_X)   /   #endif
+RE_CPP = re.compile(r"^\s*#\s*(if|ifdef|ifndef|elif|else|endif)\b(.*)$")
+# config STRICT_KERNEL_RWX   /   menuconfig FTRACE
+RE_KCONFIG_DEF = re.compile(r"^\s*(?:menu)?config\s+([A-Za-z0-9_]+)\s*$")
+# 4.9.0 or 6.1.187
+RE_COMPILER = re.compile(r"^\s*(gcc|clang)\s*[- ]?\s*(\d+(?:\.\d+){0,2})\s*$", re.I)
+#: how many evidence lines of one kind a finding carries at most (the message gives the count)
+MAX_EVIDENCE = 40
+#: how many patch lines are quoted as evidence
+MAX_PATCH_EVIDENCE = 3
+
+
+# ---------------------------------------------------------------- target tree scanning
+
+
+class TreeScan:
+    """Lazy, cached reads of a target tree: path list, globbing, grep, Kconfig definitions."""
+
+    def __init__(self, tree: TargetTree) -> None:
+        self.tree = tree
+        self._paths: tuple[str, ...] | None = None
+        self._lines: dict[str, tuple[str, ...] | None] = {}
+        self._globs: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self._kconfig: dict[str, tuple[str, int]] | None = None
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        if self._paths is None:
+            self._paths = tuple(self.tree.iter_paths())
+        return self._paths
+
+    def glob(self, patterns: Sequence[str]) -> tuple[str, ...]:
+        """Tree paths matching any glob (``*`` and ``**`` both cross ``/``), in tree order."""
+        key = tuple(patterns)
+        if key not in self._globs:
+            exact = [p for p in patterns if not any(c in p for c in "*?[")]
+            wild = [p for p in patterns if p not in exact]
+            found = {p for p in exact if self.tree.exists(p)}
+            for pat in wild:
+                prefix = re.split(r"[*?\[]", pat, maxsplit=1)[0]
+                found.update(p for p in self.paths if p.startswith(prefix) and fnmatch.fnmatchcase(p, pat))
+            self._globs[key] = tuple(sorted(found))
+        return self._globs[key]
+
+    def lines(self, path: str) -> tuple[str, ...]:
+        if path not in self._lines:
+            text = self.tree.read(path)
+            self._lines[path] = None if text is None else tuple(text.splitlines())
+        return self._lines[path] or ()
+
+    def grep(self, patterns: Sequence[str], regex: re.Pattern[str], *,
+             within_ifdef: re.Pattern[str] | None = None) -> list[tuple[str, int, str, str]]:
+        """(path, line, text, enclosing directive) of every matching line."""
+        hits = []
+        for path in self.glob(patterns):
+            stack: list[tuple[str, int]] = []
+            for n, text in enumerate(self.lines(path), 1):
+                m = RE_CPP.match(text)
+                if m:
+                    kind = m.group(1)
+                    if kind in ("if", "ifdef", "ifndef"):
+                        stack.append((text.strip(), n))
+                    elif kind in ("elif", "else") and stack:
+                        stack[-1] = (f"#{kind} (of {stack[-1][0]})", n) if kind == "else" else (text.strip(), n)
+                    elif kind == "endif" and stack:
+                        stack.pop()
+                if not regex.search(text):
+                    continue
+                if within_ifdef is not None:
+                    inside = [s for s in stack if within_ifdef.search(s[0])]
+                    if not inside:
+                        continue
+                    hits.append((path, n, text.strip(), f"{inside[-1][0]} at line {inside[-1][1]}"))
+                else:
+                    hits.append((path, n, text.strip(), ""))
+        return hits
+
+    def kconfig(self) -> dict[str, tuple[str, int]]:
+        """Kconfig symbol -> (file, line) of its first definition, over every Kconfig* file."""
+        if self._kconfig is None:
+            defs: dict[str, tuple[str, int]] = {}
+            for path in self.paths:
+                if not path.rsplit("/", 1)[-1].startswith("Kconfig"):
+                    continue
+                for n, text in enumerate(self.lines(path), 1):
+                    m = RE_KCONFIG_DEF.match(text)
+                    if m:
+                        defs.setdefault(m.group(1), (path, n))
+            self._kconfig = defs
+        return self._kconfig
+
+    def arches(self) -> tuple[str, ...]:
+        return tuple(sorted({p.split("/")[1] for p in self.paths if p.startswith("arch/") and p.count("/") >= 2}))
+
+
+_SCANS: weakref.WeakKeyDictionary[Any, TreeScan] = weakref.WeakKeyDictionary()
+
+
+def find_scan(tree: TargetTree) -> TreeScan:
+    """The cached TreeScan of ``tree`` (one per tree object)."""
+    try:
+        scan = _SCANS.get(tree)
+        if scan is None:
+            scan = _SCANS[tree] = TreeScan(tree)
+        return scan
+    except TypeError:  # not weak-referenceable
+        return TreeScan(tree)
+
+
+# ---------------------------------------------------------------- patch side
+
+
+@dataclass
+class _Outcome:
+    """What evaluating one rule gathered."""
+
+    patch_evidence: list[str] = field(default_factory=list)
+    tree_evidence: list[str] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)  # captured names the tree lacks
+    captured: list[str] = field(default_factory=list)
+    ref: SourceRef | None = None
+    count: int = 0
+    files: set[str] = field(default_factory=set)
+
+
+def _match_any(globs: Sequence[str], path: str) -> bool:
+    return any(fnmatch.fnmatchcase(path, g) for g in globs)
+
+
+def _touched(fp: FilePatch) -> tuple[str, ...]:
+    return tuple(p for p in (fp.old_path, fp.new_path) if p)
+
+
+def _lines(patches: Iterable[Patch], added: bool, globs: Sequence[str] | None) -> Iterator[tuple[FilePatch, HunkLine]]:
+    for patch in patches:
+        for fp in patch.files:
+            if globs and not any(_match_any(globs, p) for p in _touched(fp)):
+                continue
+            for hunk in fp.hunks:
+                for ln in hunk.added if added else hunk.removed:
+                    yield fp, ln
+
+
+def _quote(fp: FilePatch, ln: HunkLine) -> str:
+    where = str(ln.ref) if ln.ref is not None else fp.path
+    return f"{where}: {ln.kind.value}{ln.text.strip()} ({fp.path})"
+
+
+def _arches(patch: Patch, series: Series | None, scan: TreeScan, options: PortOptions | None) -> set[str]:
+    def of(patches: Iterable[Patch]) -> set[str]:
+        return {p.split("/")[1] for pt in patches for fp in pt.files for p in _touched(fp)
+                if p.startswith("arch/") and p.count("/") >= 2}
+
+    found = of([patch]) or (of(series.patches) if series is not None else set())
+    if found:
+        return found
+    if options is not None and options.extra.get("arch"):
+        return {options.extra["arch"]}
+    tree_arches = scan.arches()
+    return set(tree_arches) if len(tree_arches) == 1 else set()
+
+
+def _condition(cond: Mapping[str, Any], patches: Sequence[Patch], out: _Outcome | None, *,
+               arches: set[str] | None = None, version: tuple[int, int, int] | None = None) -> bool:
+    """Does ``cond`` hold on ``patches``? Gathers patch evidence and captures into ``out``."""
+    from kb.loader import version_matches
+
+    if "arch" in cond and arches is not None and not arches & set(cond["arch"]):
+        return False
+    if "target_version" in cond and version is not None and not version_matches(cond["target_version"], version):
+        return False
+    if "paths" in cond:
+        hit = [fp for pt in patches for fp in pt.files if any(_match_any(cond["paths"], p) for p in _touched(fp))]
+        if not hit:
+            return False
+        if out is not None and out.ref is None:
+            out.ref = hit[0].ref
+    scope = cond.get("added_in")
+    for key, added in (("added_matches", True), ("removed_matches", False)):
+        if key not in cond:
+            continue
+        regs = [re.compile(p) for p in cond[key]]
+        hits = [(fp, ln) for fp, ln in _lines(patches, added, scope) if any(r.search(ln.text) for r in regs)]
+        if not hits:
+            return False
+        if out is not None:
+            out.patch_evidence.extend(_quote(fp, ln) for fp, ln in hits[:MAX_PATCH_EVIDENCE])
+            out.ref = out.ref or hits[0][1].ref or hits[0][0].ref
+    if "adds_config" in cond:
+        regs = [re.compile(rf"\b(?:CONFIG_)?{re.escape(s)}\b") for s in cond["adds_config"]]
+        hits = [(fp, ln) for fp, ln in _lines(patches, True, scope) if any(r.search(ln.text) for r in regs)]
+        if not hits:
+            return False
+        if out is not None:
+            out.patch_evidence.extend(_quote(fp, ln) for fp, ln in hits[:MAX_PATCH_EVIDENCE])
+            out.ref = out.ref or hits[0][1].ref or hits[0][0].ref
+    if "added_captures" in cond:
+        reg = re.compile(cond["added_captures"])
+        names: list[str] = []
+        for _fp, ln in _lines(patches, True, scope):
+            for m in reg.finditer(ln.text):
+                if m.group("name") not in names:
+                    names.append(m.group("name"))
+        if not names:
+            return False
+        if out is not None:
+            out.captured = names
+    return True
+
+
+# ---------------------------------------------------------------- tree side
+
+
+def _series_adds(series_patches: Sequence[Patch], globs: Sequence[str], regex: re.Pattern[str]) -> bool:
+    return any(regex.search(ln.text) for _fp, ln in _lines(series_patches, True, globs))
+
+
+def _compiler_ok(spec: Mapping[str, str], given: str | None) -> bool | None:
+    """True/False when the compiler named in options satisfies ``spec``; None when unknown."""
+    if not given:
+        return None
+    m = RE_COMPILER.match(given)
+    if not m:
+        return None
+    kind, ver = m.group(1).lower(), tuple(int(x) for x in m.group(2).split("."))
+    need = spec.get(kind)
+    if need is None:
+        return False
+    return ver >= tuple(int(x) for x in need.split("."))
+
+
+def _grep_check(key: str, spec: Mapping[str, Any], scan: TreeScan, out: _Outcome) -> bool:
+    inside = re.compile(spec["within_ifdef"]) if spec.get("within_ifdef") else None
+    hits = scan.grep(spec["paths"], re.compile(spec["pattern"]), within_ifdef=inside)
+    if key == "tree_grep":
+        if not hits:
+            return False
+        out.count += len(hits)
+        out.files.update(h[0] for h in hits)
+        out.tree_evidence.extend(f"{p}:{n}: {t}" + (f"  [{d}]" if d else "") for p, n, t, d in hits)
+        return True
+    files = scan.glob(spec["paths"])
+    if hits or not files:
+        return False
+    out.tree_evidence.extend(f"{p}: no line matches /{spec['pattern']}/" for p in files[:5])
+    return True
+
+
+def _checks(check: Mapping[str, Any], scan: TreeScan, out: _Outcome, series_patches: Sequence[Patch],
+            options: PortOptions | None) -> bool:
+    """Run every check of a rule on the tree; True when all of them fire."""
+    for key, spec in check.items():
+        if key in ("tree_grep", "tree_lacks"):
+            for one in spec if isinstance(spec, list) else [spec]:
+                if not _grep_check(key, one, scan, out):
+                    return False
+        elif key in ("tree_has_file", "tree_lacks_file"):
+            files = scan.glob(spec)
+            if key == "tree_has_file":
+                if not files:
+                    return False
+                out.tree_evidence.extend(f"{p}: present" for p in files[:5])
+            else:
+                if files:
+                    return False
+                out.tree_evidence.extend(f"{g}: no such file in the target" for g in spec)
+        elif key == "tree_lacks_each":
+            files = scan.glob(spec["paths"])
+            missing = []
+            for name in out.captured:
+                reg = re.compile(spec["pattern"].replace("{name}", re.escape(name)))
+                if scan.grep(files, reg) or _series_adds(series_patches, spec["paths"], reg):
+                    continue
+                missing.append(name)
+            if not missing or not files:
+                return False
+            out.names = missing
+            where = ", ".join(files[:3])
+            out.tree_evidence.extend(f"{where}: no definition of {n}" for n in missing)
+        elif key in ("tree_has_kconfig", "tree_lacks_kconfig"):
+            defs = scan.kconfig()
+            present = [s for s in spec if s in defs]
+            if key == "tree_has_kconfig":
+                if not present:
+                    return False
+                out.tree_evidence.extend(f"{defs[s][0]}:{defs[s][1]}: config {s}" for s in present)
+            else:
+                absent = [s for s in spec if s not in defs]
+                if not absent:
+                    return False
+                out.tree_evidence.extend(f"Kconfig: no 'config {s}' in the target" for s in absent)
+        elif key in ("tree_has_symbol", "tree_lacks_symbol"):
+            globs = spec.get("paths") or ["**/*.[chS]"]
+            found, absent = [], []
+            for name in spec["names"]:
+                hits = scan.grep(globs, re.compile(rf"\b{re.escape(name)}\b"))
+                (found if hits else absent).append((name, hits[:1]))
+            if key == "tree_has_symbol":
+                if not found:
+                    return False
+                out.tree_evidence.extend(f"{h[0][0]}:{h[0][1]}: {h[0][2]}" for _n, h in found)
+            else:
+                if not absent:
+                    return False
+                out.names.extend(n for n, _h in absent)
+                out.tree_evidence.extend(f"{n}: not found in {', '.join(globs)}" for n, _h in absent)
+        elif key == "compiler":
+            given = options.extra.get("compiler") if options is not None else None
+            ok = _compiler_ok(spec, given)
+            if ok:
+                return False
+            need = " or ".join(f"{k.upper() if k == 'gcc' else 'Clang'} >= {spec[k]}" for k in ("gcc", "clang") if k in spec)
+            said = f"the compiler given is {given}" if given else "the target's compiler is not known (extra['compiler'])"
+            out.tree_evidence.append(f"compiler: {spec['feature']} needs {need}; {said}")
+    return True
+
+
+# ---------------------------------------------------------------- rules -> findings
+
+
+# {count}  (a placeholder; anything else in braces, like {r0-r11, lr}, is left alone)
+RE_PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+
+
+def _fill(text: str, values: Mapping[str, str]) -> str:
+    return RE_PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
+
+
+def _substitute(value: Any, row: Mapping[str, str]) -> Any:
+    if not row:
+        return value
+    if isinstance(value, str):
+        return _fill(value, row)
+    if isinstance(value, list):
+        return [_substitute(v, row) for v in value]
+    if isinstance(value, Mapping):
+        return {k: _substitute(v, row) for k, v in value.items()}
+    return value
+
+
+def _version_str(v: tuple[int, int, int] | None) -> str:
+    return ".".join(map(str, v)) if v else "unknown"
+
+
+def check_rule(rule: Any, patch: Patch, tree: TargetTree, *, series: Series | None = None,
+               options: PortOptions | None = None) -> tuple[Finding, ...]:
+    """The findings one rule (every row of its ``foreach`` table) raises on ``patch``."""
+    scan = find_scan(tree)
+    version = tree.kernel_version()
+    arches = _arches(patch, series, scan, options)
+    series_patches: Sequence[Patch] = series.patches if series is not None else (patch,)
+    if patch not in series_patches:
+        series_patches = (*series_patches, patch)
+    out_findings = []
+    for row in rule.rows or ({},):
+        out = _Outcome()
+        if not _condition(_substitute(rule.when, row), (patch,), out, arches=arches, version=version):
+            continue
+        if rule.unless and _condition(_substitute(rule.unless, row), series_patches, None, arches=arches, version=version):
+            continue
+        if not _checks(_substitute(rule.check, row), scan, out, series_patches, options):
+            continue
+        values = dict(row)
+        values.update(count=str(out.count or len(out.tree_evidence)), files=str(len(out.files)),
+                      names=", ".join(out.names or out.captured), version=_version_str(version),
+                      evidence="; ".join(out.tree_evidence[:3]), arch=", ".join(sorted(arches)) or "unknown")
+        evidence = tuple(out.patch_evidence) + tuple(out.tree_evidence[:MAX_EVIDENCE])
+        if len(out.tree_evidence) > MAX_EVIDENCE:
+            evidence += (f"... and {len(out.tree_evidence) - MAX_EVIDENCE} more",)
+        out_findings.append(Finding(
+            code=rule.id, severity=rule.severity, message=" ".join(_fill(rule.message, values).split()),
+            ref=out.ref or patch.ref, evidence=evidence, hint=" ".join(_fill(rule.hint, values).split()),
+            rule=rule.id, references=tuple(_fill(r, values) for r in rule.references),
+            checklist=" ".join(_fill(rule.checklist, values).split())))
+    return tuple(out_findings)
 
 
 def check_patch(patch: Patch, tree: TargetTree, *, placements: Sequence[Placement] = (),
                 series: Series | None = None, options: PortOptions | None = None) -> tuple[Finding, ...]:
     """Findings raised by the kb rules that apply to ``patch`` on ``tree``."""
-    return ()
+    from kb.loader import load_rules
+
+    if options is not None and not options.checks:
+        return ()
+    ignore = set(options.ignore) if options is not None else set()
+    rules = load_rules(options.kb_dirs if options is not None else ())
+    findings: list[Finding] = []
+    for rule in rules:
+        if rule.id in ignore:
+            continue
+        findings.extend(check_rule(rule, patch, tree, series=series, options=options))
+    return tuple(findings)
