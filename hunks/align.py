@@ -50,14 +50,15 @@ def identity(old: Sequence[str], target: Sequence[str], start: int) -> Alignment
     """Alignment of a pre-image lying contiguously at ``target[start:]``."""
     pairs = tuple(start + i for i in range(len(old)))
     sims = tuple(similarity(o, target[start + i]) for i, o in enumerate(old))
-    return Alignment(start, start + len(old), pairs, sims, 0, _quality(old, sims, ()))
+    return Alignment(start, start + len(old), pairs, sims, 0, quality_of(old, sims, ()))
 
 
-def _quality(old: Sequence[str], sims: Sequence[float], extra_lines: Sequence[str]) -> float:
+def quality_of(old: Sequence[str], sims: Sequence[float], extra_lines: Sequence[str]) -> float:
     total = sum(weight(o) for o in old)
     if total <= 0:
         return 0.0
-    got = sum(weight(o) * s for o, s in zip(old, sims, strict=True))
+    # squared: a line that only looks like its partner is worth much less than an equal one
+    got = sum(weight(o) * s * s for o, s in zip(old, sims, strict=True))
     got -= 0.5 * sum(weight(x) for x in extra_lines)
     return max(0.0, min(1.0, got / total))
 
@@ -121,7 +122,7 @@ def align(old: Sequence[str], target: Sequence[str], lo: int, hi: int) -> Alignm
     used = set(placed)
     extra_lines = [target[k] for k in range(start, end) if k not in used]
     return Alignment(start, end, tuple(pairs), tuple(sims), len(extra_lines),
-                     _quality(old, sims, extra_lines))
+                     quality_of(old, sims, extra_lines))
 
 
 def build(spec: HunkSpec, target: Sequence[str], al: Alignment) -> Built:

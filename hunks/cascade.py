@@ -5,7 +5,9 @@ optionally the upstream pre-image file (``base``, enables 3-way) and the file's 
 Outputs: a Match (method, target lines replaced, replacement, confidence, fuzz, the
 alternatives it beat, evidence, ambiguous/unsafe flags) or None when nothing fits.
 
-Order: exact -> offset -> whitespace -> already-applied -> fuzz -> 3-way -> fuzzy -> syntax.
+Order: exact -> offset -> whitespace -> already-applied -> 3-way -> fuzz -> fuzzy -> syntax.
+3-way (only when the upstream pre-image ``base`` is given) runs before fuzz: it knows which
+differing context lines touch the change, where fuzz would ignore them blindly.
 A method's answer is taken at once when it is confident (>= GOOD) and unambiguous;
 otherwise the cascade goes on and the most confident answer wins, carrying the runners-up
 of the other methods as alternatives. Deciding whether a doubtful Match is applied is the
@@ -20,6 +22,9 @@ from dataclasses import replace
 from .applied import find_applied
 from .exact import find_exact, find_whitespace
 from .fuzz import find_fuzz
+from .fuzzy import find_fuzzy
+from .syntax import find_syntax
+from .threeway import find_threeway
 from .types import Candidate, HunkSpec, Match
 
 __all__ = ["locate", "find_applied", "GOOD"]
@@ -64,10 +69,13 @@ def locate(target: Sequence[str], spec: HunkSpec, *, hint: int | None = None, ma
         lambda: find_exact(tgt, spec, hint),
         lambda: find_whitespace(tgt, spec, hint),
         lambda: find_applied(tgt, spec, hint=hint),
-        lambda: find_fuzz(tgt, spec, hint, max_fuzz=max_fuzz),
     ]
-    steps.extend(_expensive(tgt, spec, hint, score_cutoff=score_cutoff, ambiguity_margin=ambiguity_margin,
-                            base=base, language=language))
+    if base is not None:
+        steps.append(lambda: find_threeway(tgt, spec, hint, base))
+    steps.append(lambda: find_fuzz(tgt, spec, hint, max_fuzz=max_fuzz))
+    steps.append(lambda: find_fuzzy(tgt, spec, hint, score_cutoff=score_cutoff, ambiguity_margin=ambiguity_margin))
+    steps.append(lambda: find_syntax(tgt, spec, hint, language=language, score_cutoff=score_cutoff,
+                                     ambiguity_margin=ambiguity_margin))
     found: list[Match] = []
     for step in steps:
         m = step()
@@ -80,13 +88,6 @@ def locate(target: Sequence[str], spec: HunkSpec, *, hint: int | None = None, ma
         return None
     best = max(found, key=lambda m: (not m.unsafe, m.confidence))
     return _with_runners_up(best, [m for m in found if m is not best])
-
-
-def _expensive(tgt: tuple[str, ...], spec: HunkSpec, hint: int, *, score_cutoff: float,
-               ambiguity_margin: float, base: Sequence[str] | None,
-               language: str) -> list[Callable[[], Match | None]]:
-    """The structural methods (3-way, fuzzy, syntax), in cascade order."""
-    return []
 
 
 def _with_runners_up(m: Match, others: list[Match]) -> Match:

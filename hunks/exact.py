@@ -29,7 +29,7 @@ def _index(lines: tuple[str, ...], normalised: bool) -> dict[str, list[int]]:
 
 
 @lru_cache(maxsize=16)
-def _normed(lines: tuple[str, ...]) -> tuple[str, ...]:
+def normed_lines(lines: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(norm(x) for x in lines)
 
 
@@ -45,7 +45,7 @@ def find_runs(target: tuple[str, ...], run: Sequence[str], hint: int, *, whitesp
     idx = _index(target, whitespace)
     key: Callable[[str], str] = norm if whitespace else str
     keys = [key(x) for x in run]
-    hay = _normed(target) if whitespace else target
+    hay = normed_lines(target) if whitespace else target
     # the rarest line of the run as pivot
     pivot = min(range(len(keys)), key=lambda j: len(idx.get(keys[j], ())))
     positions = idx.get(keys[pivot])

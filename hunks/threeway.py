@@ -1,0 +1,131 @@
+"""3-way placement (stage: hunks): merge through the upstream pre-image, reporting conflicts.
+
+Inputs: the target's lines, a HunkSpec, the expected line and ``base``: the upstream file the
+hunk was made against (its ``index`` blob). Outputs: a Match (method ``3way``) or None.
+
+How (the idea of ``git am -3`` / diff3, written for lists of lines): the hunk's pre-image is
+found verbatim in the base near its stated line; a diff of base against target (difflib,
+matching blocks) maps each pre-image line to its target line; lines the diff could not map
+(blank lines, braces, lines the target changed) are aligned locally between their mapped
+neighbours. The hunk is then applied to the target region keeping the target's context.
+A conflict is a place where both sides changed the same lines: a removed line that the
+target changed or lost, or new lines going where the target also inserted lines. Each
+conflict is one evidence line and makes the Match ``unsafe``; a target change right next
+to a changed line (git merge-file would call it a conflict) costs confidence.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from functools import lru_cache
+
+from .align import Alignment, align, build, quality_of
+from .exact import find_runs
+from .score import UNSAFE_CAP, describe_line, similarity
+from .types import HunkSpec, Match
+
+#: confidence of a 3-way merge without any conflict or changed context
+THREEWAY_BASE = 0.96
+
+
+@lru_cache(maxsize=8)
+def base_map(base: tuple[str, ...], target: tuple[str, ...]) -> dict[int, int]:
+    """base line index -> target line index, for lines the two files share (difflib blocks)."""
+    sm = difflib.SequenceMatcher(None, base, target, autojunk=len(base) > 400)
+    out: dict[int, int] = {}
+    for blk in sm.get_matching_blocks():
+        for k in range(blk.size):
+            out[blk.a + k] = blk.b + k
+    return out
+
+
+def _fill_gaps(old: Sequence[str], target: tuple[str, ...], pairs: list[int | None]) -> None:
+    """Pair unmapped pre-image lines with target lines between their mapped neighbours."""
+    m = len(old)
+    i = 0
+    while i < m:
+        if pairs[i] is not None:
+            i += 1
+            continue
+        j = i
+        while j < m and pairs[j] is None:
+            j += 1
+        prev = pairs[i - 1] if i > 0 else None
+        nxt = pairs[j] if j < m else None
+        if prev is None and nxt is None:
+            return
+        lo = prev + 1 if prev is not None else max(0, nxt - (j - i) - 2)  # type: ignore[operator]
+        hi = nxt if nxt is not None else min(len(target), prev + (j - i) + 3)  # type: ignore[operator]
+        if hi > lo:
+            al = align(old[i:j], target, lo, hi)
+            if al is not None:
+                for k, p in enumerate(al.pairs):
+                    pairs[i + k] = p
+        i = j
+
+
+def find_threeway(target: tuple[str, ...], spec: HunkSpec, hint: int, base: Sequence[str]) -> Match | None:
+    """Place the hunk through its upstream pre-image file ``base``; None when base lacks it."""
+    btup = tuple(base)
+    old = spec.old
+    expected = max(0, spec.old_start - 1)
+    bstarts = find_runs(btup, old, expected) or find_runs(btup, old, expected, whitespace=True)
+    if not bstarts:
+        return None
+    bs = bstarts[0]
+    mapping = base_map(btup, target)
+    pairs: list[int | None] = [mapping.get(bs + i) for i in range(len(old))]
+    if all(p is None for p in pairs):
+        return None
+    _fill_gaps(old, target, pairs)
+    # keep the mapping monotone: a pair that goes backwards is dropped
+    last = -1
+    for i, p in enumerate(pairs):
+        if p is not None:
+            if p <= last:
+                pairs[i] = None
+            else:
+                last = p
+    placed = [p for p in pairs if p is not None]
+    if not placed:
+        return None
+    sims = [similarity(o, target[p]) if p is not None else 0.0 for o, p in zip(old, pairs, strict=True)]
+    start, end = min(placed), max(placed) + 1
+    used = set(placed)
+    extra = [target[k] for k in range(start, end) if k not in used]
+    al = Alignment(start, end, tuple(pairs), tuple(sims), len(extra), quality_of(old, sims, extra))
+    built = build(spec, target, al)
+    ev = [f"3-way: the pre-image is upstream line {bs + 1}; the base-to-target diff maps it to target "
+          f"lines {start + 1}-{end}" + (f" (offset {start - hint:+d})" if start != hint else "")]
+    conflicts = built.unsafe + built.insert_ambiguous
+    adjacent = _adjacent_changes(spec, pairs, sims)
+    conf = THREEWAY_BASE * (0.98 ** (built.differing_context - len(adjacent))) * (0.85 ** len(adjacent))
+    if extra:
+        conf *= 0.97 ** len(extra)
+        ev.append(f"{len(extra)} target line(s) inside the region are not in upstream (kept)")
+    for a in adjacent:
+        ev.append(f"target changed {describe_line(a, old[a])} right next to a changed line "
+                  "(git merge-file would call this a conflict)")
+    if conflicts:
+        ev.append(f"{conflicts} conflict(s): upstream and the target changed the same lines")
+        conf = min(conf, UNSAFE_CAP)
+    return Match("3way", built.start, built.end, built.replacement, round(conf, 4), built.differing_context,
+                 (), tuple(ev) + built.evidence, False, built.unsafe > 0 or built.insert_ambiguous > 0)
+
+
+def _adjacent_changes(spec: HunkSpec, pairs: Sequence[int | None], sims: Sequence[float]) -> list[int]:
+    """Pre-image indices of context lines that differ in the target and touch a -/+ line."""
+    out: list[int] = []
+    oi = -1
+    kinds = spec.kinds
+    for h, kind in enumerate(kinds):
+        if kind == "+":
+            continue
+        oi += 1
+        if kind != " " or (pairs[oi] is not None and sims[oi] >= 1.0):
+            continue
+        near = [kinds[x] for x in (h - 1, h + 1) if 0 <= x < len(kinds)]
+        if any(k in "+-" for k in near):
+            out.append(oi)
+    return out
