@@ -179,10 +179,14 @@ def _read_file(dir_fd: int, name: str, rel: str) -> tuple[bytes | None, int | No
                 raise UnsafePathError(f"{rel} is a symlink in the target; backport never writes through one") from e
             raise ApplyError(f"{rel} is not a regular file in the target") from e
         raise ApplyError(f"{rel}: cannot read: {e.strerror}") from e
-    with os.fdopen(fd, "rb") as f:
-        st = os.fstat(f.fileno())
+    try:
+        st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             raise ApplyError(f"{rel} is not a regular file in the target")
+    except BaseException:
+        os.close(fd)
+        raise
+    with os.fdopen(fd, "rb") as f:
         return f.read(), stat.S_IMODE(st.st_mode)
 
 
