@@ -139,7 +139,18 @@ def _not_yet(name: str) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    return _not_yet("show")
+    from .ingest import load_series
+    from .render.series import render_series_json, render_series_text
+
+    series = load_series(list(args.series), upstream=args.upstream)
+    if not args.quiet:
+        for w in series.warnings:
+            print(w, file=sys.stderr)
+    if args.format == "json":
+        sys.stdout.write(render_series_json(series))
+    else:
+        sys.stdout.write(render_series_text(series, verbose=args.verbose))
+    return EXIT_FINDINGS if series.warnings and args.fail_on in ("warning", "note") else EXIT_CLEAN
 
 
 def cmd_port(args: argparse.Namespace) -> int:
@@ -199,7 +210,24 @@ def cmd_deps(args: argparse.Namespace) -> int:
 
 
 def cmd_checklist(args: argparse.Namespace) -> int:
-    return _not_yet("checklist")
+    from .ingest import load_series
+    from .model import PortOptions
+    from .pipeline import exit_code, port_series
+    from .render.checklist import render_checklist
+    from .target import load_tree
+
+    series = load_series(list(args.series), upstream=args.upstream)
+    tree = load_tree(args.onto, args.rev)
+    options = PortOptions(min_confidence=args.min_confidence, upstream=args.upstream, config=args.config,
+                          kb_dirs=tuple(args.kb), ignore=tuple(args.ignore))
+    results = port_series(series, tree, options=options)
+    if args.format == "json":
+        from .render.report_json import render_json
+
+        sys.stdout.write(render_json(results, series))
+    else:
+        sys.stdout.write(render_checklist(results, series))
+    return exit_code(results, fail_on=args.fail_on, min_confidence=args.min_confidence)
 
 
 def cmd_revert(args: argparse.Namespace) -> int:
@@ -213,15 +241,30 @@ def cmd_revert(args: argparse.Namespace) -> int:
 
 
 def cmd_hook_install(args: argparse.Namespace) -> int:
-    return _not_yet("hook install")
+    from .hook import install_hooks
+
+    for path in install_hooks(args.repo, mode=args.mode):
+        print(f"installed {path}", file=sys.stderr)
+    print(f"git am in {args.repo} now checks each patch (mode {args.mode}; git config backport.hookMode)",
+          file=sys.stderr)
+    return EXIT_CLEAN
 
 
 def cmd_hook_uninstall(args: argparse.Namespace) -> int:
-    return _not_yet("hook uninstall")
+    from .hook import uninstall_hooks
+
+    removed = uninstall_hooks(args.repo)
+    for path in removed:
+        print(f"removed {path}", file=sys.stderr)
+    if not removed:
+        print(f"no backport hook installed in {args.repo}", file=sys.stderr)
+    return EXIT_CLEAN
 
 
 def cmd_hook_impl(args: argparse.Namespace) -> int:
-    return _not_yet("hook-impl")
+    from .hook import run_hook
+
+    return run_hook(args.hook_name, list(args.hook_args))
 
 
 def cmd_kb(args: argparse.Namespace) -> int:

@@ -26,9 +26,9 @@ from email.message import Message
 from pathlib import Path
 
 from .errors import ParseError, TreeError, UsageError
-from .model import Patch, Series, SourceRef
+from .model import Patch, ReviewComment, Series, SourceRef
 from .quoted import find_quoted_diff, parse_quoted_reply
-from .series import MailHeaders, parse_diff_lenient, parse_patch_text, split_lines
+from .series import MailHeaders, parse_diff_lenient, parse_patch_text, parse_subject, split_lines
 
 # From 7b53f86c0ffee1234567890abcdef0123456789a Mon Sep 17 00:00:00 2001
 RE_MBOX_FROM = re.compile(rb"^From (\S+) ?.*$")
@@ -251,7 +251,7 @@ def parse_message(raw: bytes, *, origin: str, first_line: int = 1) -> tuple[list
         first = (parsed.files[0].ref.line if parsed.files[0].ref else t.first_line) - t.first_line
         diff_text = "\n".join(split_lines(t.text)[first:parsed.end]) + "\n"
         patch = replace(patch, files=patch.files + parsed.files, diff_text=patch.diff_text + diff_text)
-    patches.append(patch)
+    patches.append(replace(patch, ref=SourceRef(origin, first_line)))
     return patches, warnings
 
 
@@ -305,8 +305,51 @@ def _is_cover(p: Patch) -> bool:
     return p.number == 0 or (not p.files and p.total is not None and p.number is None)
 
 
+def _from_reply(p: Patch) -> bool:
+    """A patch recovered from a review reply's quotes (not a patch in its own right)."""
+    quoted = p.partial or bool(p.comments) or any(h.comments for f in p.files for h in f.hunks)
+    return quoted and parse_subject(p.raw_subject).is_reply
+
+
+def _merge_review(target: Patch, reply: Patch) -> Patch:
+    """Put a reply's review comments on the matching hunks (same file, same old start)."""
+    where: dict[tuple[str, int], list[ReviewComment]] = {}
+    loose = list(reply.comments)
+    for f in reply.files:
+        for h in f.hunks:
+            where.setdefault((f.path, h.old_start), []).extend(h.comments)
+    files = []
+    for f in target.files:
+        hunks = []
+        for h in f.hunks:
+            extra = where.pop((f.path, h.old_start), [])
+            hunks.append(replace(h, comments=h.comments + tuple(extra)) if extra else h)
+        files.append(replace(f, hunks=tuple(hunks)))
+    for extra in where.values():
+        loose.extend(extra)
+    return replace(target, files=tuple(files), comments=target.comments + tuple(loose))
+
+
+def _fold_replies(items: list[_Item]) -> list[_Item]:
+    """Replies quoting a patch that is itself in the input lend it their comments and vanish."""
+    real = [it for it in items if not _from_reply(it.patch)]
+    out = list(real)
+    for it in items:
+        if not _from_reply(it.patch):
+            continue
+        p = it.patch
+        match = next((k for k, r in enumerate(out) if r.patch.files and not _from_reply(r.patch)
+                      and r.patch.subject == p.subject and r.patch.version == p.version), None)
+        if match is None:
+            out.append(it)
+        else:
+            out[match] = _Item(_merge_review(out[match].patch, p), out[match].order, out[match].from_sha)
+    return sorted(out, key=lambda it: it.order)
+
+
 def _assemble(items: list[_Item], *, origin: tuple[str, ...], warnings: list[str], where: SourceRef) -> Series:
     """Pick the newest complete version, order by n/N, report holes and duplicates."""
+    items = _fold_replies(items)
     covers = [it for it in items if _is_cover(it.patch)]
     patches = [it for it in items if not _is_cover(it.patch) and it.patch.files]
     skipped = [it for it in items if not _is_cover(it.patch) and not it.patch.files]
@@ -316,6 +359,8 @@ def _assemble(items: list[_Item], *, origin: tuple[str, ...], warnings: list[str
             warnings.append(f"{ref}: warning: no diff in message {it.patch.raw_subject or '(no subject)'!r}; skipped")
     if not patches and not covers:
         raise ParseError("no patch found (no diff, no cover letter)", where)
+    if not patches:
+        warnings.append(f"{where}: warning: only a cover letter, no patch with a diff")
     versions = sorted({it.patch.version for it in patches} | {it.patch.version for it in covers})
     chosen = versions[-1]
     if len(versions) > 1:
