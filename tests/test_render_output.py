@@ -72,3 +72,61 @@ def test_undecodable_bytes_survive(tmp_path):
     data = open(paths[0], "rb").read()
     assert b"/* \xe9 */" in data
     assert json.loads((tmp_path / "o" / "report.json").read_text())["patches"][0]["text"].count("\udce9") == 1  # lossless
+
+
+def test_signoff_from_the_target_repo(tmp_path):
+    repo = make_target_repo(tmp_path / "target")
+    write_outputs(RESULTS[:1], SERIES, str(tmp_path / "out"), signoff="", repo=str(repo))
+    mail = next((tmp_path / "out").glob("0001-*.patch")).read_text()
+    assert "\nSigned-off-by: Porter Person <porter@example.org>\n---\n" in mail
+
+
+def _format_patch_series(tmp_path):
+    """An upstream repo drifted by 30 lines, two commits on it as a git format-patch mbox."""
+    from test_render_common import FTRACE_C
+
+    up = make_target_repo(tmp_path / "upstream")
+    src = up / "kernel/trace/ftrace.c"
+    extra = "".join(f"#include <linux/x{i}.h>\n" for i in range(30))
+    src.write_text(FTRACE_C.replace("#include <linux/ftrace.h>\n", "#include <linux/ftrace.h>\n" + extra))
+    subprocess.run(["git", "commit", "-qam", "upstream drift"], cwd=up, check=True)
+    src.write_text(src.read_text().replace("\tops->flags &= ~FTRACE_OPS_FL_ENABLED;\n",
+                                           "\tftrace_direct_disabled = 0;\n\tops->flags &= ~FTRACE_OPS_FL_ENABLED;\n"))
+    env = {"GIT_AUTHOR_NAME": "Up Stream", "GIT_AUTHOR_EMAIL": "up@example.org",
+           "GIT_AUTHOR_DATE": "Tue, 13 Sep 2022 12:27:40 -0400", "PATH": "/usr/bin:/bin"}
+    subprocess.run(["git", "commit", "-qam", "ftrace: reset the direct flag on shutdown\n\nReset it.\n\n"
+                    "Signed-off-by: Up Stream <up@example.org>"], cwd=up, check=True, env=env)
+    kconfig = up / "arch/arm64/Kconfig"
+    kconfig.write_text(kconfig.read_text().replace("\tselect HAVE_FUNCTION_TRACER\n",
+                                                   "\tselect HAVE_FUNCTION_TRACER\n\tselect HAVE_FOO\n"))
+    subprocess.run(["git", "commit", "-qam", "arm64: select HAVE_FOO\n\nSigned-off-by: Up Stream <up@example.org>"],
+                   cwd=up, check=True, env=env)
+    mbox = tmp_path / "series.mbox"
+    mbox.write_bytes(subprocess.run(["git", "format-patch", "-2", "--stdout"], cwd=up, check=True,
+                                    capture_output=True).stdout)
+    return mbox
+
+
+def test_port_then_git_am_end_to_end(tmp_path):
+    """ingest -> pipeline -> write_outputs -> real git am on the target, through the CLI."""
+    from backport.cli import main
+
+    mbox = _format_patch_series(tmp_path)
+    repo = make_target_repo(tmp_path / "target")
+    out = tmp_path / "out"
+    assert main(["port", str(mbox), "--onto", str(repo), "--out", str(out), "--signoff", "P <p@example.org>"]) == 0
+    patches = sorted(str(p) for p in out.glob("*.patch"))
+    assert len(patches) == 2
+    r = subprocess.run(["git", "am", *patches], cwd=repo, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    log = subprocess.run(["git", "log", "-2", "--format=%an|%s|%(trailers:key=Signed-off-by,valueonly,separator=;)"],
+                         cwd=repo, capture_output=True, text=True).stdout.splitlines()
+    assert log == ["Up Stream|arm64: select HAVE_FOO|Up Stream <up@example.org>;P <p@example.org>",
+                   "Up Stream|ftrace: reset the direct flag on shutdown|Up Stream <up@example.org>;P <p@example.org>"]
+    body = subprocess.run(["git", "log", "-1", "--format=%B", "HEAD~1"], cwd=repo, capture_output=True,
+                          text=True).stdout
+    assert "applied at line 22, 30 lines above upstream" in " ".join(body.split())
+    assert "\tftrace_direct_disabled = 0;\n\tops->flags" in (repo / "kernel/trace/ftrace.c").read_text()
+    report = json.loads((out / "report.json").read_text())
+    assert check_report(report) == ()
+    assert [p["placements"][0]["method"] for p in report["patches"]] == ["offset", "exact"]

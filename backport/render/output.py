@@ -60,16 +60,17 @@ def _is_ours(path: Path) -> bool:
 
 
 def write_outputs(results: Sequence[PortResult], series: Series, out_dir: str, *,
-                  signoff: str | None = None) -> tuple[str, ...]:
+                  signoff: str | None = None, repo: str | None = None) -> tuple[str, ...]:
     """Write every output file into ``out_dir``; return their paths.
 
-    ``signoff``: None adds no Signed-off-by; "" takes ``user.name <user.email>`` from git
-    config (of the current directory); anything else is used as written.
+    ``signoff``: None adds no Signed-off-by; "" takes ``user.name <user.email>`` from the git
+    config of ``repo`` (the target; default: the current directory), falling back to the
+    current directory's; anything else is used as written.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     if signoff == "":
-        signoff = find_signoff()
+        signoff = (find_signoff(repo) if repo else None) or find_signoff()
     written: list[str] = []
     mails: list[str] = []
     total = len(results)
