@@ -268,11 +268,59 @@ def cmd_hook_impl(args: argparse.Namespace) -> int:
 
 
 def cmd_kb(args: argparse.Namespace) -> int:
-    return _not_yet("kb")
+    import json
+
+    from kb.loader import check_rule_files, find_rule, load_rules, render_rule, render_rule_list, rule_as_dict
+
+    from .errors import UsageError
+
+    dirs = tuple(args.kb)
+    if args.kb_action == "lint":
+        problems = check_rule_files(dirs)
+        if args.format == "json":
+            print(json.dumps({"schema_version": 1, "problems": list(problems)}, indent=2))
+        for line in problems:
+            print(line, file=sys.stderr)
+        if not problems:
+            print(f"{len(load_rules(dirs))} rules, no problems", file=sys.stderr)
+        return EXIT_FINDINGS if problems else EXIT_CLEAN
+    if args.kb_action == "show":
+        rule = find_rule(args.rule_id, dirs)
+        if rule is None:
+            raise UsageError(f"no rule {args.rule_id!r} (see `backport kb list`)")
+        print(json.dumps(rule_as_dict(rule), indent=2) if args.format == "json" else render_rule(rule), end="\n"
+              if args.format == "json" else "")
+        return EXIT_CLEAN
+    rules = load_rules(dirs)
+    if args.format == "json":
+        print(json.dumps({"schema_version": 1, "rules": [rule_as_dict(r) for r in rules]}, indent=2))
+    else:
+        print(render_rule_list(rules), end="")
+    return EXIT_CLEAN
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    return _not_yet("demo")
+    from kb.example import run_demo
+
+    from .pipeline import render_plain_summary
+
+    run = run_demo(args.out)
+    print(f"backport demo: {run.example}/series.mbox --onto {run.example}/tree", file=sys.stderr)
+    try:
+        from .render.summary import render_summary
+
+        print(render_summary(run.results, color=sys.stdout.isatty()))
+    except ImportError:
+        pass
+    print(render_plain_summary(run.results))
+    for i, r in enumerate(run.results, 1):
+        for f in r.findings:
+            if f.evidence:
+                print(f"\n[{i}] {f.severity}: {f.code}")
+                for ev in f.evidence:
+                    print(f"    {ev}")
+    print(f"\nwrote {len(run.written)} files to {run.out_dir}")
+    return EXIT_CLEAN
 
 
 # ---------------------------------------------------------------- entry point

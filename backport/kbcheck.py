@@ -119,11 +119,58 @@ class TreeScan:
         return tuple(sorted({p.split("/")[1] for p in self.paths if p.startswith("arch/") and p.count("/") >= 2}))
 
 
+class OverlayScan(TreeScan):
+    """A TreeScan of a base tree seen through pending changes (the pipeline's Overlay):
+    the base's reads and globs stay cached, only the changed paths are looked at again."""
+
+    def __init__(self, tree: TargetTree, base: TreeScan, changes: Mapping[str, str | None]) -> None:
+        super().__init__(tree)
+        self.base = base
+        self.changes = dict(changes)
+        for path, text in self.changes.items():
+            self._lines[path] = None if text is None else tuple(text.splitlines())
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        if self._paths is None:
+            paths = set(self.base.paths)
+            for p, text in self.changes.items():
+                (paths.add if text is not None else paths.discard)(p)
+            self._paths = tuple(sorted(paths))
+        return self._paths
+
+    def glob(self, patterns: Sequence[str]) -> tuple[str, ...]:
+        key = tuple(patterns)
+        if key not in self._globs:
+            found = set(self.base.glob(patterns))
+            for p, text in self.changes.items():
+                if _match_any(patterns, p):
+                    (found.add if text is not None else found.discard)(p)
+            self._globs[key] = tuple(sorted(found))
+        return self._globs[key]
+
+    def lines(self, path: str) -> tuple[str, ...]:
+        if path in self.changes:
+            return self._lines[path] or ()
+        return self.base.lines(path)
+
+    def kconfig(self) -> dict[str, tuple[str, int]]:
+        if not any(p.rsplit("/", 1)[-1].startswith("Kconfig") for p in self.changes):
+            return self.base.kconfig()
+        return super().kconfig()
+
+
 _SCANS: weakref.WeakKeyDictionary[Any, TreeScan] = weakref.WeakKeyDictionary()
 
 
 def find_scan(tree: TargetTree) -> TreeScan:
-    """The cached TreeScan of ``tree`` (one per tree object)."""
+    """The cached TreeScan of ``tree`` (one per tree object); a tree seen through pending
+    changes (an object with ``tree`` and ``changes``, like pipeline.Overlay) shares the
+    base tree's cache."""
+    changes = getattr(tree, "changes", None)
+    base_tree = getattr(tree, "tree", None)
+    if isinstance(changes, dict) and base_tree is not None:
+        return OverlayScan(tree, find_scan(base_tree), changes)
     try:
         scan = _SCANS.get(tree)
         if scan is None:
