@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -249,3 +250,13 @@ def test_without_hooks_nothing_is_amended(target, mbox, am_env):
     uninstall_hooks(str(target))
     git(target, "am", str(mbox), env=am_env)
     assert "Backport-checked" not in message(target)
+
+
+def test_real_checks_run_in_the_hook(target, mbox):
+    """No stand-ins: the shipped deps and kb checks run against the work tree inside git am."""
+    install_hooks(str(target), mode="warn")
+    r = git(target, "am", str(mbox))
+    assert "Traceback" not in r.stderr and "cannot check" not in r.stderr
+    for rev in ("HEAD", "HEAD~1"):
+        last = message(target, rev).rstrip().splitlines()[-1]
+        assert re.fullmatch(r"Backport-checked: backport 0\.1\.0 \(\d+ findings?\)", last), last
