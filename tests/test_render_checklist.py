@@ -57,3 +57,19 @@ def test_side_by_side_alignment():
     assert out.splitlines()[2:] == ["a    | a", "b    ! B", "c    | c", "d    ! e", "     > f"]
     long = render_side_by_side(["x" * 10], [], width=5)
     assert long.splitlines()[2] == "xxxx… <"
+
+
+def test_checklist_command_end_to_end(tmp_path, capsys):
+    """`backport checklist` on a format-patch series: one section per patch, exit 0 when clean."""
+    from test_render_common import make_target_repo
+    from test_render_output import _format_patch_series
+
+    from backport.cli import main
+
+    mbox = _format_patch_series(tmp_path)
+    repo = make_target_repo(tmp_path / "target")
+    assert main(["checklist", str(mbox), "--onto", str(repo)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("# Reviewer checklist\n")
+    assert "## [1/2] ftrace: reset the direct flag on shutdown — CLEAN" in out
+    assert "## [2/2] arm64: select HAVE_FOO — CLEAN" in out
