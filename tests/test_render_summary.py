@@ -48,3 +48,19 @@ def test_track_shows_a_bar_on_a_terminal_only_after_the_delay():
         time.sleep(0.02)
     assert seen == [1, 2, 3]
     assert "mapping hunks" in slow.getvalue()
+
+
+def test_delayed_progress_callback():
+    from backport.render.summary import DelayedProgress
+
+    piped = io.StringIO()
+    with DelayedProgress(stream=piped, delay=0.0) as progress:
+        for i in range(3):
+            progress(i, 3, "x")
+    assert piped.getvalue() == ""
+    tty = _Tty()
+    with DelayedProgress("porting", stream=tty, delay=0.01) as progress:
+        progress(0, 2, "first")
+        time.sleep(0.02)
+        progress(1, 2, RESULTS[1].patch)
+    assert "porting arm64: ftrace: Add ftrace direct call" in tty.getvalue()

@@ -14,7 +14,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from typing import TextIO, TypeVar
+from typing import Any, TextIO, TypeVar
 
 from ..model import Method, PortResult, Severity, Status
 from .note import is_doubtful
@@ -104,3 +104,43 @@ def track(items: Iterable[T], *, total: int | None = None, description: str = "p
     finally:
         if progress is not None:
             progress.stop()
+
+
+class DelayedProgress:
+    """A progress callback ``(done, total, label)`` for loops that report their own progress.
+
+    Used as a context manager; draws a rich bar on ``stream`` only when it is a terminal and
+    the work has taken more than ``delay`` seconds; silent otherwise (and when piped).
+    """
+
+    def __init__(self, description: str = "porting", *, stream: TextIO | None = None, delay: float = 1.0) -> None:
+        self.description = description
+        self.stream = stream if stream is not None else sys.stderr
+        self.delay = delay
+        self._start = time.monotonic()
+        self._progress: Any = None  # rich.progress.Progress once shown
+        self._task: Any = None
+
+    def __enter__(self) -> DelayedProgress:
+        self._start = time.monotonic()
+        return self
+
+    def __call__(self, done: int, total: int, label: object = "") -> None:
+        if not self.stream.isatty():
+            return
+        if self._progress is None:
+            if time.monotonic() - self._start <= self.delay:
+                return
+            from rich.console import Console
+            from rich.progress import Progress
+
+            self._progress = Progress(console=Console(file=self.stream), transient=True)
+            self._progress.start()
+            self._task = self._progress.add_task(self.description, total=total)
+        text = getattr(label, "subject", label)
+        self._progress.update(self._task, completed=done, total=total,
+                              description=f"{self.description} {str(text)[:40]}".rstrip())
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()
