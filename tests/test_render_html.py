@@ -97,3 +97,10 @@ def test_renders_in_headless_chromium(tmp_path):
                           "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert "arm64: ftrace: Add ftrace direct call support" in dom.stdout
     assert dom.stdout.count('class="hunk ') == 4
+
+
+def test_cover_letter_is_shown():
+    cover = PATCH_1.__class__(subject="Add ftrace direct call for arm64", number=0, body="This series adds <it>.\n")
+    series = SERIES.__class__(SERIES.patches, cover=cover, version=2, origin=("series.mbox",))
+    html = render_html(RESULTS, series)
+    assert "<summary>Cover letter: Add ftrace direct call for arm64</summary><pre>This series adds &lt;it&gt;." in html

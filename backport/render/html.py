@@ -146,6 +146,9 @@ def render_html(results: Sequence[PortResult], series: Series | None = None, *, 
     if origin:
         head.append(f"<p>Series{f' v{series.version}' if series and series.version > 1 else ''} "
                     f"from <code>{escape(origin)}</code></p>")
+    if series is not None and series.cover is not None:
+        head.append(f"<details><summary>Cover letter: {escape(series.cover.subject)}</summary>"
+                    f"<pre>{escape(series.cover.body)}</pre></details>")
     if series is not None and series.warnings:
         head.append("<ul>" + "".join(f'<li class="sev-warning">{escape(w)}</li>' for w in series.warnings)
                     + "</ul>")
