@@ -126,8 +126,8 @@ def _header(msg: Message, name: str) -> str:
     """A header decoded (RFC 2047) and unfolded; '' when absent or beyond repair."""
     try:
         value = msg.get(name)
-    except (ValueError, LookupError, TypeError, IndexError, AttributeError, email.errors.MessageError):
-        return ""
+    except Exception:  # noqa: BLE001 - the stdlib header parsers fail in many ways; keep the raw text
+        value = next((v for k, v in msg.raw_items() if k.lower() == name.lower()), None)
     if value is None:
         return ""
     return " ".join(str(value).split())
@@ -225,8 +225,8 @@ def parse_message(raw: bytes, *, origin: str, first_line: int = 1) -> tuple[list
         msg = email.message_from_bytes(raw, policy=email.policy.default)
         headers = _mail_headers(msg)
         texts = _texts(raw, msg, origin, first_line, warnings)
-    except (ValueError, LookupError, TypeError, IndexError, AttributeError, UnicodeError,
-            email.errors.MessageError) as e:
+    except (ValueError, LookupError, TypeError, IndexError, AttributeError, UnicodeError, ArithmeticError,
+            RecursionError, email.errors.MessageError) as e:
         raise ParseError(f"unreadable mail: {type(e).__name__}: {e}", SourceRef(origin, first_line)) from None
     patches: list[Patch] = []
     rest: list[_Text] = []

@@ -187,3 +187,31 @@ def test_split_mbox_ignores_unescaped_from_in_body():
 def test_nonexistent_input():
     with pytest.raises(ParseError, match="no such file"):
         load_series(["/nonexistent/x.patch"])
+
+
+def test_maildir_and_stdin(upstream, tmp_path, monkeypatch):
+    v1 = format_patch(upstream, tmp_path / "m", "-n")
+    md = tmp_path / "Maildir"
+    for sub in ("cur", "new", "tmp"):
+        (md / sub).mkdir(parents=True)
+    for k, p in enumerate(v1):
+        (md / ("cur" if k % 2 else "new") / f"{1000 + k}.host:2,S").write_bytes(p.read_bytes())
+    s = load_series([str(md)])
+    assert [p.number for p in s.patches] == [1, 2, 3] and not s.warnings
+
+    import io
+    import sys
+
+    class Stdin:
+        buffer = io.BytesIO(b"".join(p.read_bytes() for p in v1))
+
+    monkeypatch.setattr(sys, "stdin", Stdin)
+    s = load_series(["-"])
+    assert len(s.patches) == 3 and s.patches[0].ref.path == "<stdin>"
+
+
+def test_several_inputs_make_one_series(upstream, tmp_path):
+    v1 = format_patch(upstream, tmp_path / "s", "-n")
+    s = load_series([str(p) for p in reversed(v1)])
+    assert [p.number for p in s.patches] == [1, 2, 3]
+    assert s.origin == tuple(str(p) for p in reversed(v1))
