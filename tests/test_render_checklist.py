@@ -37,8 +37,17 @@ def test_doubtful_placement_shows_both_versions():
     text = render_checklist(RESULTS, SERIES)
     block = text.split("```text\n", 1)[1].split("```", 1)[0]
     rows = block.splitlines()
-    assert "upstream arch/arm64/Kconfig:180" in rows[0] and "target arch/arm64/Kconfig:3" in rows[0]
-    assert rows[3].rstrip().endswith("select HAVE_DYNAMIC_FTRACE_WITH_ARGS             <")
+    # the right side is the target code with the ported diff's full context
+    assert "upstream arch/arm64/Kconfig:180" in rows[0] and "target arch/arm64/Kconfig:2" in rows[0]
+    assert rows[2].split() == [">", "def_bool", "y"]
+    assert rows[4].rstrip().endswith("select HAVE_DYNAMIC_FTRACE_WITH_ARGS             <")
+
+
+def test_side_by_side_falls_back_to_target_old_without_a_ported_diff():
+    bare = PortResult(RESULT_2.patch, RESULT_2.placements, (), "")
+    item = next(it for it in find_checklist_items(bare) if it.kind == "doubtful")
+    rows = item.code_block.splitlines()
+    assert "target arch/arm64/Kconfig:3" in rows[0] and len(rows) == 5
 
 
 def test_lower_confidence_is_riskier():

@@ -54,6 +54,9 @@ def test_page_shows_every_hunk_side_by_side_with_method_and_confidence():
     assert '<div class="hunk unplaced">' in html and "not placed: left out of the patch" in html
     assert '<span class="add">+\tselect HAVE_DYNAMIC_FTRACE_WITH_DIRECT_CALLS</span>' in html
     assert "missing-symbol" in html and "Mark Rutland" in html
+    # the port column is the regenerated diff's hunk, with the target's own context
+    port = html.split("port arch/arm64/Kconfig @@ -2,5</div>")[1].split("</pre>")[0]
+    assert port.startswith('<pre><span class="ctx"> \tdef_bool y</span>')
     assert '<a href="#patch-2">' in html and '<section id="patch-2">' in html
 
 

@@ -14,7 +14,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..model import Finding, Placement, PortResult, Series, Severity, SourceRef, Status
-from .note import describe_placement, hunk_label, is_doubtful, is_kb, section_name, upstream_path
+from .note import (
+    describe_placement,
+    find_ported_hunk,
+    hunk_label,
+    is_doubtful,
+    is_kb,
+    section_name,
+    upstream_path,
+)
 
 SIDE_WIDTH = 56  # columns of each side of a side-by-side block
 RISK_UNPLACED = 100
@@ -95,9 +103,11 @@ def _placement_item(result: PortResult, p: Placement, merged: Sequence[Finding])
                              tuple(p.evidence) + also, p.hunk.render(), p.hunk.ref)
     alts = "; ".join(f"{a.path}:{a.line} ({a.score:.2f}){' ' + a.note if a.note else ''}" for a in p.alternatives)
     details = tuple(p.evidence) + ((f"other candidates: {alts}",) if alts else ()) + also
-    side = render_side_by_side(p.hunk.old_lines, p.target_old,
+    ported = find_ported_hunk(result, p)  # target code with the full context, when the diff has it
+    right, right_at = (ported.old_lines, ported.old_start) if ported is not None else (p.target_old, p.start)
+    side = render_side_by_side(p.hunk.old_lines, right,
                                left_title=f"upstream {upstream_path(patch, p)}:{p.hunk.old_start}",
-                               right_title=f"target {p.path}:{p.start}")
+                               right_title=f"target {p.path}:{right_at}")
     risk = RISK_DOUBTFUL + round((1.0 - max(0.0, min(1.0, p.confidence))) * 40)
     title = (f"**doubtful placement** {describe_placement(patch, p)}; the target code must be what the "
              f"upstream change expects")

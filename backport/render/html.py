@@ -14,7 +14,7 @@ from html import escape
 
 from .. import __version__
 from ..model import Finding, Placement, PortResult, Series, Status
-from .note import describe_finding, describe_placement, hunk_label, is_doubtful
+from .note import describe_finding, describe_placement, find_ported_hunk, hunk_label, is_doubtful
 
 CSS = """
 body{font:14px/1.4 system-ui,-apple-system,'Segoe UI',sans-serif;margin:0 auto;max-width:1400px;padding:1em 2em;
@@ -71,7 +71,11 @@ def render_hunk(result: PortResult, p: Placement) -> str:
         meta += " · held back"
     upstream = "".join(_line(ln.kind.value, ln.text) for ln in p.hunk.lines)
     up_title = escape(f"upstream {hunk_label(patch, p)} @@ -{p.hunk.old_start},{p.hunk.old_count}")
-    if p.placed:
+    ported = find_ported_hunk(result, p)
+    if ported is not None:  # the regenerated diff: target code with full context
+        port = "".join(_line(ln.kind.value, ln.text) for ln in ported.lines)
+        port_title = escape(f"port {p.path} @@ -{ported.old_start},{ported.old_count}")
+    elif p.placed:
         port = "".join(_line(k, t) for k, t in _port_lines(p)) or '<span class="gap">(no lines)</span>'
         port_title = escape(f"port {p.path}:{p.start}")
     else:

@@ -11,9 +11,11 @@ from __future__ import annotations
 import re
 import textwrap
 from collections.abc import Iterable
+from functools import lru_cache
 
 from .. import __version__
-from ..model import Finding, Method, Patch, Placement, PortResult, Severity
+from ..errors import ParseError
+from ..model import FilePatch, Finding, Hunk, Method, Patch, Placement, PortResult, Severity
 
 #: placements below this confidence are doubtful (a human must compare both versions)
 DOUBT_CONFIDENCE = 0.9
@@ -192,3 +194,34 @@ def render_leftovers(result: PortResult) -> str:
         out.append(f"--- a/{src}\n+++ b/{src}\n")
         out.append(p.hunk.render())
     return "".join(out)
+
+
+@lru_cache(maxsize=64)
+def _ported_files(text: str) -> tuple[FilePatch, ...]:
+    from ..series import parse_diff  # the ingest stage's diff reader
+
+    try:
+        return parse_diff(text, origin="<ported>")
+    except ParseError:
+        return ()
+
+
+def find_ported_hunk(result: PortResult, placement: Placement) -> Hunk | None:
+    """The hunk of the ported diff (``result.text``) that carries ``placement``, or None.
+
+    Its pre-image is the target code with full context, which is what a reviewer compares
+    with the upstream pre-image.
+    """
+    if not placement.placed or not result.text.strip():
+        return None
+    best: tuple[int, Hunk] | None = None
+    for fp in _ported_files(result.text):
+        if fp.path != placement.path:
+            continue
+        for h in fp.hunks:
+            end = h.old_start + max(h.old_count, 1)
+            dist = 0 if h.old_start <= placement.start < end else min(abs(placement.start - h.old_start),
+                                                                      abs(placement.start - end))
+            if best is None or dist < best[0]:
+                best = (dist, h)
+    return best[1] if best is not None and best[0] <= 3 else None
