@@ -26,16 +26,20 @@ from email.message import Message
 from pathlib import Path
 
 from .errors import ParseError, TreeError, UsageError
-from .model import Patch, ReviewComment, Series, SourceRef
+from .model import Patch, ReviewComment, Series, SourceRef, Trailer
 from .quoted import find_quoted_diff, parse_quoted_reply
 from .series import MailHeaders, parse_diff_lenient, parse_patch_text, parse_subject, split_lines
 
 # From 7b53f86c0ffee1234567890abcdef0123456789a Mon Sep 17 00:00:00 2001
 RE_MBOX_FROM = re.compile(rb"^From (\S+) ?.*$")
+# From 7b53f86c Mon Sep 17 00:00:00 2001   (the full date form: a separator even without a blank line)
+RE_MBOX_FROM_DATE = re.compile(rb"^From \S+ +\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}\s*$")
 # Subject: [PATCH v2 1/4] ftrace: Allow users to disable ftrace direct call
 RE_HEADER_LINE = re.compile(rb"^[A-Za-z][A-Za-z0-9-]*:[ \t]")
 # >>From the mboxrd escaping of a body line that began with "From "
 RE_MBOXRD_ESCAPE = re.compile(rb"^>(>*From )", re.M)
+# Reviewed-by: Mark Rutland <mark.rutland@arm.com>   (in a reply, unquoted)
+RE_FOLLOW_UP = re.compile(r"^(Reviewed-by|Acked-by|Tested-by|Reported-by|Suggested-by|Nacked-by):\s*(\S.*)$")
 # 80d6b0c2eed2a8a1a6ee46cb6a41e4a0fd4e8a3c
 RE_SHA = re.compile(r"^[0-9a-f]{40}$")
 # v5.10..v5.11   /   abc123~3..abc123   /   HEAD^!
@@ -100,7 +104,7 @@ def split_mbox(data: bytes) -> list[tuple[int, bytes, str]]:
     lines = data.split(b"\n")
     starts: list[tuple[int, str]] = []
     for i, line in enumerate(lines):
-        if not line.startswith(b"From ") or (i and lines[i - 1].strip()):
+        if not line.startswith(b"From ") or (i and lines[i - 1].strip() and not RE_MBOX_FROM_DATE.match(line)):
             continue
         nxt = lines[i + 1] if i + 1 < len(lines) else b""
         if RE_HEADER_LINE.match(nxt) or (i == 0 and not nxt.strip()):
@@ -347,16 +351,42 @@ def _fold_replies(items: list[_Item]) -> list[_Item]:
     return sorted(out, key=lambda it: it.order)
 
 
+def _follow_up_trailers(items: list[_Item]) -> list[_Item]:
+    """``Reviewed-by:`` / ``Acked-by:`` / ``Tested-by:`` given in replies join the patch replied to
+    (all patches when the reply answers the cover letter), as b4 collects them."""
+    by_id = {it.patch.message_id: k for k, it in enumerate(items) if it.patch.message_id}
+    out = [it.patch for it in items]
+    for it in items:
+        p = it.patch
+        if (p.files and not _from_reply(p)) or p.in_reply_to not in by_id:
+            continue
+        said = [p.body] + [c.text for c in p.comments if c.depth == 0]
+        said += [c.text for f in p.files for h in f.hunks for c in h.comments if c.depth == 0]
+        given = [Trailer(m.group(1), m.group(2).strip(), p.ref)
+                 for text in said for line in text.splitlines() if (m := RE_FOLLOW_UP.match(line))]
+        if not given:
+            continue
+        target = by_id[p.in_reply_to]
+        targets = [k for k, q in enumerate(out) if q.files] if _is_cover(out[target]) else [target]
+        for k in targets:
+            have = {(t.key.lower(), t.value) for t in out[k].trailers}
+            new = tuple(t for t in given if (t.key.lower(), t.value) not in have)
+            out[k] = replace(out[k], trailers=out[k].trailers + new)
+    return [_Item(p, it.order, it.from_sha) for p, it in zip(out, items, strict=True)]
+
+
 def _assemble(items: list[_Item], *, origin: tuple[str, ...], warnings: list[str], where: SourceRef) -> Series:
     """Pick the newest complete version, order by n/N, report holes and duplicates."""
-    items = _fold_replies(items)
+    items = _fold_replies(_follow_up_trailers(items))
     covers = [it for it in items if _is_cover(it.patch)]
     patches = [it for it in items if not _is_cover(it.patch) and it.patch.files]
     skipped = [it for it in items if not _is_cover(it.patch) and not it.patch.files]
     for it in skipped:
         if not it.patch.raw_subject.lower().startswith(("re:", "aw:", "sv:")):
             ref = it.patch.ref or where
-            warnings.append(f"{ref}: warning: no diff in message {it.patch.raw_subject or '(no subject)'!r}; skipped")
+            subject = it.patch.raw_subject or "(no subject)"
+            subject = subject if len(subject) <= 72 else subject[:69] + "..."
+            warnings.append(f"{ref}: warning: no diff in message {subject!r}; skipped")
     if not patches and not covers:
         raise ParseError("no patch found (no diff, no cover letter)", where)
     if not patches:

@@ -78,3 +78,25 @@ def test_reply_folds_into_the_patch_it_quotes(tmp_path):
     assert not p.partial and p.message_id == "p2@x"
     assert len(p.files[0].hunks[0].comments) == 4
     assert p.files[0].hunks[0].lines[3].text == "\tselect HAVE_FOO_WITH_REGS if HAVE_FOO"
+
+
+def test_follow_up_trailers_from_replies(tmp_path):
+    def mail(sender: str, subject: str, mid: str, body: str, reply_to: str = "") -> str:
+        irt = f"In-Reply-To: <{reply_to}>\n" if reply_to else ""
+        return (f"From x Mon Sep 17 00:00:00 2001\nFrom: {sender}\nSubject: {subject}\nMessage-Id: <{mid}>\n"
+                f"{irt}\n{body}\n")
+
+    diff = ("---\ndiff --git a/a.c b/a.c\nindex 1111111..2222222 100644\n--- a/a.c\n+++ b/a.c\n"
+            "@@ -1 +1 @@\n-old\n+new\n")
+    mbox = tmp_path / "t.mbox"
+    mbox.write_text(
+        mail("A <a@x>", "[PATCH 0/2] two fixes", "c@x", "Cover.")
+        + mail("A <a@x>", "[PATCH 1/2] one", "1@x", "One.\n\nSigned-off-by: A <a@x>\n" + diff, "c@x")
+        + mail("A <a@x>", "[PATCH 2/2] two", "2@x", "Two.\n\nSigned-off-by: A <a@x>\n" + diff, "c@x")
+        + mail("T <t@x>", "Re: [PATCH 0/2] two fixes", "r1@x", "> Cover.\n\nTested-by: T <t@x>", "c@x")
+        + mail("R <r@x>", "Re: [PATCH 2/2] two", "r2@x", "Looks right.\n\nReviewed-by: R <r@x>", "2@x"))
+    s = load_series([str(mbox)])
+    one, two = s.patches
+    assert one.trailer_values("Tested-by") == ("T <t@x>",) and not one.trailer_values("Reviewed-by")
+    assert two.trailer_values("Tested-by") == ("T <t@x>",) and two.trailer_values("Reviewed-by") == ("R <r@x>",)
+    assert not s.warnings
