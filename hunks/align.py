@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
-from .score import describe_line, similarity, weight
+from .score import RE_WORD, api_words, code_part, describe_line, similarity, tokens, weight
 from .types import HunkSpec
 
 #: cost of a pre-image line that has no partner in the target
@@ -44,6 +45,8 @@ class Built:
     unsafe: int  # removed lines that differ from, or are missing in, the target
     insert_ambiguous: int  # runs of new lines placed among target lines the hunk does not know
     evidence: tuple[str, ...]
+    #: spellings the target changed in the context and the new lines still use (API drift)
+    drift: tuple[str, ...] = ()
 
 
 def identity(old: Sequence[str], target: Sequence[str], start: int) -> Alignment:
@@ -167,4 +170,47 @@ def build(spec: HunkSpec, target: Sequence[str], al: Alignment) -> Built:
             ev.append(f"removed {describe_line(oi - 1, text)} differs from target "
                       f"{describe_line(t, target[t])}: deleting it would lose the target's version")
         pos = t + 1
-    return Built(al.start, max(al.end, pos), tuple(out), differing, unsafe, insert_amb, tuple(ev))
+    drift = find_drift(spec, target, al)
+    for word in drift:
+        ev.append(f"the new lines use {word!r}, which the target's context spells differently: "
+                  "the change likely needs adapting")
+    return Built(al.start, max(al.end, pos), tuple(out), differing, unsafe, insert_amb, tuple(ev), drift)
+
+
+def _members(toks: Sequence[str]) -> set[str]:
+    """``ptr->`` and ``obj.`` spellings of a line: a field reached another way is API drift too."""
+    return {a + b for a, b in zip(toks, toks[1:], strict=False) if b in ("->", ".") and RE_WORD.match(a)}
+
+
+def find_drift(spec: HunkSpec, target: Sequence[str], al: Alignment) -> tuple[str, ...]:
+    """Names and member accesses that upstream's context has, the target's paired lines lack,
+    and the hunk's new lines use: ``nvme_quiesce_io_queues`` renamed, ``sw_stats->`` now
+    ``sw_stats.``. Comments and keywords are ignored."""
+    added = [code_part(t) for k, t in zip(spec.kinds, spec.lines, strict=True) if k == "+"]
+    if not any(added):
+        return ()
+    gone: set[str] = set()
+    for o, p, s in zip(spec.old, al.pairs, al.sims, strict=True):
+        if p is None or s >= 1.0 or not code_part(o).strip():
+            continue
+        tg = code_part(target[p])
+        gone |= api_words(o) - api_words(tg)
+        gone |= _members(tokens(code_part(o))) - _members(tokens(tg))
+    if not gone:
+        return ()
+    used: set[str] = set()
+    for line in added:
+        used |= api_words(line) | _members(tokens(line))
+    # a spelling the target still uses elsewhere in the file is not drift
+    have = _file_words(tuple(target))
+    return tuple(sorted(w for w in gone & used if w not in have))
+
+
+@lru_cache(maxsize=8)
+def _file_words(lines: tuple[str, ...]) -> frozenset[str]:
+    out: set[str] = set()
+    for line in lines:
+        toks = tokens(code_part(line))
+        out.update(w for w in toks if RE_WORD.match(w))
+        out |= _members(toks)
+    return frozenset(out)

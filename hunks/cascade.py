@@ -16,18 +16,25 @@ caller's job (PortOptions.min_confidence); this module only measures and explain
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from functools import lru_cache
 
+from .align import build, identity
 from .applied import find_applied
-from .exact import find_exact, find_whitespace
+from .exact import WHITESPACE_QUALITY, find_exact, find_whitespace
 from .fuzz import find_fuzz
 from .fuzzy import find_fuzzy
-from .syntax import find_syntax
+from .score import DRIFT_CAP, api_words, distance_prior
+from .syntax import find_anchors, find_syntax, hunk_anchor, items
 from .threeway import find_threeway
 from .types import Candidate, HunkSpec, Match
 
 __all__ = ["locate", "find_applied", "GOOD"]
+
+# foo_bar   (identifiers, three characters or more: short ones say nothing)
+RE_IDENT = re.compile(r"\b[A-Za-z_]\w{2,}\b")
 
 #: a confident, unambiguous answer at or above this ends the cascade
 GOOD = 0.9
@@ -81,6 +88,10 @@ def locate(target: Sequence[str], spec: HunkSpec, *, hint: int | None = None, ma
         m = step()
         if m is None:
             continue
+        if m.alternatives and m.method in ("exact", "offset", "whitespace"):
+            m = disambiguate(m, tgt, spec, hint, base=base, language=language)
+        if base is not None:
+            m = check_prerequisites(m, spec, tgt, tuple(base), language)
         if m.confidence >= GOOD and not m.ambiguous and not m.unsafe:
             return _with_runners_up(m, found)
         found.append(m)
@@ -88,6 +99,77 @@ def locate(target: Sequence[str], spec: HunkSpec, *, hint: int | None = None, ma
         return None
     best = max(found, key=lambda m: (not m.unsafe, m.confidence))
     return _with_runners_up(best, [m for m in found if m is not best])
+
+
+def disambiguate(m: Match, tgt: tuple[str, ...], spec: HunkSpec, hint: int, *,
+                 base: Sequence[str] | None, language: str) -> Match:
+    """Choose among several verbatim candidates with the upstream file (3-way) or the item the
+    hunk's section header names; the nearest-wins rule alone picks the wrong copy of
+    duplicated code whenever the target is shorter or longer than upstream above it."""
+    starts = [m.start] + [c.start for c in m.alternatives]
+    chosen: int | None = None
+    reason = ""
+    if base is not None:
+        tw = find_threeway(tgt, spec, hint, base)
+        if tw is not None and not tw.unsafe and tw.start in starts:
+            chosen, reason = tw.start, "the upstream file (3-way) maps the hunk to this copy"
+    if chosen is None:
+        name = hunk_anchor(spec, language)
+        spans = find_anchors(tgt, name, language=language) if name else []
+        inside = [s for s in starts if any(a <= s < b for a, b in spans)]
+        if len(inside) == 1:
+            chosen, reason = inside[0], f"the only copy inside {name!r}"
+    if chosen is None:
+        return m
+    quality = WHITESPACE_QUALITY if m.method == "whitespace" else 1.0
+    d = chosen - hint
+    conf = round(distance_prior(d) * quality, 4)
+    ev = (f"{len(starts)} verbatim candidates; chose line {chosen + 1}: {reason}",)
+    alts = tuple(Candidate(s, round(distance_prior(s - hint) * quality * 0.5, 4), f"other copy at line {s + 1}")
+                 for s in starts if s != chosen)
+    if m.method == "whitespace":
+        built = build(spec, tgt, identity(spec.old, tgt, chosen))
+        return Match("whitespace", chosen, built.end, built.replacement, conf, 0, alts,
+                     ev + (f"whitespace-insensitive match at line {chosen + 1}",) + built.evidence)
+    method = "exact" if d == 0 else "offset"
+    return Match(method, chosen, chosen + len(spec.old), spec.new, conf, 0, alts,
+                 ev + (f"exact match at line {chosen + 1}" + (f" (offset {d:+d})" if d else ""),))
+
+
+@lru_cache(maxsize=16)
+def _words(lines: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(w for line in lines for w in RE_IDENT.findall(line))
+
+
+@lru_cache(maxsize=8)
+def _defined(lines: tuple[str, ...], language: str) -> frozenset[str]:
+    """Names a file defines itself (functions, macros, types, variables, labels, configs)."""
+    return frozenset(it.name for it in items(lines, language))
+
+
+def check_prerequisites(m: Match, spec: HunkSpec, target: tuple[str, ...], base: tuple[str, ...],
+                        language: str = "c") -> Match:
+    """Cap a placement whose new lines use names the upstream file defines and the target lacks.
+
+    Such a name (a static helper, a macro, a variable defined in the file upstream) means the
+    target misses a prerequisite or spells it otherwise: the change needs adapting. Names
+    from elsewhere (headers, other files) are the dependency checker's business.
+    """
+    if m.method == "already-applied":
+        return m
+    used: set[str] = set()
+    for k, t in zip(spec.kinds, spec.lines, strict=True):
+        if k == "+":
+            used |= api_words(t)
+    if not used:
+        return m
+    have, upstream = _words(target), _defined(base, language)
+    missing = sorted(w for w in used if w in upstream and w not in have)
+    if not missing:
+        return m
+    note = (f"the new lines use {', '.join(map(repr, missing[:5]))}, which upstream's file has and the "
+            "target's lacks: a missing prerequisite, or a name the target spells otherwise")
+    return replace(m, confidence=round(min(m.confidence, DRIFT_CAP), 4), evidence=m.evidence + (note,))
 
 
 def _with_runners_up(m: Match, others: list[Match]) -> Match:

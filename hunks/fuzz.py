@@ -10,9 +10,9 @@ confidence in proportion to the hunk's context (score.context_factor).
 
 from __future__ import annotations
 
-from .align import build, identity
+from .align import Alignment, build, find_drift, identity
 from .exact import WHITESPACE_QUALITY, find_runs
-from .score import TIE_RATIO, distance_prior, similarity, tie_factor, tie_ratio
+from .score import DRIFT_CAP, TIE_RATIO, distance_prior, similarity, tie_factor, tie_ratio
 from .types import Candidate, HunkSpec, Match
 
 
@@ -93,6 +93,15 @@ def _score(target: tuple[str, ...], spec: HunkSpec, core: HunkSpec, starts: list
             ambiguous = tie_ratio(d, second - hint) > TIE_RATIO
             ev.append(f"the core also matches at line {second + 1}" + ("; ambiguous" if ambiguous else ""))
     built = build(core, target, identity(core.old, target, best))
+    # drift is judged on the whole hunk: the ignored context lines say most about it
+    first = best - top
+    pairs = tuple(first + i if 0 <= first + i < len(target) else None for i in range(len(spec.old)))
+    sims = tuple(similarity(o, target[p]) if p is not None else 0.0 for o, p in zip(spec.old, pairs, strict=True))
+    drift = find_drift(spec, target, Alignment(first, first + len(spec.old), pairs, sims, 0, 0.0))
+    if drift:
+        conf = min(conf, DRIFT_CAP)
+        ev.append(f"the new lines use {', '.join(map(repr, drift))}, which the target's context spells "
+                  "differently: the change likely needs adapting")
     return Match("fuzz", best, built.end, built.replacement, round(conf, 4), bad, alts,
                  tuple(ev) + built.evidence, ambiguous)
 

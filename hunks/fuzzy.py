@@ -22,7 +22,7 @@ from rapidfuzz import fuzz, process
 
 from .align import Alignment, align, build
 from .exact import normed_lines
-from .score import UNSAFE_CAP, ambiguous_by_margin, distance_prior, is_trivial, norm
+from .score import DRIFT_CAP, UNSAFE_CAP, ambiguous_by_margin, distance_prior, is_trivial, norm
 from .types import Candidate, HunkSpec, Match
 
 #: lines of the pre-image that vote (the longest informative ones)
@@ -130,6 +130,8 @@ def score_alignment(target: tuple[str, ...], spec: HunkSpec, best: Alignment, se
                      _alts(others, hint), tuple(ev), ambiguous)
     if built.unsafe:
         conf = min(conf, UNSAFE_CAP * best.quality)
+    if built.drift:
+        conf = min(conf, DRIFT_CAP)
     return Match(method, built.start, built.end, built.replacement, round(conf, 4),
                  built.differing_context, _alts(others, hint), tuple(ev) + built.evidence,
                  ambiguous, built.unsafe > 0)

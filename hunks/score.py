@@ -25,6 +25,20 @@ from rapidfuzz.distance import Indel
 RE_BLANKS = re.compile(r"\s+")
 # "d->field_1 = compute(d, 0x10);" -> d, ->, field_1, =, compute, (, d, ",", 0x10, ), ;
 RE_TOKEN = re.compile(r"[A-Za-z_]\w*|0[xX][0-9a-fA-F]+|\d+|->|<<|>>|[<>=!]=|&&|\|\||\+\+|--|\S")
+# foo_bar1   (an identifier token; also matches C keywords, which is harmless here)
+RE_WORD = re.compile(r"^[A-Za-z_]\w*$")
+
+# /* a comment */   or   // a comment   (stripped by code_part)
+RE_COMMENT = re.compile(r"/\*.*?(?:\*/|$)|//.*$")
+# " * continued comment"   /   "/* opening"   /   "*/"
+RE_COMMENT_LINE = re.compile(r"^\s*(?:\*|/\*|\*/)")
+
+#: words that say nothing about an API: keywords, basic types, common constants
+KEYWORDS = frozenset(
+    "auto break case char const continue default do double else enum extern float for goto if inline int "
+    "long register restrict return short signed sizeof static struct switch typedef union unsigned void "
+    "volatile while bool true false NULL u8 u16 u32 u64 s8 s16 s32 s64 __u8 __u16 __u32 __u64 size_t "
+    "ssize_t err ret rc".split())
 
 #: confidence of a placement whose only flaw is its distance from the expected line
 EXACT_AT_HINT = 1.0
@@ -34,6 +48,8 @@ TRIVIAL_WEIGHT = 0.25
 TIE_RATIO = 0.5
 #: cap on the confidence of a placement that would delete or overwrite diverged target code
 UNSAFE_CAP = 0.3
+#: cap on the confidence of a placement whose new lines use what the target spells otherwise
+DRIFT_CAP = 0.55
 
 
 def norm(line: str) -> str:
@@ -50,6 +66,18 @@ def is_trivial(line: str) -> bool:
     """True for lines that say nothing about where they are: blank, a brace, ``*/``, ``#endif``."""
     s = squash(line)
     return len(s) <= 2 or s in ("};", "});", "break;", "#else", "#endif", "else", "return;", "*/", "/*")
+
+
+def code_part(line: str) -> str:
+    """The code of a line without its comments ("" for a comment line)."""
+    if RE_COMMENT_LINE.match(line):
+        return ""
+    return RE_COMMENT.sub(" ", line)
+
+
+def api_words(line: str) -> set[str]:
+    """Identifiers of a line's code that could name an API (no keywords, no comment words)."""
+    return {w for w in tokens(code_part(line)) if RE_WORD.match(w) and w not in KEYWORDS and len(w) > 2}
 
 
 def weight(line: str) -> float:

@@ -22,7 +22,7 @@ from functools import lru_cache
 
 from .align import Alignment, align, build, quality_of
 from .exact import find_runs
-from .score import UNSAFE_CAP, describe_line, similarity
+from .score import DRIFT_CAP, UNSAFE_CAP, describe_line, similarity
 from .types import HunkSpec, Match
 
 #: confidence of a 3-way merge without any conflict or changed context
@@ -110,6 +110,8 @@ def find_threeway(target: tuple[str, ...], spec: HunkSpec, hint: int, base: Sequ
     if conflicts:
         ev.append(f"{conflicts} conflict(s): upstream and the target changed the same lines")
         conf = min(conf, UNSAFE_CAP)
+    if built.drift:
+        conf = min(conf, DRIFT_CAP)
     return Match("3way", built.start, built.end, built.replacement, round(conf, 4), built.differing_context,
                  (), tuple(ev) + built.evidence, False, built.unsafe > 0 or built.insert_ambiguous > 0)
 
