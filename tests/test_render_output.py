@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import subprocess
+from pathlib import Path
 
+import pytest
 from test_render_common import RESULT_1, RESULT_2, RESULTS, SERIES, make_target_repo
 
 from backport.model import PortResult
@@ -130,3 +132,34 @@ def test_port_then_git_am_end_to_end(tmp_path):
     report = json.loads((out / "report.json").read_text())
     assert check_report(report) == ()
     assert [p["placements"][0]["method"] for p in report["patches"]] == ["offset", "exact"]
+
+
+TREE_61 = Path("/root/.cache/kbench/trees/6.1.187-1")
+BENCH = Path("/work/shared/bench/public")
+
+
+@pytest.mark.slow
+def test_outputs_on_real_bench_cases_apply_to_the_real_tree(tmp_path):
+    """Port 25 real stable fixes onto Debian 6.1.187, write every output, and check with
+    `git apply --check` that each annotated .patch still applies and report.json is valid."""
+    from backport.ingest import load_series
+    from backport.model import PortOptions
+    from backport.pipeline import port_series
+    from backport.target import DirTree
+
+    assert TREE_61.is_dir(), "run /work/shared/bench/get-tree.sh 6.1.187-1"
+    tree = DirTree(TREE_61)
+    cases = sorted(p for p in BENCH.iterdir() if p.is_dir())[:25]
+    written = 0
+    for case in cases:
+        series = load_series([str(case / "upstream.patch")])
+        results = port_series(series, tree, options=PortOptions())
+        out = tmp_path / case.name
+        paths = write_outputs(results, series, str(out))
+        assert check_report(json.loads((out / "report.json").read_text())) == (), case.name
+        patches = [p for p in paths if p.endswith(".patch")]
+        if patches:
+            r = subprocess.run(["git", "apply", "--check", *patches], cwd=tree.root, capture_output=True, text=True)
+            assert r.returncode == 0, f"{case.name}: {r.stderr}"
+            written += 1
+    assert written >= 20
