@@ -319,6 +319,31 @@ def _grep_check(key: str, spec: Mapping[str, Any], scan: TreeScan, out: _Outcome
     return True
 
 
+# CONFIG_GCC_VERSION=90100   /   CONFIG_CLANG_VERSION=100001
+RE_CONFIG_CC = re.compile(r"^CONFIG_(GCC|CLANG)_VERSION=(\d+)\s*$", re.M)
+
+
+def find_compiler(options: PortOptions | None) -> str | None:
+    """The target's compiler as "gcc 9.1.0": PortOptions.extra["compiler"], else the
+    CONFIG_GCC_VERSION / CONFIG_CLANG_VERSION of the --config .config; None when unknown."""
+    if options is None:
+        return None
+    if options.extra.get("compiler"):
+        return options.extra["compiler"]
+    if not options.config:
+        return None
+    try:
+        with open(options.config, encoding="utf-8", errors="replace") as f:
+            text = f.read()
+    except OSError:
+        return None
+    for kind, num in RE_CONFIG_CC.findall(text):
+        n = int(num)
+        if n:
+            return f"{kind.lower()} {n // 10000}.{n // 100 % 100}.{n % 100}"
+    return None
+
+
 def _checks(check: Mapping[str, Any], scan: TreeScan, out: _Outcome, series_patches: Sequence[Patch],
             options: PortOptions | None) -> bool:
     """Run every check of a rule on the tree; True when all of them fire."""
@@ -378,12 +403,12 @@ def _checks(check: Mapping[str, Any], scan: TreeScan, out: _Outcome, series_patc
                 out.names.extend(n for n, _h in absent)
                 out.tree_evidence.extend(f"{n}: not found in {', '.join(globs)}" for n, _h in absent)
         elif key == "compiler":
-            given = options.extra.get("compiler") if options is not None else None
+            given = find_compiler(options)
             ok = _compiler_ok(spec, given)
             if ok:
                 return False
             need = " or ".join(f"{k.upper() if k == 'gcc' else 'Clang'} >= {spec[k]}" for k in ("gcc", "clang") if k in spec)
-            said = f"the compiler given is {given}" if given else "the target's compiler is not known (extra['compiler'])"
+            said = f"the target is built with {given}" if given else "the target's compiler is not known (give --config with CONFIG_GCC_VERSION)"
             out.tree_evidence.append(f"compiler: {spec['feature']} needs {need}; {said}")
     return True
 
