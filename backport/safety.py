@@ -69,6 +69,9 @@ RE_MINUS_PLUS_PATH = re.compile(r"^(?:---|\+\+\+) (?:[ab]/)?([^\t]*)")
 # old mode 100644   /   new file mode 100755   /   deleted file mode 100644
 RE_MODE_LINE = re.compile(r"^(?:old mode|new mode|new file mode|deleted file mode) ([0-7]+)\s*$")
 
+# ESC, BEL, CR, C1 controls, zero-width and bidi overrides, lone surrogates (invalid UTF-8 bytes)
+RE_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]")
+
 #: unicode categories that have no business in a kernel path (controls, format/bidi, separators,
 #: surrogates = invalid UTF-8 bytes after surrogateescape, private use)
 _BAD_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Zl", "Zp"})
@@ -276,3 +279,18 @@ def _ed_block_follows(lines: list[str], i: int) -> bool:
         if lines[j].rstrip("\r") == ".":
             return True
     return False
+
+
+def _escape_char(m: re.Match[str]) -> str:
+    c = m.group(0)
+    o = ord(c)
+    if 0xDC80 <= o <= 0xDCFF:  # a byte that was not UTF-8 (surrogateescape)
+        return f"\\x{o - 0xDC00:02x}"
+    return f"\\x{o:02x}" if o < 0x100 else f"\\u{o:04x}"
+
+
+def render_printable(text: str) -> str:
+    """``text`` safe to print on a terminal: control characters (ESC sequences that retitle or
+    clear the terminal, CR that overwrites a line), bidi overrides and undecodable bytes become
+    visible ``\\x1b`` / ``\\u202e`` escapes. Tabs and newlines are kept."""
+    return RE_UNPRINTABLE.sub(_escape_char, text)

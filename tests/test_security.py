@@ -17,7 +17,7 @@ import pytest
 from backport import apply as apply_mod
 from backport.apply import apply_results, revert_apply
 from backport.errors import ApplyError, ParseError, UnsafePathError
-from backport.model import FilePatch, Patch, PortResult, Severity
+from backport.model import FilePatch, Patch, PortResult, Series, Severity
 from backport.safety import check_diff_text, check_filepatch_safety, find_path_problem
 from backport.series import parse_diff
 from backport.target import DirTree
@@ -293,3 +293,29 @@ def test_record_directory_that_is_a_symlink_is_refused(world):
         apply_results(str(root), [res])
     assert sorted(p.name for p in outside.iterdir()) == ["passwd"]
     assert (root / "Makefile").read_text() == "VERSION = 4\nPATCHLEVEL = 9\n"
+
+
+# ---------------------------------------------------------------- what we print and render
+
+
+def test_render_printable_defuses_terminal_escapes_and_bidi():
+    from backport.safety import render_printable
+
+    hostile = "arm64: \x1b]0;pwned\x07\x1b[2J\rfake\u202etxt.exe \udcff"
+    shown = render_printable(hostile)
+    assert not any(ord(c) < 32 or 0x7F <= ord(c) <= 0x9F or c == "\u202e" for c in shown)
+    assert shown == "arm64: \\x1b]0;pwned\\x07\\x1b[2J\\x0dfake\\u202etxt.exe \\xff"
+    assert render_printable("int x;\t/* é 日本 */\n") == "int x;\t/* é 日本 */\n"
+
+
+def test_html_report_escapes_hostile_subjects_and_lines(tmp_path):
+    from backport.render.output import write_outputs
+
+    evil = "<script>alert(1)</script>"
+    fp = parse_diff(f"--- a/x.c\n+++ b/x.c\n@@ -1 +1 @@\n-int a;\n+int a; /* </pre>{evil} */\n", origin="x.patch")
+    patch = Patch(subject=f"x: {evil}", files=fp, author=f"{evil} <a@b>", body=evil)
+    res = PortResult(patch=patch, text=fp[0].render(), new_files=(("x.c", "int a;\n"),))
+    write_outputs([res], Series(patches=(patch,)), str(tmp_path / "out"))
+    html = (tmp_path / "out" / "report.html").read_text()
+    assert "<script>alert" not in html and "&lt;script&gt;alert(1)" in html
+    assert sorted(p.name for p in (tmp_path / "out").iterdir() if p.name.startswith(".")) == []
