@@ -11,6 +11,7 @@ had in the reply (quoted lines are not contiguous, so references are remapped).
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, replace
 
@@ -67,6 +68,11 @@ def find_quoted_diff(text: str) -> int | None:
     return max(counts, key=lambda d: (counts[d], d))
 
 
+def _attribution(text: str) -> re.Match[str] | None:
+    """``On ..., X wrote:`` (short lines only: the pattern backtracks on long ones)."""
+    return RE_ATTRIBUTION.match(text) if len(text) < 300 else None
+
+
 def _short_name(author: str) -> str:
     m = RE_NAME_MAIL.match(author.strip())
     return m.group(1).strip() if m else author.strip()
@@ -76,8 +82,8 @@ def find_authors(lines: tuple[QuotedLine, ...], replier: str) -> dict[int, str]:
     """Who wrote each depth: ``On ..., X wrote:`` at depth d names the author of depth d+1."""
     authors = {0: replier}
     for q in lines:
-        m = RE_ATTRIBUTION.match(q.text.strip())
-        if m and len(q.text) < 200:
+        m = _attribution(q.text.strip())
+        if m:
             name = m.group(1).split(", ")[-1].strip()
             authors.setdefault(q.depth + 1, _short_name(name))
     return authors
@@ -145,7 +151,7 @@ def _comments(lines: tuple[QuotedLine, ...], depth: int, authors: dict[int, str]
             last_diff = q.line if q.depth == depth else last_diff
             continue
         stripped = q.text.strip()
-        if not stripped or RE_SNIP.match(stripped) or RE_ATTRIBUTION.match(stripped) or q.line in skip:
+        if not stripped or RE_SNIP.match(stripped) or _attribution(stripped) or q.line in skip:
             flush()
             continue
         if para and para[-1].depth != q.depth:
@@ -180,10 +186,11 @@ def parse_quoted_reply(text: str, headers: MailHeaders, *, origin: str,
                        for fi, f in enumerate(files) for hi, h in enumerate(f.hunks))
     attached: dict[tuple[int, int], list[ReviewComment]] = {}
     loose: list[ReviewComment] = []
+    starts = [line for line, _, _ in hunk_refs]
     for after, c in _comments(lines, depth, authors, origin, used):
-        owner = [(fi, hi) for line, fi, hi in hunk_refs if 0 < line <= after]
-        if owner:
-            attached.setdefault(owner[-1], []).append(c)
+        k = bisect.bisect_right(starts, after) - 1
+        if k >= 0 and starts[k] > 0:
+            attached.setdefault(hunk_refs[k][1:], []).append(c)
         else:
             loose.append(c)
     files = tuple(

@@ -288,6 +288,8 @@ def _split_git_paths(spec: str) -> tuple[str, str] | None:
             return _unquote(spec[: end + 1]), _unquote(spec[end + 2 :])
         return None
     parts = spec.split(" ")
+    if len(parts) > 64:
+        return None
     # the names are equal outside of renames: find the split where both halves match
     for k in range(1, len(parts)):
         a, b = " ".join(parts[:k]), " ".join(parts[k:])
