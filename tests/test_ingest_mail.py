@@ -153,3 +153,19 @@ def test_show_help_is_clear(capsys):
         main(["show", "--help"])
     out = capsys.readouterr().out
     assert "SERIES" in out and "--upstream" in out and "--format" in out
+
+
+@pytest.mark.parametrize("sample", sorted(p.name for p in SAMPLES.iterdir()))
+def test_every_sample_round_trips(sample):
+    """What each patch's files render to is exactly the diff text it was read from."""
+    series = load_series([str(SAMPLES / sample)])
+    raw = (SAMPLES / sample).read_text()
+    for p in series.patches:
+        rendered = "".join(f.render() for f in p.files)
+        assert rendered == p.diff_text
+        if not p.partial and "base64" not in raw:
+            assert rendered in raw
+        for f in p.files:
+            for h in f.hunks:
+                assert h.ref.path == str(SAMPLES / sample) and h.ref.line > 0
+                assert all(ln.ref.line > 0 for ln in h.lines)
