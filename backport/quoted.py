@@ -15,7 +15,7 @@ import bisect
 import re
 from dataclasses import dataclass, replace
 
-from .model import FilePatch, Hunk, HunkLine, Patch, ReviewComment, SourceRef
+from .model import FilePatch, Hunk, HunkLine, Patch, ReviewComment, SourceRef, Trailer
 from .series import MailHeaders, parse_diff_lenient, parse_patch_text
 
 # > >> > select HAVE_DMA_API_DEBUG   (the quote markers, then one optional space)
@@ -30,6 +30,8 @@ RE_DIFF_START = re.compile(r"^(?:diff --git |@@ -\d+(?:,\d+)? \+\d+(?:,\d+)? @@|
 RE_TEXT_HEADER = re.compile(r"^(From|Date|Subject):\s*(.+)$")
 # Re: [PATCHv4] arm: ftrace: Adds support for CONFIG_DYNAMIC_FTRACE_WITH_REGS
 RE_SUBJECT_LINE = re.compile(r"^(?:(?:Re|Fwd?):\s*)*\[[^\]]*PATCH[^\]]*\]", re.I)
+# Reviewed-by: Rob Reviewer <rob@example.org>   (given by the replier, unquoted)
+RE_REVIEW_TRAILER = re.compile(r"^(Reviewed-by|Acked-by|Tested-by|Nacked-by):\s*(\S.*)$")
 # Abel Vesa <abelvesa@linux.com>   /   "Vesa, Abel" <a@b>
 RE_NAME_MAIL = re.compile(r"^\"?([^\"<]+?)\"?\s*<[^>]*>$")
 
@@ -207,7 +209,8 @@ def parse_quoted_reply(text: str, headers: MailHeaders, *, origin: str,
         diff_text="".join(f.render() for f in files),
         ref=SourceRef(origin, first_line),
         body="",
-        trailers=(),
+        trailers=tuple(Trailer(m.group(1), m.group(2).strip(), SourceRef(origin, q.line)) for q in lines
+                       if q.depth == 0 and (m := RE_REVIEW_TRAILER.match(q.text))),
     )
     return patch, tuple(warnings)
 

@@ -216,7 +216,6 @@ class _Scanner:
                 if not lost_prefix:
                     self.warn(i, "context line without its leading space; read as context")
                 lost_prefix = True
-                self.partial = True
                 line = " " + line
             elif line.startswith("@@ ") and RE_HUNK_HEADER.match(line):
                 break

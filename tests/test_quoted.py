@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from backport.ingest import load_series
+from backport.ingest import load_series, parse_series_bytes
 from backport.quoted import find_authors, find_quoted_diff, parse_quote_levels, parse_quoted_reply
 from backport.series import MailHeaders
 
@@ -100,3 +100,21 @@ def test_follow_up_trailers_from_replies(tmp_path):
     assert one.trailer_values("Tested-by") == ("T <t@x>",) and not one.trailer_values("Reviewed-by")
     assert two.trailer_values("Tested-by") == ("T <t@x>",) and two.trailer_values("Reviewed-by") == ("R <r@x>",)
     assert not s.warnings
+
+
+def test_plain_depth_one_review_with_tight_quoting():
+    reply = (
+        "From: Rob Reviewer <rob@example.org>\nSubject: Re: [PATCH] mm: fix\nIn-Reply-To: <p@x>\n\n"
+        "On Mon, 6 Mar 2017, Jane Porter wrote:\n"
+        ">diff --git a/mm/a.c b/mm/a.c\n>index 1111111..2222222 100644\n>--- a/mm/a.c\n>+++ b/mm/a.c\n"
+        ">@@ -1,3 +1,3 @@\n> int a;\n>-int b;\n>+long b;\n"
+        "\nWhy long?\n\n"
+        "> int c;\n>@@ -10,2 +10,2 @@\n>-x\n>+y\n> z\n\nReviewed-by: Rob Reviewer <rob@example.org>\n")
+    s = parse_series_bytes(reply.encode(), origin="r.eml")
+    (p,) = s.patches
+    assert p.author == "Jane Porter" and p.in_reply_to == "p@x" and not p.partial
+    h1, h2 = p.files[0].hunks
+    assert [ln.text for ln in h1.lines] == ["int a;", "int b;", "long b;", "int c;"]
+    assert [(c.author, c.text) for c in h1.comments] == [("Rob Reviewer", "Why long?")]
+    assert h2.comments[0].text == "Reviewed-by: Rob Reviewer <rob@example.org>"
+    assert p.trailer_values("Reviewed-by") == ("Rob Reviewer <rob@example.org>",)
