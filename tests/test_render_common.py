@@ -287,3 +287,25 @@ def check_golden(name: str, text: str, update: bool) -> None:
         path.write_text(text, encoding="utf-8")
     assert path.exists(), f"{path} is missing: run pytest --update-golden"
     assert text == path.read_text(encoding="utf-8"), f"{name} differs from its golden file (--update-golden)"
+
+
+def test_held_back_placement_is_reported_as_left_out():
+    from dataclasses import replace
+
+    from backport.render.checklist import find_checklist_items
+
+    held = replace(P3, applied=False)
+    result = PortResult(PATCH_2, (held,), (), "", Status.REVIEW)
+    flat = " ".join(render_note(result).split())
+    assert "Left out (see leftovers): - arch/arm64/Kconfig hunk 1 (config ARM64): relocated" in flat
+    assert flat.count("held back: left out of the patch") == 1 and "Adapted:" not in flat
+    assert "# arch/arm64/Kconfig hunk 1 (config ARM64): relocated" in render_leftovers(result)
+    items = find_checklist_items(result)
+    assert items[0].kind == "doubtful" and items[0].risk == 95
+
+
+def test_partial_patch_is_said_to_be_incomplete():
+    from dataclasses import replace
+
+    partial = PortResult(replace(PATCH_1, partial=True), (P2,), (), PORTED_1)
+    assert "this port is incomplete" in " ".join(render_note(partial).split())

@@ -53,6 +53,10 @@ def test_git_am_accepts_the_mbox(tmp_path):
     second = git(repo, "log", "-1", "--format=%B", "HEAD")
     assert "Left out (see leftovers):" in second and "entry-ftrace.S hunk 1" in second
     assert second.rstrip().splitlines()[-1] == f"Signed-off-by: {PORTER}"
+    # a long note is its own paragraph, so git still sees every trailer
+    assert git(repo, "interpret-trailers", "--parse", input=second).splitlines() == [
+        "Signed-off-by: Jürgen Groß <jgross@example.org>", "Acked-by: Mark Rutland <mark.rutland@arm.com>",
+        f"Signed-off-by: {PORTER}"]
 
     ftrace = (repo / "kernel/trace/ftrace.c").read_text()
     assert "\tftrace_direct_disabled = 0;\n" in ftrace and "return -EOPNOTSUPP;" in ftrace
@@ -66,6 +70,13 @@ def test_nothing_placed_gives_no_mail():
     empty = PortResult(PATCH_1, RESULT_1.placements, (), "")
     assert render_patch_mail(empty) == ""
     assert render_mbox((empty, RESULT_2)).count("\nSubject: [PATCH 2/2] ") == 1
+
+
+def test_one_line_note_sits_between_the_signoffs():
+    msg = render_message(PortResult(PATCH_1, (RESULT_1.placements[1],), (), PORTED_1), signoff=PORTER)
+    assert msg.endswith("Signed-off-by: Xu Kuohai <xukuohai@huawei.com>\n"
+                        "[ backport 0.1.0: clean; every hunk applied as is, no findings ]\n"
+                        f"Signed-off-by: {PORTER}\n")
 
 
 def test_no_signoff_and_no_duplicate_provenance():

@@ -100,7 +100,8 @@ def _format_patch_series(tmp_path):
                     "Signed-off-by: Up Stream <up@example.org>"], cwd=up, check=True, env=env)
     kconfig = up / "arch/arm64/Kconfig"
     kconfig.write_text(kconfig.read_text().replace("\tselect HAVE_FUNCTION_TRACER\n",
-                                                   "\tselect HAVE_FUNCTION_TRACER\n\tselect HAVE_FOO\n"))
+                                                   "\tselect HAVE_FUNCTION_TRACER\n\tselect HAVE_FOO\n")
+                       + "\nconfig HAVE_FOO\n\tbool\n")
     subprocess.run(["git", "commit", "-qam", "arm64: select HAVE_FOO\n\nSigned-off-by: Up Stream <up@example.org>"],
                    cwd=up, check=True, env=env)
     mbox = tmp_path / "series.mbox"

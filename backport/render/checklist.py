@@ -19,6 +19,7 @@ from .note import (
     find_ported_hunk,
     hunk_label,
     is_doubtful,
+    is_held_back,
     is_kb,
     section_name,
     upstream_path,
@@ -109,6 +110,8 @@ def _placement_item(result: PortResult, p: Placement, merged: Sequence[Finding])
                                left_title=f"upstream {upstream_path(patch, p)}:{p.hunk.old_start}",
                                right_title=f"target {p.path}:{right_at}")
     risk = RISK_DOUBTFUL + round((1.0 - max(0.0, min(1.0, p.confidence))) * 40)
+    if is_held_back(p):  # missing from the patch: nearly as risky as a hunk that found no place
+        risk = max(risk, RISK_UNPLACED - 5)
     title = (f"**doubtful placement** {describe_placement(patch, p)}; the target code must be what the "
              f"upstream change expects")
     return ChecklistItem(risk, "doubtful", title, details, side, p.hunk.ref)

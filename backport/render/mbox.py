@@ -48,8 +48,25 @@ def subject_line(result: PortResult, index: int, total: int) -> str:
     return f"{tag} {result.patch.subject}"
 
 
+def split_trailers(text: str) -> tuple[str, str]:
+    """(message, trailer block): the last paragraph when it is made of trailers, else ""."""
+    head, sep, last = text.rpartition("\n\n")
+    lines = last.splitlines()
+    is_block = bool(lines) and RE_TRAILER.match(lines[0]) is not None and all(
+        RE_TRAILER.match(ln) or ln.startswith((" ", "\t", "[")) for ln in lines)
+    if not is_block:
+        return text, ""
+    return (head if sep else ""), last
+
+
 def render_message(result: PortResult, *, signoff: str | None = None) -> str:
-    """The commit message of the ported patch: provenance, original message, note, porter's SoB."""
+    """The commit message of the ported patch: provenance, original message, note, porter's SoB.
+
+    A one-line note goes between the original trailers and the porter's Signed-off-by, as
+    stable maintainers write ``[ Sasha: ... ]``; a longer note becomes its own paragraph just
+    above the trailer block, so that git still parses the block as trailers (it must hold at
+    least 25% trailer lines) and ``git interpret-trailers`` keeps working on the result.
+    """
     patch = result.patch
     body = patch.body.strip("\n")
     parts: list[str] = []
@@ -57,17 +74,14 @@ def render_message(result: PortResult, *, signoff: str | None = None) -> str:
         parts.append(f"[ Upstream commit {patch.upstream_ids[0]} ]")
     if body:
         parts.append(body)
-    text = "\n\n".join(parts)
+    message, trailers = split_trailers("\n\n".join(parts))
     note = render_note(result)
-    last_para = text.rsplit("\n\n", 1)[-1] if text else ""
-    in_trailers = bool(last_para) and all(RE_TRAILER.match(ln) or ln.startswith((" ", "\t", "["))
-                                          for ln in last_para.splitlines())
     sob = f"Signed-off-by: {signoff}" if signoff else ""
-    # stable style: the note sits in the trailer block, just above the porter's Signed-off-by
-    tail = "\n".join(x for x in (note, sob) if x)
-    if not text:
-        return tail + "\n"
-    return text + ("\n" if in_trailers else "\n\n") + tail + "\n"
+    if "\n" in note:
+        paragraphs = [message, note, "\n".join(x for x in (trailers, sob) if x)]
+    else:
+        paragraphs = [message, "\n".join(x for x in (trailers, note, sob) if x)]
+    return "\n\n".join(p for p in paragraphs if p) + "\n"
 
 
 def render_diffstat(diff: str) -> str:

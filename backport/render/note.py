@@ -72,6 +72,23 @@ def _lines(n: int) -> str:
 
 def describe_placement(patch: Patch, placement: Placement) -> str:
     """One sentence: where a hunk went and how, e.g. ``applied 12 lines below upstream``."""
+    text = _describe(patch, placement)
+    if is_held_back(placement):
+        text += "; held back: left out of the patch"
+    return text
+
+
+def is_held_back(placement: Placement) -> bool:
+    """Placed, but not put in the ported patch (too doubtful to apply)."""
+    return placement.placed and not placement.applied and placement.method is not Method.ALREADY_APPLIED
+
+
+def is_left_out(placement: Placement) -> bool:
+    """Not in the ported patch although the target needs it: unplaced or held back."""
+    return not placement.placed or is_held_back(placement)
+
+
+def _describe(patch: Patch, placement: Placement) -> str:
     label = hunk_label(patch, placement)
     p = placement
     if not p.placed:
@@ -112,17 +129,22 @@ def is_kb(finding: Finding) -> bool:
     return bool(finding.rule) or finding.code.startswith("kb-")
 
 
-def describe_finding(finding: Finding) -> str:
-    """``error: missing-symbol: foo() is not in the target (hint: ...)``."""
-    where = f"{finding.ref}: " if finding.ref is not None else ""
+def describe_finding(finding: Finding, *, with_ref: bool = True) -> str:
+    """``series.mbox:12: error: missing-symbol: foo() is not in the target``.
+
+    ``with_ref=False`` leaves out where in the input it was raised (for commit messages,
+    where a local file name means nothing).
+    """
+    where = f"{finding.ref}: " if finding.ref is not None and with_ref else ""
     text = f"{where}{finding.severity}: {finding.code}: {finding.message}"
     if finding.references:
         text += f" (introduced upstream by {', '.join(finding.references)})"
     return text
 
 
-def unplaced(result: PortResult) -> tuple[Placement, ...]:
-    return tuple(p for p in result.placements if not p.placed)
+def left_out(result: PortResult) -> tuple[Placement, ...]:
+    """Hunks missing from the ported patch: unplaced or held back."""
+    return tuple(p for p in result.placements if is_left_out(p))
 
 
 def _bullets(items: Iterable[str], indent: str = "  ") -> list[str]:
@@ -142,23 +164,25 @@ def render_note(result: PortResult) -> str:
     """
     patch = result.patch
     adapted = [describe_placement(patch, p) for p in result.placements
-               if p.placed and p.method is not Method.EXACT]
-    left_out = [describe_placement(patch, p) for p in unplaced(result)]
+               if p.placed and p.method is not Method.EXACT and not is_held_back(p)]
+    missing_hunks = [describe_placement(patch, p) for p in left_out(result)]
     prereq = [f for f in result.findings if is_prerequisite(f)]
     missing = [f for f in prereq if f.severity >= Severity.WARNING]
     present = [f for f in prereq if f.severity < Severity.WARNING]
     checks = [f for f in result.findings if f.severity >= Severity.WARNING and not is_prerequisite(f)]
 
     lines = [f"[ backport {__version__}: {result.status.value}"]
-    if not adapted and not left_out and not result.findings:
+    if not adapted and not missing_hunks and not result.findings and not patch.partial:
         lines[0] += "; every hunk applied as is, no findings ]"
         return lines[0]
     if adapted:
         lines.append("  Adapted:")
         lines += _bullets(adapted, "  ")
-    if left_out:
+    if patch.partial:
+        lines += _bullets(["the input was a quoted review with hunks snipped: this port is incomplete"], "  ")
+    if missing_hunks:
         lines.append("  Left out (see leftovers):")
-        lines += _bullets(left_out, "  ")
+        lines += _bullets(missing_hunks, "  ")
     if checks:
         lines.append("  To check:")
         lines += _bullets((_with_hint(f) for f in checks), "  ")
@@ -175,7 +199,7 @@ def render_note(result: PortResult) -> str:
 
 
 def _with_hint(f: Finding) -> str:
-    text = describe_finding(f)
+    text = describe_finding(f, with_ref=False)
     return f"{text}; hint: {f.hint}" if f.hint else text
 
 
@@ -187,7 +211,7 @@ def render_leftovers(result: PortResult) -> str:
     if result.leftovers.strip():
         return result.leftovers if result.leftovers.endswith("\n") else result.leftovers + "\n"
     out: list[str] = []
-    for p in unplaced(result):
+    for p in left_out(result):
         out.append(f"# {describe_placement(result.patch, p)}\n")
         out.extend(f"# {e}\n" for e in p.evidence)
         src = upstream_path(result.patch, p)
