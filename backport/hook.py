@@ -239,7 +239,7 @@ def _read(path: Path) -> str:
 def load_am_patch(state: Path, message_file: Path | None = None):  # -> model.Patch
     """The patch ``git am`` is applying, from its rebase-apply directory."""
     from .model import Patch, SourceRef
-    from .series import parse_diff
+    from .series import find_upstream_ids, parse_diff
 
     msg_path = message_file or state / "final-commit"
     message = _read(msg_path) if msg_path.exists() else ""
@@ -248,7 +248,8 @@ def load_am_patch(state: Path, message_file: Path | None = None):  # -> model.Pa
         raise ParseError("git am left no patch file", SourceRef(str(patch_path)))
     files = parse_diff(_read(patch_path), origin=str(patch_path))
     subject = message.split("\n", 1)[0].strip()
-    return Patch(subject=subject, files=files, body=message, ref=SourceRef(str(patch_path), 1))
+    return Patch(subject=subject, files=files, body=message, upstream_ids=find_upstream_ids(message),
+                 ref=SourceRef(str(patch_path), 1))
 
 
 def check_am_patch(top: str, state: Path, cfg: HookConfig) -> tuple[Finding, ...]:

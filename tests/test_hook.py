@@ -260,3 +260,20 @@ def test_real_checks_run_in_the_hook(target, mbox):
     for rev in ("HEAD", "HEAD~1"):
         last = message(target, rev).rstrip().splitlines()[-1]
         assert re.fullmatch(r"Backport-checked: backport 0\.1\.0 \(\d+ findings?\)", last), last
+
+
+def test_load_am_patch_reads_rebase_apply(tmp_path):
+    from test_render_common import PORTED_1
+
+    from backport.hook import load_am_patch
+
+    state = tmp_path / "rebase-apply"
+    state.mkdir()
+    (state / "patch").write_text(PORTED_1)
+    (state / "final-commit").write_text("ftrace: fix\n\n[ Upstream commit 5fcb2bd81f30e3fa1fbc0436ef5c6bf9c18f1f8b ]\n")
+    patch = load_am_patch(state)
+    assert patch.subject == "ftrace: fix" and patch.upstream_ids == ("5fcb2bd81f30e3fa1fbc0436ef5c6bf9c18f1f8b",)
+    assert [fp.path for fp in patch.files] == ["kernel/trace/ftrace.c"] and len(patch.files[0].hunks) == 2
+    (state / "patch").unlink()
+    with pytest.raises(ParseError, match="git am left no patch file"):
+        load_am_patch(state)
