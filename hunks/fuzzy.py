@@ -120,9 +120,9 @@ def score_alignment(target: tuple[str, ...], spec: HunkSpec, best: Alignment, se
     if built.insert_ambiguous:
         conf *= 0.85 ** built.insert_ambiguous
     new_al = None
-    if spec.new != spec.old and spec.new:
+    if spec.new != spec.old and spec.new and built.unsafe:
         new_al = align(spec.new, target, best.start - 2, best.end + 2)
-    if new_al is not None and new_al.quality > best.quality + 0.02 and built.unsafe + built.differing_context:
+    if new_al is not None and _added_all_present(spec, new_al) and new_al.quality > best.quality:
         ev.insert(0, f"the target here looks more like the hunk's result ({new_al.quality:.2f}) than its "
                      f"pre-image ({best.quality:.2f}): probably applied already, perhaps adapted")
         return Match("already-applied", new_al.start, new_al.end, target[new_al.start:new_al.end],
@@ -135,6 +135,21 @@ def score_alignment(target: tuple[str, ...], spec: HunkSpec, best: Alignment, se
     return Match(method, built.start, built.end, built.replacement, round(conf, 4),
                  built.differing_context, _alts(others, hint), tuple(ev) + built.evidence,
                  ambiguous, built.unsafe > 0)
+
+
+def _added_all_present(spec: HunkSpec, new_al: Alignment) -> bool:
+    """Every ``+`` line of the hunk has an equal partner in the post-image alignment."""
+    ni = -1
+    seen = False
+    for kind in spec.kinds:
+        if kind == "-":
+            continue
+        ni += 1
+        if kind == "+":
+            seen = True
+            if new_al.pairs[ni] is None or new_al.sims[ni] < 1.0:
+                return False
+    return seen
 
 
 def _alts(others: Sequence[Alignment], hint: int) -> tuple[Candidate, ...]:

@@ -59,6 +59,8 @@ RE_MAKE_RULE = re.compile(r"^([\w.$(){}/%-][^:=\s]*)\s*:(?!=)")
 RE_CALL_NAME = re.compile(r"([A-Za-z_]\w*)\s*\($")
 # struct foo {   /   union bar   /   enum baz {
 RE_TAG = re.compile(r"\b(?:struct|union|enum)\s+([A-Za-z_]\w*)\s*(?:\{|$)")
+# static void (*handler)(int);   (a function pointer: its name, not "void")
+RE_FUNC_POINTER = re.compile(r"^[^(]*\(\s*\*\s*([A-Za-z_]\w*)\s*\)\s*\(")
 # static const struct of_device_id foo_of_match[] = {
 RE_INIT = re.compile(r"([A-Za-z_]\w*)\s*(?:\[[^\]]*\]\s*)*=\s*\{?\s*$")
 # #define FOO(x)   /   #define BAR 1
@@ -103,6 +105,9 @@ def anchor_name(section: str) -> str | None:
         if m:
             return m.group(1)
     m = RE_MAKE_COND.match(s)
+    if m:
+        return m.group(1)
+    m = RE_FUNC_POINTER.search(s)
     if m:
         return m.group(1)
     if "(" in s:

@@ -1,11 +1,16 @@
-"""The cheap methods of the placement cascade: exact, offset, whitespace, fuzz, already-applied."""
+"""The cheap methods of the placement cascade: exact, offset, whitespace, fuzz, already-applied,
+disambiguation of duplicated code, refusal of blind deletes, speed."""
 
 from __future__ import annotations
+
+import time
 
 import pytest
 from test_hunks_support import apply, c_file, spec
 
-from hunks.cascade import locate
+from hunks.cascade import find_applied, locate
+from hunks.fuzz import find_fuzz
+from hunks.types import HunkSpec
 
 BASE = c_file()
 # fn_1's body starts at index 16 ("\td->field_1_0 ..."), the hunk's first line
@@ -19,18 +24,189 @@ HUNK = spec("""@@ -17,6 +17,7 @@ static int fn_1(struct dev_1 *d)
  \td->field_1_5 = compute_5(d, 15);
 """)
 EXPECTED = BASE[:19] + ["\td->new = 1;"] + BASE[19:]
+REPLACE = spec("""@@ -17,7 +17,7 @@ static int fn_1(struct dev_1 *d)
+ \td->field_1_0 = compute_0(d, 10);
+ \td->field_1_1 = compute_1(d, 11);
+ \td->field_1_2 = compute_2(d, 12);
+-\td->field_1_3 = compute_3(d, 13);
++\td->field_1_3 = compute_3(d, 13) | FLAG;
+ \td->field_1_4 = compute_4(d, 14);
+ \td->field_1_5 = compute_5(d, 15);
+ \treturn 0;
+""")
+
+
+def pad(lines: list[str], at: int, n: int) -> list[str]:
+    return lines[:at] + [f"/* pad {i} */" for i in range(n)] + lines[at:]
 
 
 def test_exact_at_stated_line_is_certain():
     m = locate(BASE, HUNK, hint=16)
     assert m is not None and m.method == "exact" and m.confidence == 1.0
+    assert not m.ambiguous and not m.unsafe and m.fuzz == 0
     assert apply(BASE, m) == EXPECTED
 
 
-@pytest.mark.parametrize("shift,low,high", [(3, 0.97, 0.99), (40, 0.96, 0.98), (900, 0.95, 0.97)])
+def test_default_hint_is_old_start():
+    m = locate(BASE, HUNK)
+    assert m is not None and m.method == "exact" and m.start == 16
+
+
+@pytest.mark.parametrize("shift,low,high", [(1, 0.98, 0.99), (3, 0.97, 0.99), (40, 0.96, 0.98),
+                                            (900, 0.95, 0.97)])
 def test_offset_confidence_falls_with_distance(shift, low, high):
-    target = BASE[:5] + [f"/* pad {i} */" for i in range(shift)] + BASE[5:]
+    target = pad(BASE, 5, shift)
     m = locate(target, HUNK, hint=16)
     assert m is not None and m.method == "offset" and not m.ambiguous
     assert low <= m.confidence <= high
-    assert apply(target, m) == EXPECTED[:5] + [f"/* pad {i} */" for i in range(shift)] + EXPECTED[5:]
+    assert f"offset +{shift}" in m.evidence[0]
+    assert apply(target, m) == pad(EXPECTED, 5, shift)
+
+
+def test_offset_scores_are_monotone():
+    confs = [locate(pad(BASE, 5, n), HUNK, hint=16).confidence for n in (0, 1, 5, 20, 100, 1000, 5000)]
+    assert confs == sorted(confs, reverse=True) and confs[0] == 1.0
+
+
+def test_two_equal_copies_equally_far_are_ambiguous():
+    body = HUNK.old
+    target = ["int a;"] * 10 + list(body) + ["int b;"] * 10 + list(body) + ["int c;"] * 10
+    # expected line exactly between the two copies
+    m = locate(target, HUNK, hint=18)
+    assert m is not None and m.ambiguous and m.confidence <= 0.6
+    assert m.alternatives[0].start in (10, 26) and m.alternatives[0].start != m.start
+    assert any("ambiguous" in e for e in m.evidence)
+
+
+def test_nearer_copy_wins_but_costs_confidence():
+    body = HUNK.old
+    target = ["int a;"] * 10 + list(body) + ["int b;"] * 300 + list(body)
+    m = locate(target, HUNK, hint=10)
+    assert m is not None and m.start == 10 and not m.ambiguous
+    assert 0.9 < m.confidence < 1.0 and m.alternatives[0].start == 316
+
+
+def test_section_header_picks_the_copy_inside_its_function():
+    # the same three lines in two functions; the target is 23 lines shorter above them, so the
+    # nearest copy to the stated line is the wrong one (net/sunrpc/rpcb_clnt.c, 6.12 -> 6.1)
+    def fn(name: str) -> list[str]:
+        return [f"static int {name}(struct net *sn)", "{", "\tint result;", "",
+                "\tmap->r_addr = rpc_sockaddr2uaddr(sap, GFP_KERNEL);", "",
+                "\tmsg->rpc_proc = &procs[UNSET];", "\tif (port != 0) {", "\t\tgo();", "\t}", "}", ""]
+    target = ["/* head */"] * 5 + fn("register_inet4") + ["/* mid */"] * 14 + fn("register_inet6")
+    hunk = spec("""@@ -33,6 +33,8 @@ static int register_inet4(struct net *sn)
+ \tint result;
+
+ \tmap->r_addr = rpc_sockaddr2uaddr(sap, GFP_KERNEL);
++\tif (!map->r_addr)
++\t\treturn -ENOMEM;
+
+ \tmsg->rpc_proc = &procs[UNSET];
+ \tif (port != 0) {
+""")
+    m = locate(target, hunk)
+    assert m is not None and m.start == 7 and not m.ambiguous
+    assert any("register_inet4" in e for e in m.evidence)
+    assert m.confidence > 0.9
+
+
+def test_whitespace_difference_keeps_the_targets_spelling():
+    target = list(BASE)
+    target[16] = "        d->field_1_0 = compute_0(d,  10);"  # spaces instead of a tab
+    m = locate(target, HUNK, hint=16)
+    assert m is not None and m.method == "whitespace"
+    assert 0.9 < m.confidence < 1.0
+    out = apply(target, m)
+    assert out[16] == target[16] and out[19] == "\td->new = 1;"
+
+
+def test_fuzz_ignores_a_differing_outer_context_line_and_keeps_it():
+    target = tuple(BASE[:16] + ["\td->field_1_0 = compute_0(d, 10) + 1;"] + BASE[17:])
+    m = find_fuzz(target, HUNK, 16, max_fuzz=2)
+    assert m is not None and m.method == "fuzz" and m.fuzz == 1
+    # the cascade goes on (fuzz is below GOOD) but lands on the same lines
+    c = locate(target, HUNK, hint=16)
+    assert c is not None and apply(target, c) == apply(target, m)
+    out = apply(target, m)
+    assert out[16] == target[16] and out[19] == "\td->new = 1;" and len(out) == len(target) + 1
+    assert any("fuzz 1" in e for e in m.evidence)
+
+
+def test_fuzz_costs_by_how_much_context_differs():
+    one = list(BASE)
+    one[16] = "\td->field_1_0 = other(d);"
+    two = list(one)
+    two[21] = "\td->field_1_5 = other(d);"
+    m1, m2 = find_fuzz(tuple(one), HUNK, 16), find_fuzz(tuple(two), HUNK, 16)
+    assert m1.method == m2.method == "fuzz"
+    assert m2.fuzz == 2 and m1.fuzz == 1
+    assert m2.confidence < m1.confidence < locate(BASE, HUNK, hint=16).confidence
+
+
+def test_already_applied_is_reported_not_applied_twice():
+    once = apply(BASE, locate(BASE, HUNK))
+    m = locate(once, HUNK)
+    assert m is not None and m.method == "already-applied"
+    assert apply(once, m) == once
+    assert m.confidence > 0.9
+    assert find_applied(BASE, HUNK) is None  # pre-image there: not applied
+
+
+def test_already_applied_deletion():
+    hunk = spec("""@@ -17,7 +17,6 @@
+ \td->field_1_0 = compute_0(d, 10);
+ \td->field_1_1 = compute_1(d, 11);
+ \td->field_1_2 = compute_2(d, 12);
+-\td->field_1_3 = compute_3(d, 13);
+ \td->field_1_4 = compute_4(d, 14);
+ \td->field_1_5 = compute_5(d, 15);
+ \treturn 0;
+""")
+    done = BASE[:19] + BASE[20:]
+    m = find_applied(done, hunk)
+    assert m is not None and m.method == "already-applied" and 0.8 < m.confidence < 0.95
+
+
+def test_removed_line_that_differs_is_never_deleted_blindly():
+    target = list(BASE)
+    target[19] = "\td->field_1_3 = compute_3(d, 13) | OTHER_VENDOR_FLAG;"
+    m = locate(target, REPLACE, hint=16)
+    assert m is None or (m.unsafe and m.confidence <= 0.3)
+    assert m is not None and any("differs from target" in e for e in m.evidence)
+
+
+def test_removed_line_missing_from_target_is_unsafe():
+    target = BASE[:19] + BASE[20:]
+    m = locate(target, REPLACE, hint=16)
+    assert m is None or (m.unsafe and m.confidence <= 0.3)
+
+
+def test_unplaceable_hunk_returns_none():
+    hunk = spec(""" nothing like this
+-exists anywhere
++in the target file
+ at all
+""")
+    assert locate(BASE, hunk) is None
+
+
+def test_new_file_and_empty_preimage():
+    new = HunkSpec(("+", "+"), ("a", "b"), 0)
+    m = locate([], new)
+    assert m is not None and m.method == "exact" and m.replacement == ("a", "b")
+    m2 = locate(["a", "b"], new)
+    assert m2 is not None and m2.method == "already-applied"
+    assert locate(["other"], new) is None
+
+
+def test_exact_and_offset_are_fast_on_a_10k_line_file():
+    big = c_file(1000)  # 11k lines
+    assert len(big) > 10000
+    target = pad(big, 5, 37)
+    locate(target, HUNK, hint=16)  # warm the per-target index
+    t0 = time.perf_counter()
+    for _ in range(20):
+        m = locate(target, HUNK, hint=16)
+    per_hunk = (time.perf_counter() - t0) / 20
+    assert m is not None and m.method == "offset"
+    assert per_hunk < 0.05
