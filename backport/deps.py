@@ -1,13 +1,543 @@
-"""Missing-dependency analysis (stage: deps). Placeholder until the analysis lands."""
+"""Missing-dependency analysis (stage: deps): what a patch needs that the target lacks.
+
+Inputs: a model.Patch, the TargetTree (possibly the pipeline's overlay), the Series it belongs
+to, PortOptions (``upstream`` repo, vendor ``config``). Outputs: model.Finding values with the
+stable codes ``missing-symbol``, ``renamed-symbol``, ``missing-kconfig``, ``missing-file``,
+``not-built`` and, with an upstream repo, ``prerequisite-commit`` (see backport.upstream).
+
+Method: the identifiers that added lines use (calls, macros, types, struct members, asm labels
+and asm-offsets, CONFIG_ symbols, Makefile variables) minus what the target index defines, minus
+what this and earlier patches of the series define, minus names any line of the patched target
+file already uses (locals, parameters, labels), minus C keywords, compiler builtins and the C
+library's names, is what is missing. Each missing name becomes a finding pointing at the patch
+line that needs it, with a similar target name (rapidfuzz) when one exists.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 
-from .model import Finding, Patch, Placement, PortOptions, Series, TargetTree
+from .index import TreeIndex, file_class, load_index, scan_c, scan_kbuild, scan_kconfig
+from .model import (
+    Finding,
+    HunkLine,
+    LineKind,
+    Patch,
+    Placement,
+    PortOptions,
+    Series,
+    Severity,
+    SourceRef,
+    TargetTree,
+)
+
+# ------------------------------------------------------------------ vocabularies
+
+C_KEYWORDS = frozenset("""
+auto break case char const continue default do double else enum extern float for goto if inline int long
+register restrict return short signed sizeof static struct switch typedef union unsigned void volatile while
+_Bool _Complex _Imaginary _Alignas _Alignof _Atomic _Generic _Noreturn _Static_assert _Thread_local bool true
+false asm typeof typeof_unqual alignof static_assert defined elif endif ifdef ifndef undef include error
+pragma warning line define NULL nullptr
+""".split())
+BUILTINS = frozenset("""
+__attribute__ __attribute __typeof__ __typeof __alignof__ __alignof __asm__ __asm __volatile__ __volatile
+__inline__ __inline __extension__ __func__ __FUNCTION__ __PRETTY_FUNCTION__ __LINE__ __FILE__ __DATE__
+__TIME__ __COUNTER__ __BASE_FILE__ __VA_ARGS__ __VA_OPT__ __has_attribute __has_builtin __has_include
+__has_feature __auto_type __label__ __restrict __restrict__ __signed__ __const__ __int128 __seg_gs __seg_fs
+__GNUC__ __GNUC_MINOR__ __clang__ __KERNEL__ __ASSEMBLY__ __STDC__ __STDC_VERSION__ __OPTIMIZE__
+__CHAR_BIT__ __SIZEOF_LONG__ __SIZEOF_POINTER__ __BYTE_ORDER__ __ORDER_LITTLE_ENDIAN__ __ORDER_BIG_ENDIAN__
+__x86_64__ __i386__ __aarch64__ __arm__ __powerpc__ __powerpc64__ __s390__ __s390x__ __mips__ __riscv
+__LP64__ __CHECKER__ __COUNTER__ __INCLUDE_LEVEL__ __SANITIZE_ADDRESS__ __always_inline__ noinline
+packed aligned unused used section format cold hot weak alias noreturn pure const_ always_inline deprecated
+fallthrough
+""".split())
+# names of the C library and POSIX (tools/, scripts/, samples/ and selftests build against them)
+LIBC = frozenset("""
+printf fprintf sprintf snprintf vprintf vfprintf vsnprintf puts fputs putchar fputc getchar fgets fopen fclose
+fread fwrite fflush fseek ftell rewind feof ferror perror stdin stdout stderr FILE EOF BUFSIZ malloc calloc
+realloc free exit _exit abort atexit getenv setenv atoi atol strtol strtoul strtoll strtoull strtod qsort
+bsearch abs labs rand srand memcpy memmove memset memcmp memchr strlen strnlen strcpy strncpy strcat strncat
+strcmp strncmp strchr strrchr strstr strdup strndup strerror strtok strsep strspn strcspn strcasecmp
+strncasecmp errno EINTR EAGAIN ENOENT ENOMEM EINVAL EPERM EEXIST EBUSY ENODEV ENOSYS EOPNOTSUPP ENOTSUP
+open close read write lseek ioctl mmap munmap mprotect fork execv execve execvp waitpid wait kill getpid
+getppid getuid geteuid gettid pipe dup dup2 unlink rmdir mkdir chdir stat fstat lstat access sleep usleep
+nanosleep clock_gettime time gettimeofday select poll socket bind listen accept connect send recv sendto
+recvfrom setsockopt getsockopt pthread_create pthread_join pthread_mutex_lock pthread_mutex_unlock
+pthread_t pthread_mutex_t size_t ssize_t off_t pid_t uid_t gid_t mode_t time_t clock_t intptr_t uintptr_t
+ptrdiff_t wchar_t int8_t int16_t int32_t int64_t uint8_t uint16_t uint32_t uint64_t intmax_t uintmax_t
+va_list va_start va_end va_arg va_copy offsetof assert EXIT_SUCCESS EXIT_FAILURE O_RDONLY O_WRONLY O_RDWR
+O_CREAT O_TRUNC O_APPEND O_NONBLOCK O_CLOEXEC SEEK_SET SEEK_CUR SEEK_END PROT_READ PROT_WRITE PROT_EXEC
+MAP_SHARED MAP_PRIVATE MAP_ANONYMOUS MAP_FAILED CLOCK_MONOTONIC CLOCK_REALTIME INT_MAX INT_MIN UINT_MAX
+LONG_MAX LONG_MIN ULONG_MAX CHAR_BIT SIZE_MAX PATH_MAX UINT64_MAX INT64_MAX UINT32_MAX INT32_MAX timespec
+timeval sockaddr sockaddr_in sockaddr_un main argc argv environ sigaction signal sigemptyset SIGINT SIGTERM
+SIGKILL SIGCHLD SIGSEGV syscall isatty isdigit isalpha isspace isupper islower isalnum isxdigit isprint
+toupper tolower
+""".split())
+ASM_WORDS = frozenset("""
+b bl blr br ret bx blx beq bne bgt blt bge ble bhi bls bcc bcs bmi bpl cbz cbnz tbz tbnz call jmp je jne jz
+jnz ja jb jae jbe jg jl jge jle adr adrp la ldr str ldp stp mov movl movq lea push pop
+""".split())
+
+# identifiers and what precedes/follows them; numbers are consumed first so 0x10UL is no word
+RE_TOKEN = re.compile(r"(->|\.)?\s*\b([A-Za-z_]\w*)\b(\s*\()?|\b\d[\w.]*")
+# "a string"   /   'c'
+RE_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'')
+RE_BLOCK_COMMENT = re.compile(r"/\*.*?\*/", re.S)
+#  * continuation of a block comment
+RE_COMMENT_CONT = re.compile(r"^[ \t]*\*(?!/)(?:[ \t][^\n]*)?$", re.M)
+# CONFIG_FOO   /   CONFIG_FOO_MODULE (inside IS_ENABLED, #ifdef, Makefiles)
+RE_CONFIG = re.compile(r"\bCONFIG_([A-Za-z0-9_]+)")
+# struct foo   /   enum bar
+RE_TAG_USE = re.compile(r"\b(?:struct|union|enum)\s+([A-Za-z_]\w*)")
+# #define FOO(a, b)
+RE_FMACRO_PARAMS = re.compile(r"^\s*#\s*define\s+\w+\(([^)]*)\)")
+# int a = 1, *b;   /   struct foo *p;   /   u64 regs[4];   (declarations in added lines)
+RE_LOCAL_DECL = re.compile(
+    r"^\s*(?:(?:const|static|volatile|unsigned|signed|struct|union|enum|register|__\w+)\s+)*"
+    r"[A-Za-z_]\w*[\s*]+([A-Za-z_]\w*)\s*(?:\[[^\]]*\]\s*)?(?:__\w+(?:\([^()]*\))?\s*)*(?:=|;|,|\)|$)")
+# , *b = 3   (further declarators of the same declaration)
+RE_MORE_DECL = re.compile(r",\s*\**\s*([A-Za-z_]\w*)\s*(?:\[[^\]]*\])?\s*(?==|,|;)")
+# for (int i = 0;   /   (struct foo *f, int n)  parameters of an added prototype
+RE_PARAM = re.compile(r"(?:\(|,)\s*(?:const\s+|struct\s+|unsigned\s+|enum\s+|union\s+)*[A-Za-z_]\w*[\s*]+([A-Za-z_]\w*)\s*(?=[,)=\[;])")
+# label:   (goto targets)
+RE_LABEL = re.compile(r"^\s*([A-Za-z_]\w*):(?!:)")
+# Kconfig expressions: depends on FOO && BAR   /   select BAZ if QUX
+RE_KCONFIG_REF = re.compile(r"^\s*(?:depends\s+on|select|imply|default|def_bool|def_tristate|visible\s+if|if|range)\b(.*)$")
+RE_KCONFIG_SYM = re.compile(r"\b([A-Z][A-Z0-9_]+)\b")
+# $(CC_FLAGS_FTRACE)   /   ${KBUILD_CFLAGS}
+RE_MAKE_VAR_USE = re.compile(r"\$[({]([A-Za-z_][A-Za-z0-9_]*)[)}]")
+# bl foo   /   b.ne 1f   /   adrp x0, foo   /   call foo
+RE_ASM_BRANCH = re.compile(r"^\s*(?:[A-Za-z_.$][\w.$]*:\s*)?(?:bl|b|call|jmp|tail|j|adr|adrp|la)\s+(?:\w+\s*,\s*)?([A-Za-z_][\w$]*)\s*(?:$|//|/\*|;|@|#)")
+# #S_FP   /   [sp, #S_X0]   /   ASM_OFFSET   (uppercase names in assembly)
+RE_ASM_CONST = re.compile(r"#\s*([A-Z_][A-Z0-9_]{2,})\b|\b([A-Z][A-Z0-9]*_[A-Z0-9_]+)\b")
+# obj-y += foo.o bar/
+RE_MAKE_OBJ = re.compile(r"^(?:obj|lib|[\w-]+)-(?:y|m|objs|\$\(CONFIG_\w+\))$")
+# make's own variables and functions, and kbuild's always-present ones
+MAKE_BUILTINS = frozenset("""
+CC LD AR AS NM OBJCOPY OBJDUMP STRIP CPP HOSTCC HOSTCXX HOSTLD MAKE MAKEFLAGS SHELL CURDIR srctree objtree
+src obj quiet Q V ARCH SRCARCH SUBARCH CROSS_COMPILE KBUILD_CFLAGS KBUILD_AFLAGS KBUILD_CPPFLAGS
+KBUILD_LDFLAGS KBUILD_CFLAGS_MODULE KBUILD_EXTMOD LINUXINCLUDE NOSTDINC_FLAGS call if_changed cc-option
+cc-disable-warning as-option ld-option cc-ifversion shell addprefix addsuffix patsubst subst filter
+filter-out wildcard foreach notdir dir basename strip sort word words firstword lastword origin info
+warning error abspath realpath value eval CONFIG_SHELL PYTHON3 PERL AWK KERNELRELEASE KERNELVERSION
+VERSION PATCHLEVEL SUBLEVEL EXTRAVERSION ccflags-y asflags-y ldflags-y subdir-ccflags-y
+""".split())
+
+
+# ------------------------------------------------------------------ values
+
+
+@dataclass(frozen=True, slots=True)
+class Need:
+    """One name an added line uses."""
+
+    name: str
+    kind: str  # call, member, tag, name, kconfig, asm, makevar, object
+    ref: SourceRef | None
+    text: str  # the added line
+    path: str  # the file patched
+
+
+@dataclass(slots=True)
+class SeriesDefs:
+    """Names the series itself defines (patches up to the one being checked)."""
+
+    names: set[str] = field(default_factory=set)
+    members: set[str] = field(default_factory=set)
+    kconfig: set[str] = field(default_factory=set)
+    makevars: set[str] = field(default_factory=set)
+    files: set[str] = field(default_factory=set)
+
+
+# ------------------------------------------------------------------ extraction
+
+
+def _strip_c(text: str) -> str:
+    """Comments and string/char literals blanked (line structure kept). A hunk can start inside
+    a comment: text before a ``*/`` with no opener, and `` * ...`` continuation lines, go too."""
+    close, open_ = text.find("*/"), text.find("/*")
+    if close >= 0 and (open_ < 0 or close < open_):
+        text = "\n" * text.count("\n", 0, close) + text[close + 2:]
+    opener = text.rfind("/*")
+    if opener >= 0 and text.find("*/", opener) < 0:
+        text = text[:opener] + "\n" * text.count("\n", opener)
+    text = RE_COMMENT_CONT.sub("", text)
+    text = RE_BLOCK_COMMENT.sub(lambda m: "\n" * m.group(0).count("\n"), text)
+    text = RE_STRING.sub('""', text)
+    return re.sub(r"//[^\n]*", "", text)
+
+
+def _hunk_post_text(lines: Sequence[HunkLine]) -> tuple[str, list[int]]:
+    """Post-image text of a hunk and, per line of it, the index into ``lines`` (-1 for context)."""
+    out, where = [], []
+    for i, ln in enumerate(lines):
+        if ln.kind is LineKind.REMOVED:
+            continue
+        out.append(ln.text)
+        where.append(i if ln.kind is LineKind.ADDED else -1)
+    return "\n".join(out), where
+
+
+def _declared_in(text: str) -> set[str]:
+    """Locals, parameters, macro parameters and labels declared anywhere in ``text``."""
+    names: set[str] = set()
+    for line in text.splitlines():
+        m = RE_LOCAL_DECL.match(line)
+        if m:
+            names.add(m.group(1))
+            names.update(RE_MORE_DECL.findall(line[m.end(1):]))
+        names.update(RE_PARAM.findall(line))
+        m = RE_FMACRO_PARAMS.match(line)
+        if m:
+            names.update(p.strip() for p in m.group(1).split(",") if p.strip())
+        m = RE_LABEL.match(line)
+        if m:
+            names.add(m.group(1))
+    return names
+
+
+def find_needs_c(path: str, lines: Sequence[HunkLine]) -> Iterator[Need]:
+    """Names used by the added lines of one C hunk."""
+    text, where = _hunk_post_text(lines)
+    clean = _strip_c(text).split("\n")
+    for j, line in enumerate(clean):
+        if j >= len(where) or where[j] < 0:
+            continue
+        hl = lines[where[j]]
+        if line.lstrip().startswith("#") and re.match(r"\s*#\s*(include|error|warning|pragma)\b", line):
+            continue
+        for m in RE_CONFIG.finditer(line):
+            yield Need(m.group(1), "kconfig", hl.ref, hl.text, path)
+        tags = {m.start(1) for m in RE_TAG_USE.finditer(line)}
+        for m in RE_TOKEN.finditer(line):
+            name = m.group(2)
+            if not name or name.startswith("CONFIG_"):
+                continue
+            if m.group(1):
+                kind = "member"
+            elif m.start(2) in tags:
+                kind = "tag"
+            elif m.group(3):
+                kind = "call"
+            else:
+                kind = "name"
+            yield Need(name, kind, hl.ref, hl.text, path)
+
+
+def find_needs_asm(path: str, lines: Sequence[HunkLine]) -> Iterator[Need]:
+    text, where = _hunk_post_text(lines)
+    clean = _strip_c(text).split("\n")
+    for j, line in enumerate(clean):
+        if j >= len(where) or where[j] < 0:
+            continue
+        hl = lines[where[j]]
+        if re.match(r"\s*#\s*(include|if|ifdef|ifndef|else|endif|define|error)\b", line):
+            for m in RE_CONFIG.finditer(line):
+                yield Need(m.group(1), "kconfig", hl.ref, hl.text, path)
+            continue
+        for m in RE_CONFIG.finditer(line):
+            yield Need(m.group(1), "kconfig", hl.ref, hl.text, path)
+        m = RE_ASM_BRANCH.match(line)
+        if m and m.group(1) not in ASM_WORDS:
+            yield Need(m.group(1), "asm", hl.ref, hl.text, path)
+        for m in RE_ASM_CONST.finditer(line):
+            name = m.group(1) or m.group(2)
+            if not name.startswith("CONFIG_"):
+                yield Need(name, "asm", hl.ref, hl.text, path)
+
+
+def find_needs_kconfig(path: str, lines: Sequence[HunkLine]) -> Iterator[Need]:
+    for hl in lines:
+        if hl.kind is not LineKind.ADDED:
+            continue
+        m = RE_KCONFIG_REF.match(hl.text.split("#", 1)[0])
+        if m:
+            expr = RE_STRING.sub("", m.group(1))
+            for s in RE_KCONFIG_SYM.findall(expr):
+                if s not in ("y", "n", "m"):
+                    yield Need(s, "kconfig", hl.ref, hl.text, path)
+
+
+def find_needs_kbuild(path: str, lines: Sequence[HunkLine]) -> Iterator[Need]:
+    d = path.rsplit("/", 1)[0] + "/" if "/" in path else ""
+    for hl in lines:
+        if hl.kind is not LineKind.ADDED or hl.text.lstrip().startswith("#"):
+            continue
+        for m in RE_CONFIG.finditer(hl.text):
+            yield Need(m.group(1), "kconfig", hl.ref, hl.text, path)
+        for v in RE_MAKE_VAR_USE.findall(hl.text):
+            if not v.startswith("CONFIG_"):
+                yield Need(v, "makevar", hl.ref, hl.text, path)
+        for _, var, _, value in scan_kbuild(hl.text):
+            if RE_MAKE_OBJ.match(var):
+                for word in value.split():
+                    if word.endswith(".o") and "$" not in word:
+                        yield Need(d + word, "object", hl.ref, hl.text, path)
+
+
+def find_needs(patch: Patch) -> list[Need]:
+    needs: list[Need] = []
+    for fp in patch.files:
+        if fp.is_deleted or fp.is_binary:
+            continue
+        cls = file_class(fp.path)
+        finder = {"c": find_needs_c, "asm-offsets": find_needs_c, "asm": find_needs_asm,
+                  "kconfig": find_needs_kconfig, "kbuild": find_needs_kbuild}.get(cls or "")
+        if finder is None:
+            continue
+        for h in fp.hunks:
+            needs.extend(finder(fp.path, h.lines))
+    return needs
+
+
+def find_series_defs(patches: Iterable[Patch]) -> SeriesDefs:
+    """What the given patches define in their post-images (added lines and their hunks)."""
+    out = SeriesDefs()
+    for patch in patches:
+        for fp in patch.files:
+            if fp.is_deleted:
+                continue
+            out.files.add(fp.path)
+            cls = file_class(fp.path)
+            for h in fp.hunks:
+                post = "\n".join(h.new_lines)
+                if cls in ("c", "asm-offsets", "asm"):
+                    data = ("\n" + post + "\n").encode("utf-8", "surrogateescape")
+                    for name, kind, _, _ in scan_c(data):
+                        (out.members if kind == "member" else out.names).add(name)
+                    added = "\n".join(ln.text for ln in h.added)
+                    out.names.update(_declared_in(added))
+                    out.members.update(_declared_in(added))
+                    for m in re.finditer(r"^\s*([A-Za-z_.$][\w.$]*):|SYM_\w+\(\s*(\w+)|^\s*\.macro\s+(\w+)"
+                                         r"|\b(?:DEFINE|OFFSET)\(\s*(\w+)", post, re.M):
+                        out.names.add(next(g for g in m.groups() if g))
+                elif cls == "kconfig":
+                    out.kconfig.update(n for n, *_ in scan_kconfig(post))
+                elif cls == "kbuild":
+                    for _, var, _, _ in scan_kbuild(post):
+                        out.makevars.add(var)
+    return out
+
+
+# ------------------------------------------------------------------ the index in use
+
+_INDEXES: dict[tuple[str, str, str], TreeIndex] = {}
+
+
+def base_tree(tree: TargetTree) -> TargetTree:
+    """The real tree under the pipeline's overlay."""
+    seen = 0
+    while hasattr(tree, "changes") and hasattr(tree, "tree") and seen < 5:
+        tree = tree.tree  # type: ignore[attr-defined]
+        seen += 1
+    return tree
+
+
+def get_index(tree: TargetTree, options: PortOptions | None = None, *,
+              cache_dir: str | None = None) -> TreeIndex:
+    """The (process-wide memoised) index of ``tree``; built whole, or loaded from the cache."""
+    base = base_tree(tree)
+    config = options.config if options else None
+    cache = cache_dir or (options.extra.get("index-cache") if options else None)
+    rootkey = getattr(base, "root", "")
+    if type(base).__name__ == "MemoryTree":
+        rootkey = base.identity()
+    key = (type(base).__name__ + ":" + str(getattr(base, "rev", "")), rootkey, config or "")
+    idx = _INDEXES.get(key)
+    if idx is None:
+        idx = load_index(base, cache_dir=cache, config=config)
+        _INDEXES[key] = idx
+    return idx
+
+
+# ------------------------------------------------------------------ checks
+
+
+def _file_words(tree: TargetTree, path: str, cache: dict[str, set[str]]) -> set[str]:
+    if path not in cache:
+        text = tree.read(path) or ""
+        cache[path] = set(re.findall(r"[A-Za-z_]\w*", _strip_c(text) if file_class(path) else text))
+    return cache[path]
+
+
+def _evidence_patch(need: Need) -> str:
+    where = str(need.ref) if need.ref else need.path
+    return f"{where}: +{need.text.strip()}"
+
+
+def _is_userspace(path: str) -> bool:
+    return path.startswith(("tools/", "scripts/", "samples/", "usr/", "Documentation/"))
+
+
+def _known(idx: TreeIndex, need: Need, sdefs: SeriesDefs, words: set[str], has_c: bool) -> bool:
+    n = need.name
+    if n in C_KEYWORDS or n in BUILTINS or n.startswith("__builtin") or n.startswith("__UNIQUE_ID"):
+        return True
+    if _is_userspace(need.path) and (n in LIBC or not has_c):
+        return True
+    if need.kind == "member":
+        return n in sdefs.members or n in sdefs.names or idx.has(n, members=True)
+    if n in sdefs.names or n in words:
+        return True
+    return not has_c or idx.has(n) or idx.has(n, members=need.kind == "name")
+
+
+def _similar_hint(idx: TreeIndex, name: str) -> tuple[str, list[str]]:
+    cands = idx.similar(name, limit=3, score_cutoff=85.0)
+    if not cands:
+        return "", []
+    best = cands[0][0]
+    where = [str(d) for d in idx.defines(best)[:2]]
+    return best, where
 
 
 def check_patch(patch: Patch, tree: TargetTree, *, placements: Sequence[Placement] = (),
                 series: Series | None = None, options: PortOptions | None = None) -> tuple[Finding, ...]:
     """Findings for what ``patch`` needs that ``tree`` lacks."""
-    return ()
+    idx = get_index(tree, options)
+    base = base_tree(tree)
+    earlier: list[Patch] = []
+    if series is not None:
+        for p in series.patches:
+            earlier.append(p)
+            if p is patch:
+                break
+    if patch not in earlier:
+        earlier.append(patch)
+    sdefs = find_series_defs(earlier)
+    stats = idx.stats_cached()
+    has_c, has_kconfig = stats["defs"] > 0, stats["kconfig"] > 0
+    idx.refresh(fp.path for fp in patch.files if fp.old_path)
+    findings: list[Finding] = []
+    findings.extend(_check_files(patch, tree, idx, placements))
+    findings.extend(_check_built(patch, idx))
+    words_cache: dict[str, set[str]] = {}
+    reported: set[tuple[str, str]] = set()
+    for need in find_needs(patch):
+        key = (need.kind if need.kind in ("kconfig", "makevar", "object") else "c", need.name)
+        if key in reported:
+            continue
+        f = _check_need(need, idx, sdefs, tree, base, words_cache, has_c, has_kconfig)
+        if f is not None:
+            reported.add(key)
+            findings.append(f)
+    if options is not None and options.upstream:
+        from .upstream import check_prerequisites
+
+        missing = [f for f in findings if f.code in ("missing-symbol", "missing-kconfig", "renamed-symbol")]
+        findings.extend(check_prerequisites(patch, base, options.upstream, missing=missing))
+    return tuple(findings)
+
+
+def _check_need(need: Need, idx: TreeIndex, sdefs: SeriesDefs, tree: TargetTree, base: TargetTree,
+                words_cache: dict[str, set[str]], has_c: bool, has_kconfig: bool) -> Finding | None:
+    ev = _evidence_patch(need)
+    if need.kind == "kconfig":
+        name = need.name.removesuffix("_MODULE") if need.name.endswith("_MODULE") else need.name
+        if not has_kconfig or name in sdefs.kconfig or need.name in sdefs.kconfig:
+            return None
+        if idx.kconfig(name) or idx.kconfig(need.name) or idx.has("CONFIG_" + need.name):
+            return None
+        if _is_userspace(need.path):
+            return None
+        best = idx.similar_kconfig(name)
+        hint = f"the target has CONFIG_{best.name} ({best.path}:{best.line}); renamed?" if best else \
+            "port the Kconfig entry that introduces it first, or drop the code it guards"
+        return Finding("missing-kconfig", Severity.WARNING, f"CONFIG_{name} is not defined by any Kconfig of the target",
+                       need.ref, (ev,), hint)
+    if need.kind == "makevar":
+        n = need.name
+        if n in MAKE_BUILTINS or n in sdefs.makevars or n.lower() == n or idx.makefile_vars(n) \
+                or idx.makefile_vars(n + "*") or not has_kconfig:
+            return None
+        return Finding("missing-symbol", Severity.WARNING, f"Makefile variable $({n}) is not set by any Makefile of the target",
+                       need.ref, (ev,), "port the change that defines it (often in the top or arch Makefile)")
+    if need.kind == "object":
+        stem = need.name[:-2]
+        exts = (".c", ".S", ".s", ".rs")
+        if any(base.exists(stem + e) or stem + e in sdefs.files for e in exts) or base.exists(need.name) \
+                or not has_kconfig or stem.rsplit("/", 1)[-1] in sdefs.makevars or \
+                any(v.startswith(stem.rsplit("/", 1)[-1] + "-") for v in sdefs.makevars):
+            return None
+        if idx.makefile_vars(stem.rsplit("/", 1)[-1] + "-*"):  # composite object
+            return None
+        return Finding("missing-file", Severity.WARNING, f"{need.name}: no source for this object in the target or the series",
+                       need.ref, (ev,), "port the patch that adds the source file first")
+    words = _file_words(tree, need.path, words_cache)
+    if _known(idx, need, sdefs, words, has_c):
+        return None
+    best, where = _similar_hint(idx, need.name) if need.kind in ("call", "tag", "asm") else ("", [])
+    what = {"call": "function or macro", "member": "struct member", "tag": "type", "asm": "assembly symbol",
+            "name": "identifier"}[need.kind]
+    if best:
+        return Finding("renamed-symbol", Severity.WARNING,
+                       f"{what} {need.name} is not defined in the target; it has {best}",
+                       need.ref, (ev, *(f"{w}" for w in where)),
+                       f"upstream renamed or added {need.name}? adapt the call to {best}, or port its introduction")
+    sev = Severity.ERROR if need.kind in ("call", "tag") else Severity.WARNING
+    return Finding("missing-symbol", sev, f"{what} {need.name} is defined neither in the target nor in the series",
+                   need.ref, (ev,), f"port the commit that introduces {need.name} first (try --upstream REPO)")
+
+
+def _check_files(patch: Patch, tree: TargetTree, idx: TreeIndex, placements: Sequence[Placement]) -> Iterator[Finding]:
+    placed_paths = {p.file_index: p.path for p in placements if p.placed and p.path}
+    for fi, fp in enumerate(patch.files):
+        if fp.is_new or fp.old_path is None:
+            continue
+        if tree.exists(fp.old_path):
+            continue
+        moved = placed_paths.get(fi)
+        cands = [p for p in idx.paths_named(fp.old_path.rsplit("/", 1)[-1]) if p != fp.old_path]
+        funcs = _functions_of(fp)
+        holders: dict[str, int] = {}
+        for fn in funcs:
+            for d in idx.defines(fn):
+                if d.kind == "function":
+                    holders[d.path] = holders.get(d.path, 0) + 1
+        by_funcs = sorted(holders, key=lambda p: -holders[p])[:2]
+        evidence = [f"{fp.ref or patch.ref}: modifies {fp.old_path}"]
+        if moved:
+            evidence.append(f"{moved}: the hunks were placed here")
+        evidence += [f"{c}: same file name" for c in cands[:3]]
+        evidence += [f"{c}: defines {holders[c]} of the functions the patch touches" for c in by_funcs]
+        guess = moved or (by_funcs[0] if by_funcs else (cands[0] if len(cands) == 1 else ""))
+        if guess:
+            msg = f"{fp.old_path} does not exist in the target; it seems moved or renamed to {guess}"
+            hint = f"port the hunks to {guess}"
+        else:
+            msg = f"{fp.old_path} does not exist in the target: the whole file is a prerequisite"
+            hint = "port the commit that adds this file first, or drop the change"
+        yield Finding("missing-file", Severity.WARNING, msg, fp.ref or patch.ref, tuple(evidence), hint)
+
+
+RE_SECTION_FUNC = re.compile(r"\b([A-Za-z_]\w*)\s*\(")
+
+
+def _functions_of(fp) -> list[str]:  # noqa: ANN001
+    names = []
+    for h in fp.hunks:
+        m = RE_SECTION_FUNC.search(h.section or "")
+        if m:
+            names.append(m.group(1))
+    return list(dict.fromkeys(names))
+
+
+def _check_built(patch: Patch, idx: TreeIndex) -> Iterator[Finding]:
+    if idx.config is None:
+        return
+    for fp in patch.files:
+        if fp.is_deleted or file_class(fp.path) not in ("c", "asm", "asm-offsets") or fp.path.endswith(".h"):
+            continue
+        chain = idx.gating_configs(fp.path)
+        if not chain:
+            continue
+        off = [(c, mv) for c, mv in chain if idx.config.get(c, "n") not in ("y", "m")]
+        if off:
+            c, mv = off[0]
+            yield Finding("not-built", Severity.NOTE,
+                          f"{fp.path} is not built with the vendor .config: CONFIG_{c} is {idx.config.get(c, 'not set')}",
+                          fp.ref or patch.ref, (f"{mv.path}:{mv.line}: {mv.name} {mv.op} {mv.value}",),
+                          "the change cannot be tested in this build; check whether it is needed at all")

@@ -43,7 +43,7 @@ from pathlib import Path
 from .errors import ParseError
 from .model import SourceRef, TargetTree
 
-SCHEMA = 3
+SCHEMA = 5
 C_EXT = (".c", ".h")
 ASM_EXT = (".S", ".s", ".inc")
 
@@ -293,7 +293,7 @@ def _scan_top_line(text: bytes, pos: int, lt: bytes, line: int, add) -> None:  #
         name = m.group(2)
         prefix = (m.group(1) or b"").strip()
         rest = m.group(3)
-        if name.upper() == name:
+        if name.upper() == name and (not prefix or prefix in (b"static", b"extern")):
             # a macro invocation at file level: DEFINE_MUTEX(lock); DEFINE_PER_CPU(int, x);
             for w in RE_IDENT.findall(rest):
                 if w not in C_WORDS:
@@ -612,6 +612,8 @@ def build_index_db(tree: TargetTree, db: sqlite3.Connection, *, paths: Iterable[
     version = tree.kernel_version()
     db.execute("INSERT INTO meta VALUES ('version', ?)", (".".join(map(str, version)) if version else "",))
     db.execute("INSERT INTO meta VALUES ('partial', ?)", ("1" if paths is not None else "0",))
+    for table in ("files", "defs", "kconfig", "makevars"):
+        db.execute("INSERT INTO meta VALUES (?, (SELECT count(*) FROM " + table + "))", ("count-" + table,))
     db.commit()
 
 
@@ -730,6 +732,17 @@ class TreeIndex:
         n, t, p, ln, d, s = row
         return KconfigSymbol(n, t, p, ln, tuple(x for x in d.split(" && ") if x), tuple(s.split()))
 
+    def similar_kconfig(self, name: str, *, score_cutoff: float = 85.0) -> KconfigSymbol | None:
+        """The Kconfig symbol closest to ``name`` (renamed options), or None."""
+        from rapidfuzz import fuzz, process
+
+        words = name.split("_")
+        pool = {n for (n,) in self.db.execute(
+            "SELECT DISTINCT name FROM kconfig WHERE name >= ? AND name < ? LIMIT 5000", (words[0], words[0] + "\x7f"))}
+        pool.discard(name)
+        got = process.extractOne(name, pool, scorer=fuzz.ratio, score_cutoff=score_cutoff)
+        return self.kconfig(got[0]) if got else None
+
     def config_value(self, name: str) -> str | None:
         """Value in the vendor .config ("y", "m", "n", a number/string) or None without one."""
         if self.config is None:
@@ -841,6 +854,13 @@ class TreeIndex:
             self._names = None
             self.db.commit()
         return changed
+
+    def stats_cached(self) -> dict[str, int]:
+        """Row counts recorded when the index was built (no table scan)."""
+        meta = dict(self.db.execute("SELECT key, value FROM meta WHERE key LIKE 'count-%'"))
+        if len(meta) < 4:
+            return self.stats()
+        return {k[6:]: int(v) for k, v in meta.items()}
 
     def stats(self) -> dict[str, int]:
         return {t: self.db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
