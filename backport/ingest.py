@@ -88,11 +88,9 @@ def _normalize(data: bytes) -> bytes:
 def _check_lines(data: bytes, origin: str, first_line: int = 1) -> None:
     if len(data) <= MAX_LINE:
         return
-    pos = 0
     for n, line in enumerate(data.split(b"\n")):
         if len(line) > MAX_LINE:
             raise ParseError(f"line of {len(line)} bytes is too long", SourceRef(origin, first_line + n))
-        pos += len(line) + 1
 
 
 def split_mbox(data: bytes) -> list[tuple[int, bytes, str]]:
@@ -148,16 +146,23 @@ def _charset_decode(payload: bytes, charset: str | None, origin: str, line: int,
         return payload.decode("utf-8", "surrogateescape")
 
 
-def _part_line(raw: bytes, part: Message, fallback: int, base: int) -> int:
-    """The input line where ``part``'s body starts (best effort for encoded parts)."""
+def _part_line(raw: bytes, part: Message, cursor: list[int], fallback: int, base: int) -> int:
+    """The input line where ``part``'s body starts (best effort for encoded parts).
+
+    ``cursor`` holds the byte offset where the previous part was found: parts come in order.
+    """
     payload = part.get_payload(decode=False)
     if not isinstance(payload, str):
         return fallback
-    probe = next((ln for ln in payload.split("\n") if len(ln.strip()) > 8), "")[:120]
-    if not probe:
+    lines = payload.split("\n", 200)[:200]
+    j = next((k for k, ln in enumerate(lines) if len(ln.strip()) > 8), -1)
+    if j < 0:
         return fallback
-    idx = raw.find(probe.encode("utf-8", "surrogateescape"))
-    return base + raw[:idx].count(b"\n") if idx >= 0 else fallback
+    idx = raw.find(lines[j][:120].encode("utf-8", "surrogateescape"), cursor[0])
+    if idx < 0:
+        return fallback
+    cursor[0] = idx
+    return base + raw[:idx].count(b"\n") - j
 
 
 def _texts(raw: bytes, msg: Message, origin: str, first_line: int, warnings: list[str]) -> list[_Text]:
@@ -165,6 +170,7 @@ def _texts(raw: bytes, msg: Message, origin: str, first_line: int, warnings: lis
     head_end = raw.find(b"\n\n")
     body_line = first_line + (raw[:head_end].count(b"\n") + 2 if head_end >= 0 else 0)
     out: list[_Text] = []
+    cursor = [max(head_end, 0)]
 
     def walk(part: Message, depth: int) -> None:
         if depth > MAX_DEPTH:
@@ -191,7 +197,7 @@ def _texts(raw: bytes, msg: Message, origin: str, first_line: int, warnings: lis
         if part is msg:
             line = body_line
         else:
-            line = _part_line(raw, part, body_line, first_line)
+            line = _part_line(raw, part, cursor, body_line, first_line)
         text = _charset_decode(payload, part.get_content_charset(), origin, line, warnings)
         if cte in ("base64", "quoted-printable"):
             text = text.replace("\r\n", "\n")

@@ -165,7 +165,11 @@ def test_every_sample_round_trips(sample):
         assert rendered == p.diff_text
         if not p.partial and "base64" not in raw:
             assert rendered in raw
+        lines = raw.splitlines()
         for f in p.files:
             for h in f.hunks:
                 assert h.ref.path == str(SAMPLES / sample) and h.ref.line > 0
-                assert all(ln.ref.line > 0 for ln in h.lines)
+                assert lines[h.ref.line - 1].endswith(h.header().rstrip("\n"))
+                for ln in h.lines:
+                    if "base64" not in raw and ln.text.strip():
+                        assert lines[ln.ref.line - 1].endswith(ln.text.strip())
