@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
-from test_fuzz_properties import DIFF_BYTES, DIFF_TEXT, MAIL_BYTES  # noqa: E402
+from test_fuzz_properties import DIFF_BYTES, DIFF_TEXT, MAIL_BYTES, perturbed_diff, well_formed_diff  # noqa: E402
 
 from backport.errors import BackportError  # noqa: E402
 from backport.ingest import parse_series_bytes  # noqa: E402
@@ -90,7 +90,11 @@ TARGETS: dict[str, Callable[[bytes], object]] = {
 
 
 def hypothesis_engine(stats: Stats, target: Callable[[bytes], object], examples: int) -> None:
-    strategy = st.one_of(DIFF_BYTES, MAIL_BYTES, DIFF_TEXT.map(lambda t: t.encode("utf-8", "surrogatepass")))
+    def as_bytes(text: str) -> bytes:
+        return text.encode("utf-8", "surrogatepass")
+
+    strategy = st.one_of(DIFF_BYTES, MAIL_BYTES, DIFF_TEXT.map(as_bytes), well_formed_diff().map(as_bytes),
+                         perturbed_diff().map(as_bytes), perturbed_diff().map(as_bytes))
 
     @settings(max_examples=examples, deadline=None, database=None, derandomize=False,
               suppress_health_check=list(HealthCheck))

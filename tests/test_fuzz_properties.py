@@ -75,7 +75,52 @@ MAIL_BYTES = st.builds(
                                         + b"\n--X--\n")),
 )
 
+NAME = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789_-", min_size=1, max_size=8)
+FILE_PATH = st.lists(NAME, min_size=1, max_size=4).map(lambda parts: "/".join(parts) + ".c")
+LINE_TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\n\r\x0b\x0c\x1c\x1d\x1e"
+                                  "\x85\u2028\u2029"), max_size=30)
+
+
+@st.composite
+def hunk_text(draw: st.DrawFn, start: int) -> tuple[str, int]:
+    """One well-formed hunk (counts right) starting at old line ``start``; returns (text, old end)."""
+    kinds = draw(st.lists(st.sampled_from(" -+"), min_size=1, max_size=12))
+    body = "".join(k + draw(LINE_TEXT) + "\n" for k in kinds)
+    old = sum(k != "+" for k in kinds)
+    new = sum(k != "-" for k in kinds)
+    section = draw(st.sampled_from(["", " int f(void)", " config ARM64"]))
+
+    def rng(a: int, n: int) -> str:
+        return str(a) if n == 1 else f"{a},{n}"
+
+    return f"@@ -{rng(start if old else start - 1, old)} +{rng(start if new else start - 1, new)} @@{section}\n{body}", \
+        start + old + draw(st.integers(1, 20))
+
+
+@st.composite
+def well_formed_diff(draw: st.DrawFn) -> str:
+    """A git diff of 1-3 files whose every hunk count is right (the parser must accept it)."""
+    out = []
+    for path in draw(st.lists(FILE_PATH, min_size=1, max_size=3, unique=True)):
+        out.append(f"diff --git a/{path} b/{path}\nindex 1234567..89abcde 100644\n--- a/{path}\n+++ b/{path}\n")
+        start = draw(st.integers(1, 50))
+        for _ in range(draw(st.integers(1, 3))):
+            text, start = draw(hunk_text(start))
+            out.append(text)
+    return "".join(out)
+
+
 # ---------------------------------------------------------------- parsers
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(well_formed_diff())
+def test_well_formed_diffs_parse_and_print_back_exactly(text):
+    files = parse_diff(text, origin="ok.patch")
+    assert "".join(fp.render() for fp in files) == text
+    for fp in files:
+        for h in fp.hunks:
+            assert len(h.old_lines) == h.old_count and len(h.new_lines) == h.new_count
 
 
 @FAST
@@ -119,6 +164,32 @@ def test_parse_series_bytes_raises_only_our_errors(data):
         assert str(e).startswith("fuzz.mbox") or e.ref is None or e.ref.path == "fuzz.mbox"
         return
     assert all(isinstance(w, str) for w in series.warnings)
+
+
+@st.composite
+def perturbed_diff(draw: st.DrawFn) -> str:
+    """A well-formed diff with one line inserted, deleted or replaced by diff-shaped noise."""
+    lines = draw(well_formed_diff()).split("\n")
+    i = draw(st.integers(0, len(lines) - 1))
+    op = draw(st.sampled_from(["insert", "delete", "replace"]))
+    if op == "delete":
+        del lines[i]
+    else:
+        lines[i : i + (op == "replace")] = [draw(DIFF_LINES)]
+    return "\n".join(lines)
+
+
+@FAST
+@given(perturbed_diff())
+def test_perturbed_diffs_fail_cleanly_or_keep_counts(text):
+    try:
+        files = parse_diff(text, origin="p.patch")
+    except BackportError as e:
+        assert e.ref is not None and e.ref.line >= 1
+        return
+    for fp in files:
+        for h in fp.hunks:
+            assert len(h.old_lines) == h.old_count and len(h.new_lines) == h.new_count
 
 
 # ---------------------------------------------------------------- safety checks
