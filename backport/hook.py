@@ -61,7 +61,11 @@ here=$(dirname "$0")
 if [ -x "$here/{name}{legacy}" ]; then
 \t"$here/{name}{legacy}" "$@" || exit $?
 fi
-exec {python} -m backport hook-impl {name} "$@"
+if [ ! -x {python} ]; then
+	echo "backport hook: {python} is gone; run 'backport hook install' again or remove the hooks" >&2
+	exit 1
+fi
+exec {python} -P -m backport hook-impl {name} "$@"
 """
 #: identifies this shim template; a shim with another hash is ours too (an older or newer
 #: version) and is replaced by ``install``

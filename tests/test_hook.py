@@ -97,7 +97,7 @@ def test_install_writes_marked_shims_calling_this_interpreter(target):
         shim = hooks / name
         text = shim.read_text()
         assert text.startswith("#!/bin/sh\n") and f"# backport-hook-shim {SHIM_HASH}\n" in text
-        assert f"-m backport hook-impl {name} \"$@\"" in text and sys.executable in text
+        assert f"-P -m backport hook-impl {name} \"$@\"" in text and sys.executable in text
         assert os.access(shim, os.X_OK) and is_shim(shim) and is_current_shim(shim)
     assert git(target, "config", "backport.hookMode").stdout.strip() == "block"
 
@@ -277,3 +277,19 @@ def test_load_am_patch_reads_rebase_apply(tmp_path):
     (state / "patch").unlink()
     with pytest.raises(ParseError, match="git am left no patch file"):
         load_am_patch(state)
+
+
+def test_shim_reports_a_missing_interpreter(target, tmp_path):
+    hooks = find_hooks_dir(str(target))
+    install_hooks(str(target), python=str(tmp_path / "gone" / "python3"))
+    r = subprocess.run([str(hooks / "pre-applypatch")], cwd=target, capture_output=True, text=True)
+    assert r.returncode == 1 and "python3 is gone" in r.stderr
+
+
+def test_a_backport_directory_in_the_target_does_not_shadow_the_tool(target, mbox, am_env):
+    (target / "backport").mkdir()
+    (target / "backport" / "__init__.py").write_text("raise SystemExit('shadowed')\n")
+    (target / "backport" / "__main__.py").write_text("raise SystemExit('shadowed')\n")
+    install_hooks(str(target), mode="block")
+    r = git(target, "am", str(mbox), env=am_env, check=False)
+    assert "shadowed" not in r.stderr and "stopping git am" in r.stderr
