@@ -18,7 +18,7 @@ from __future__ import annotations
 import fnmatch
 import re
 import weakref
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,7 +47,7 @@ class TreeScan:
         self._paths: tuple[str, ...] | None = None
         self._lines: dict[str, tuple[str, ...] | None] = {}
         self._globs: dict[tuple[str, ...], tuple[str, ...]] = {}
-        self._kconfig: dict[str, tuple[str, int]] | None = None
+        self._kconfig: dict[str, list[tuple[str, int]]] | None = None
 
     @property
     def paths(self) -> tuple[str, ...]:
@@ -55,8 +55,13 @@ class TreeScan:
             self._paths = tuple(self.tree.iter_paths())
         return self._paths
 
-    def glob(self, patterns: Sequence[str]) -> tuple[str, ...]:
-        """Tree paths matching any glob (``*`` and ``**`` both cross ``/``), in tree order."""
+    def glob(self, patterns: Sequence[str], arches: Collection[str] = ()) -> tuple[str, ...]:
+        """Tree paths matching any glob (``*`` and ``**`` both cross ``/``), in tree order;
+        with ``arches``, paths under another ``arch/<name>/`` are left out."""
+        found = self._glob(patterns)
+        return tuple(p for p in found if in_arches(p, arches)) if arches else found
+
+    def _glob(self, patterns: Sequence[str]) -> tuple[str, ...]:
         key = tuple(patterns)
         if key not in self._globs:
             exact = [p for p in patterns if not any(c in p for c in "*?[")]
@@ -74,11 +79,11 @@ class TreeScan:
             self._lines[path] = None if text is None else tuple(text.splitlines())
         return self._lines[path] or ()
 
-    def grep(self, patterns: Sequence[str], regex: re.Pattern[str], *,
-             within_ifdef: re.Pattern[str] | None = None) -> list[tuple[str, int, str, str]]:
+    def grep(self, patterns: Sequence[str], regex: re.Pattern[str], *, within_ifdef: re.Pattern[str] | None = None,
+             arches: Collection[str] = ()) -> list[tuple[str, int, str, str]]:
         """(path, line, text, enclosing directive) of every matching line."""
         hits = []
-        for path in self.glob(patterns):
+        for path in self.glob(patterns, arches):
             stack: list[tuple[str, int]] = []
             for n, text in enumerate(self.lines(path), 1):
                 m = RE_CPP.match(text)
@@ -101,19 +106,22 @@ class TreeScan:
                     hits.append((path, n, text.strip(), ""))
         return hits
 
-    def kconfig(self) -> dict[str, tuple[str, int]]:
-        """Kconfig symbol -> (file, line) of its first definition, over every Kconfig* file."""
+    def kconfig(self) -> dict[str, list[tuple[str, int]]]:
+        """Kconfig symbol -> every (file, line) defining it, over every Kconfig* file."""
         if self._kconfig is None:
-            defs: dict[str, tuple[str, int]] = {}
+            defs: dict[str, list[tuple[str, int]]] = {}
             for path in self.paths:
                 if not path.rsplit("/", 1)[-1].startswith("Kconfig"):
                     continue
                 for n, text in enumerate(self.lines(path), 1):
                     m = RE_KCONFIG_DEF.match(text)
                     if m:
-                        defs.setdefault(m.group(1), (path, n))
+                        defs.setdefault(m.group(1), []).append((path, n))
             self._kconfig = defs
         return self._kconfig
+
+    def kconfig_defs(self, symbol: str, arches: Collection[str] = ()) -> list[tuple[str, int]]:
+        return [d for d in self.kconfig().get(symbol, ()) if not arches or in_arches(d[0], arches)]
 
     def arches(self) -> tuple[str, ...]:
         return tuple(sorted({p.split("/")[1] for p in self.paths if p.startswith("arch/") and p.count("/") >= 2}))
@@ -139,10 +147,10 @@ class OverlayScan(TreeScan):
             self._paths = tuple(sorted(paths))
         return self._paths
 
-    def glob(self, patterns: Sequence[str]) -> tuple[str, ...]:
+    def _glob(self, patterns: Sequence[str]) -> tuple[str, ...]:
         key = tuple(patterns)
         if key not in self._globs:
-            found = set(self.base.glob(patterns))
+            found = set(self.base._glob(patterns))
             for p, text in self.changes.items():
                 if _match_any(patterns, p):
                     (found.add if text is not None else found.discard)(p)
@@ -154,10 +162,18 @@ class OverlayScan(TreeScan):
             return self._lines[path] or ()
         return self.base.lines(path)
 
-    def kconfig(self) -> dict[str, tuple[str, int]]:
+    def kconfig(self) -> dict[str, list[tuple[str, int]]]:
         if not any(p.rsplit("/", 1)[-1].startswith("Kconfig") for p in self.changes):
             return self.base.kconfig()
         return super().kconfig()
+
+
+def in_arches(path: str, arches: Collection[str]) -> bool:
+    """False only for a path under ``arch/<name>/`` with a name not in ``arches``."""
+    if not path.startswith("arch/"):
+        return True
+    parts = path.split("/", 2)
+    return len(parts) < 3 or parts[1] in arches
 
 
 _SCANS: weakref.WeakKeyDictionary[Any, TreeScan] = weakref.WeakKeyDictionary()
@@ -249,19 +265,16 @@ def _condition(cond: Mapping[str, Any], patches: Sequence[Patch], out: _Outcome 
         if out is not None and out.ref is None:
             out.ref = hit[0].ref
     scope = cond.get("added_in")
-    for key, added in (("added_matches", True), ("removed_matches", False)):
+    line_conditions = (
+        ("added_matches", True, lambda p: re.compile(p)),
+        ("removed_matches", False, lambda p: re.compile(p)),
+        ("adds_config", True, lambda s: re.compile(rf"\b(?:CONFIG_)?{re.escape(s)}\b")),
+    )
+    for key, added, make in line_conditions:
         if key not in cond:
             continue
-        regs = [re.compile(p) for p in cond[key]]
+        regs = [make(p) for p in cond[key]]
         hits = [(fp, ln) for fp, ln in _lines(patches, added, scope) if any(r.search(ln.text) for r in regs)]
-        if not hits:
-            return False
-        if out is not None:
-            out.patch_evidence.extend(_quote(fp, ln) for fp, ln in hits[:MAX_PATCH_EVIDENCE])
-            out.ref = out.ref or hits[0][1].ref or hits[0][0].ref
-    if "adds_config" in cond:
-        regs = [re.compile(rf"\b(?:CONFIG_)?{re.escape(s)}\b") for s in cond["adds_config"]]
-        hits = [(fp, ln) for fp, ln in _lines(patches, True, scope) if any(r.search(ln.text) for r in regs)]
         if not hits:
             return False
         if out is not None:
@@ -302,9 +315,9 @@ def _compiler_ok(spec: Mapping[str, str], given: str | None) -> bool | None:
     return ver >= tuple(int(x) for x in need.split("."))
 
 
-def _grep_check(key: str, spec: Mapping[str, Any], scan: TreeScan, out: _Outcome) -> bool:
+def _grep_check(key: str, spec: Mapping[str, Any], scan: TreeScan, out: _Outcome, arches: Collection[str]) -> bool:
     inside = re.compile(spec["within_ifdef"]) if spec.get("within_ifdef") else None
-    hits = scan.grep(spec["paths"], re.compile(spec["pattern"]), within_ifdef=inside)
+    hits = scan.grep(spec["paths"], re.compile(spec["pattern"]), within_ifdef=inside, arches=arches)
     if key == "tree_grep":
         if not hits:
             return False
@@ -312,7 +325,7 @@ def _grep_check(key: str, spec: Mapping[str, Any], scan: TreeScan, out: _Outcome
         out.files.update(h[0] for h in hits)
         out.tree_evidence.extend(f"{p}:{n}: {t}" + (f"  [{d}]" if d else "") for p, n, t, d in hits)
         return True
-    files = scan.glob(spec["paths"])
+    files = scan.glob(spec["paths"], arches)
     if hits or not files:
         return False
     out.tree_evidence.extend(f"{p}: no line matches /{spec['pattern']}/" for p in files[:5])
@@ -345,15 +358,16 @@ def find_compiler(options: PortOptions | None) -> str | None:
 
 
 def _checks(check: Mapping[str, Any], scan: TreeScan, out: _Outcome, series_patches: Sequence[Patch],
-            options: PortOptions | None) -> bool:
-    """Run every check of a rule on the tree; True when all of them fire."""
+            options: PortOptions | None, arches: Collection[str] = ()) -> bool:
+    """Run every check of a rule on the tree; True when all of them fire. With ``arches``, files
+    under another architecture's ``arch/<name>/`` are not looked at."""
     for key, spec in check.items():
         if key in ("tree_grep", "tree_lacks"):
             for one in spec if isinstance(spec, list) else [spec]:
-                if not _grep_check(key, one, scan, out):
+                if not _grep_check(key, one, scan, out, arches):
                     return False
         elif key in ("tree_has_file", "tree_lacks_file"):
-            files = scan.glob(spec)
+            files = scan.glob(spec, arches)
             if key == "tree_has_file":
                 if not files:
                     return False
@@ -363,7 +377,7 @@ def _checks(check: Mapping[str, Any], scan: TreeScan, out: _Outcome, series_patc
                     return False
                 out.tree_evidence.extend(f"{g}: no such file in the target" for g in spec)
         elif key == "tree_lacks_each":
-            files = scan.glob(spec["paths"])
+            files = scan.glob(spec["paths"], arches)
             missing = []
             for name in out.captured:
                 reg = re.compile(spec["pattern"].replace("{name}", re.escape(name)))
@@ -376,14 +390,14 @@ def _checks(check: Mapping[str, Any], scan: TreeScan, out: _Outcome, series_patc
             where = ", ".join(files[:3])
             out.tree_evidence.extend(f"{where}: no definition of {n}" for n in missing)
         elif key in ("tree_has_kconfig", "tree_lacks_kconfig"):
-            defs = scan.kconfig()
-            present = [s for s in spec if s in defs]
+            defs = {s: scan.kconfig_defs(s, arches) for s in spec}
+            present = [s for s in spec if defs[s]]
             if key == "tree_has_kconfig":
                 if not present:
                     return False
-                out.tree_evidence.extend(f"{defs[s][0]}:{defs[s][1]}: config {s}" for s in present)
+                out.tree_evidence.extend(f"{defs[s][0][0]}:{defs[s][0][1]}: config {s}" for s in present)
             else:
-                absent = [s for s in spec if s not in defs]
+                absent = [s for s in spec if not defs[s]]
                 if not absent:
                     return False
                 out.tree_evidence.extend(f"Kconfig: no 'config {s}' in the target" for s in absent)
@@ -391,7 +405,7 @@ def _checks(check: Mapping[str, Any], scan: TreeScan, out: _Outcome, series_patc
             globs = spec.get("paths") or ["**/*.[chS]"]
             found, absent = [], []
             for name in spec["names"]:
-                hits = scan.grep(globs, re.compile(rf"\b{re.escape(name)}\b"))
+                hits = scan.grep(globs, re.compile(rf"\b{re.escape(name)}\b"), arches=arches)
                 (found if hits else absent).append((name, hits[:1]))
             if key == "tree_has_symbol":
                 if not found:
@@ -456,7 +470,7 @@ def check_rule(rule: Any, patch: Patch, tree: TargetTree, *, series: Series | No
             continue
         if rule.unless and _condition(_substitute(rule.unless, row), series_patches, None, arches=arches, version=version):
             continue
-        if not _checks(_substitute(rule.check, row), scan, out, series_patches, options):
+        if not _checks(_substitute(rule.check, row), scan, out, series_patches, options, arches):
             continue
         values = dict(row)
         values.update(count=str(out.count or len(out.tree_evidence)), files=str(len(out.files)),

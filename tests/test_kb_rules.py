@@ -278,3 +278,18 @@ def test_every_rule_id_is_documented():
                 "tree_has_symbol", "tree_lacks_file", "compiler", "added_captures", "adds_config", "within_ifdef",
                 "target_version", "foreach"):
         assert f"`{key}`" in readme, key
+
+
+def test_checks_look_only_at_the_patch_architecture():
+    diff = """\
+        --- a/arch/arm64/Makefile
+        +++ b/arch/arm64/Makefile
+        @@ -1,1 +1,2 @@
+         KBUILD_DEFCONFIG := defconfig
+        +CC_FLAGS_FTRACE := -fpatchable-function-entry=2
+        """
+    files = {"arch/x86/kernel/Makefile": "CFLAGS_REMOVE_tsc.o = -pg\n",
+             "arch/arm64/kernel/Makefile": "CFLAGS_REMOVE_insn.o = $(CC_FLAGS_FTRACE)\n",
+             "lib/Makefile": "CFLAGS_REMOVE_string.o = -pg\n"}
+    f = _findings(diff, files, extra={"compiler": "gcc 10"})["kb-ftrace-cflags-remove-pg"]
+    assert [e for e in f.evidence if not e.startswith("t.patch")] == ["lib/Makefile:1: CFLAGS_REMOVE_string.o = -pg"]
