@@ -15,6 +15,7 @@ part and file sizes are limited and refused with a ParseError, never a traceback
 
 from __future__ import annotations
 
+import datetime
 import email
 import email.errors
 import email.policy
@@ -28,12 +29,22 @@ from pathlib import Path
 from .errors import ParseError, TreeError, UsageError
 from .model import Patch, ReviewComment, Series, SourceRef, Trailer
 from .quoted import find_quoted_diff, parse_quoted_reply
-from .series import MailHeaders, parse_diff_lenient, parse_patch_text, parse_subject, split_lines
+from .series import (
+    RE_GIT_HEADER,
+    MailHeaders,
+    parse_diff_lenient,
+    parse_patch_text,
+    parse_subject,
+    split_lines,
+)
 
 # From 7b53f86c0ffee1234567890abcdef0123456789a Mon Sep 17 00:00:00 2001
 RE_MBOX_FROM = re.compile(rb"^From (\S+) ?.*$")
 # From 7b53f86c Mon Sep 17 00:00:00 2001   (the full date form: a separator even without a blank line)
 RE_MBOX_FROM_DATE = re.compile(rb"^From \S+ +\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}\s*$")
+# commit 80d6b0c2eed2a8a1a6ee46cb6a41e4a0fd4e8a3c   (git show / git log -p output)
+RE_GIT_SHOW = re.compile(rb"^commit [0-9a-f]{40}(?: \(.*\))?\n")
+RE_GIT_SHOW_LINE = re.compile(r"^commit [0-9a-f]{40}(?: \(.*\))?$")
 # Subject: [PATCH v2 1/4] ftrace: Allow users to disable ftrace direct call
 RE_HEADER_LINE = re.compile(rb"^[A-Za-z][A-Za-z0-9-]*:[ \t]")
 # >>From the mboxrd escaping of a body line that began with "From "
@@ -300,12 +311,73 @@ def _parse_items(data: bytes, *, origin: str, first_line: int = 1) -> tuple[list
         patches, w = parse_message(data[lead:], origin=origin, first_line=first_line + skip)
         warnings.extend(w)
         items.extend(_Item(p, k) for k, p in enumerate(patches))
+    elif RE_GIT_SHOW.match(data[lead:]):
+        text = data[lead:].decode("utf-8", "surrogateescape")
+        for patch, w in _oldest_first(parse_git_log(text, origin=origin, first_line=first_line + skip)):
+            warnings.extend(w)
+            items.append(_Item(patch, len(items)))
     else:
         text = data.decode("utf-8", "surrogateescape")
         patch, w = _patch_from_text(_Text(text, first_line), MailHeaders(), origin)
         warnings.extend(w)
         items.append(_Item(patch, 0))
     return items, warnings
+
+
+def _git_date(value: str) -> datetime.datetime | None:
+    try:
+        return datetime.datetime.strptime(value.strip(), "%a %b %d %H:%M:%S %Y %z")
+    except ValueError:
+        return None
+
+
+def _oldest_first(found: list[tuple[Patch, tuple[str, ...]]]) -> list[tuple[Patch, tuple[str, ...]]]:
+    """``git log`` lists the newest commit first: a series goes oldest first."""
+    dates = [_git_date(p.date) for p, _ in found]
+    if len(found) > 1 and dates[0] is not None and dates[-1] is not None and dates[0] > dates[-1]:
+        return found[::-1]
+    return found
+
+
+def parse_git_log(text: str, *, origin: str, first_line: int = 1) -> list[tuple[Patch, tuple[str, ...]]]:
+    """``git show`` / ``git log -p`` output: one Patch per ``commit <sha>`` block.
+
+    The message is indented by four spaces there; it is dedented in place so every line
+    keeps its number. The commit id becomes the patch's first upstream id.
+    """
+    lines = text.split("\n")
+    starts = [i for i, ln in enumerate(lines) if RE_GIT_SHOW_LINE.match(ln)]
+    out: list[tuple[Patch, tuple[str, ...]]] = []
+    for k, start in enumerate(starts):
+        end = starts[k + 1] if k + 1 < len(starts) else len(lines)
+        block = lines[start:end]
+        sha = block[0].split()[1]
+        author = date = ""
+        i = 1
+        while i < len(block) and block[i].strip():
+            key, _, value = block[i].partition(":")
+            if key in ("Author", "AuthorDate", "Date"):
+                author = value.strip() if key == "Author" else author
+                date = value.strip() if key in ("Date", "AuthorDate") else date
+            i += 1
+        msg_start = i + 1
+        j = msg_start
+        while j < len(block) and (block[j].startswith("    ") or not block[j].strip()):
+            if RE_GIT_HEADER.match(block[j]):
+                break
+            j += 1
+        message = [ln[4:] for ln in block[msg_start:j]]
+        subject = next((ln for ln in message if ln.strip()), "")
+        skip = message.index(subject) + 1 if subject else 0
+        while skip < len(message) and not message[skip].strip():
+            skip += 1
+        rest = "\n".join(message[skip:] + block[j:]) + "\n"
+        headers = MailHeaders(subject=subject, author=author, date=date)
+        line = first_line + start + msg_start + skip
+        patch, w = parse_patch_text(rest, headers, origin=origin, first_line=line)
+        ids = (sha,) + tuple(x for x in patch.upstream_ids if x != sha)
+        out.append((replace(patch, upstream_ids=ids, ref=SourceRef(origin, first_line + start)), w))
+    return out
 
 
 # ---------------------------------------------------------------- patches to a series

@@ -47,10 +47,10 @@ def upstream(tmp_path_factory) -> Path:
          "commit 0123456789abcdef0123456789abcdef01234567 upstream.\n\n"
          "Signed-off-by: Xu Kuohai <xukuohai@huawei.com>\n"),
     ]
-    for path, old, new, msg in edits:
+    for k, (path, old, new, msg) in enumerate(edits):
         f = repo / path
         f.write_text(f.read_text().replace(old, new))
-        git(repo, "commit", "-qam", msg)
+        git(repo, "commit", "-qam", msg, f"--date=2022-09-1{k} 10:00:00 +0000")
     return repo
 
 
@@ -215,3 +215,25 @@ def test_several_inputs_make_one_series(upstream, tmp_path):
     s = load_series([str(p) for p in reversed(v1)])
     assert [p.number for p in s.patches] == [1, 2, 3]
     assert s.origin == tuple(str(p) for p in reversed(v1))
+
+
+def test_git_show_and_git_log_output(upstream, tmp_path):
+    log = tmp_path / "log.txt"
+    log.write_text(git(upstream, "log", "-p", "--format=fuller", "base..master"))
+    s = load_series([str(log)])
+    shas = git(upstream, "rev-list", "--reverse", "base..master").split()
+    assert [p.upstream_ids[0] for p in s.patches] == shas  # git log is newest first; a series is not
+    by_sha = {p.upstream_ids[0]: p for p in s.patches}
+    first = by_sha[shas[0]]
+    assert first.subject == "ftrace: Allow users to disable ftrace direct call"
+    assert first.author == "Xu Kuohai <xukuohai@huawei.com>"
+    assert first.trailer_values("Cc") == ("stable@vger.kernel.org # 4.9.x",)
+    assert first.body.startswith("Some words.")
+    lines = log.read_text().splitlines()
+    h = first.files[0].hunks[0]
+    assert lines[h.ref.line - 1] == h.header().rstrip("\n")
+    assert all(lines[ln.ref.line - 1] == ln.render().rstrip("\n") for ln in h.lines)
+    show = tmp_path / "show.txt"
+    show.write_text(git(upstream, "show", shas[2]))
+    (p,) = load_series([str(show)]).patches
+    assert p.upstream_ids[0] == shas[2] and "0123456789abcdef0123456789abcdef01234567" in p.upstream_ids
