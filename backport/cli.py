@@ -206,7 +206,17 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_deps(args: argparse.Namespace) -> int:
-    return _not_yet("deps")
+    from .deps import check_series, exit_status, render_deps_json, render_deps_text
+    from .ingest import load_series
+    from .model import PortOptions
+    from .target import load_tree
+
+    series = load_series(list(args.series), upstream=args.upstream)
+    tree = load_tree(args.onto, args.rev)
+    options = PortOptions(upstream=args.upstream, config=args.config, ignore=tuple(args.ignore))
+    results = check_series(series, tree, options=options)
+    sys.stdout.write(render_deps_json(results) if args.format == "json" else render_deps_text(results))
+    return exit_status(results, fail_on=args.fail_on)
 
 
 def cmd_checklist(args: argparse.Namespace) -> int:
@@ -288,8 +298,10 @@ def cmd_kb(args: argparse.Namespace) -> int:
         rule = find_rule(args.rule_id, dirs)
         if rule is None:
             raise UsageError(f"no rule {args.rule_id!r} (see `backport kb list`)")
-        print(json.dumps(rule_as_dict(rule), indent=2) if args.format == "json" else render_rule(rule), end="\n"
-              if args.format == "json" else "")
+        if args.format == "json":
+            print(json.dumps(rule_as_dict(rule), indent=2))
+        else:
+            print(render_rule(rule), end="")
         return EXIT_CLEAN
     rules = load_rules(dirs)
     if args.format == "json":
@@ -300,26 +312,11 @@ def cmd_kb(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from kb.example import run_demo
-
-    from .pipeline import render_plain_summary
+    from kb.example import render_demo, run_demo
 
     run = run_demo(args.out)
     print(f"backport demo: {run.example}/series.mbox --onto {run.example}/tree", file=sys.stderr)
-    try:
-        from .render.summary import render_summary
-
-        print(render_summary(run.results, color=sys.stdout.isatty()))
-    except ImportError:
-        pass
-    print(render_plain_summary(run.results))
-    for i, r in enumerate(run.results, 1):
-        for f in r.findings:
-            if f.evidence:
-                print(f"\n[{i}] {f.severity}: {f.code}")
-                for ev in f.evidence:
-                    print(f"    {ev}")
-    print(f"\nwrote {len(run.written)} files to {run.out_dir}")
+    print(render_demo(run, color=sys.stdout.isatty()))
     return EXIT_CLEAN
 
 

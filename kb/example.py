@@ -57,3 +57,25 @@ def run_demo(out_dir: str | None = None, *, example: str | None = None,
     out = out_dir or tempfile.mkdtemp(prefix="backport-demo-")
     written = write_outputs(results, series, out)
     return DemoRun(series=series, results=results, example=str(d), out_dir=out, written=tuple(written))
+
+
+def render_demo(run: DemoRun, *, color: bool = False) -> str:
+    """The demo's report: the summary table, then every finding with its evidence and hint."""
+    from backport.pipeline import render_plain_summary
+
+    try:
+        from backport.render.summary import render_summary
+
+        parts = [render_summary(run.results, color=color)]
+    except ImportError:
+        parts = [render_plain_summary(run.results)]
+    total = len(run.results)
+    for i, r in enumerate(run.results, 1):
+        for f in r.findings:
+            lines = [f"[{i}/{total}] {f.severity}: {f.code}: {f.message}"]
+            lines += [f"    {ev}" for ev in f.evidence]
+            if f.hint:
+                lines.append(f"    hint: {f.hint}")
+            parts.append("\n".join(lines))
+    parts.append(f"wrote {len(run.written)} files to {run.out_dir} (checklist.md, report.html, ported patches)")
+    return "\n\n".join(parts)
