@@ -90,7 +90,8 @@ def align(old: Sequence[str], target: Sequence[str], lo: int, hi: int) -> Alignm
         mv[0] = 2
         inner = i < m
         for j in range(1, w + 1):
-            best = prev[j - 1] + wi * (2.0 * similarity(o, win[j - 1]) - 1.0)
+            sim = similarity(o, win[j - 1])
+            best = prev[j - 1] + wi * (2.0 * sim * sim - 1.0)  # a look-alike line earns little
             how = 1
             up = prev[j] - GAP_OLD * wi
             if up > best:

@@ -222,7 +222,9 @@ def _c_items(lines: tuple[str, ...]) -> list[Item]:
 
     def add(name: str | None, start: Any, end: Any, kind: str) -> None:
         if name:
-            out.append(Item(name, start.start_point.row, end.end_point.row + 1, kind))
+            row, col = end.end_point.row, end.end_point.column
+            last = row if col == 0 and row > start.start_point.row else row + 1  # ends at a line start
+            out.append(Item(name, start.start_point.row, last, kind))
 
     def tag(node: Any, whole: Any) -> None:
         if node is not None and node.type in ("struct_specifier", "union_specifier", "enum_specifier") \

@@ -20,9 +20,12 @@ def spec(text: str, old_start: int | None = None, section: str | None = None) ->
         if m:
             start, sec = int(m.group(1)), m.group(2)
             continue
-        kind = raw[:1] if raw[:1] in "+- " else " "
-        kinds.append(kind)
-        lines.append(raw[1:] if raw[:1] in "+- " else raw)
+        if raw and raw[0] in "+- ":
+            kinds.append(raw[0])
+            lines.append(raw[1:])
+        else:  # a bare line (blank lines lose their " " in editors) is context
+            kinds.append(" ")
+            lines.append(raw)
     return HunkSpec(tuple(kinds), tuple(lines), start if old_start is None else old_start,
                     sec if section is None else section)
 
