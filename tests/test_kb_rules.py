@@ -293,3 +293,32 @@ def test_checks_look_only_at_the_patch_architecture():
              "lib/Makefile": "CFLAGS_REMOVE_string.o = -pg\n"}
     f = _findings(diff, files, extra={"compiler": "gcc 10"})["kb-ftrace-cflags-remove-pg"]
     assert [e for e in f.evidence if not e.startswith("t.patch")] == ["lib/Makefile:1: CFLAGS_REMOVE_string.o = -pg"]
+
+
+LDS = """\
+#define MCOUNT_REC()	. = ALIGN(8);				\\
+			__start_mcount_loc = .;			\\
+			*(__mcount_loc)				\\
+			__stop_mcount_loc = .;
+"""
+FLAG_DIFF = """\
+    --- a/arch/arm64/Makefile
+    +++ b/arch/arm64/Makefile
+    @@ -1,1 +1,2 @@
+     KBUILD_DEFCONFIG := defconfig
+    +CC_FLAGS_FTRACE := -fpatchable-function-entry=2
+    """
+
+
+def test_linker_script_rule_fires_unless_the_series_collects_the_section():
+    files = {"include/asm-generic/vmlinux.lds.h": LDS, "arch/arm64/Makefile": "KBUILD_DEFCONFIG := defconfig\n"}
+    f = _findings(FLAG_DIFF, files, extra={"compiler": "clang 11"})["kb-ftrace-pfe-linker-script"]
+    assert "include/asm-generic/vmlinux.lds.h:3: *(__mcount_loc)				\\" in f.evidence
+    assert f.references == ('a1326b17ac03 ("module/ftrace: handle patchable-function-entry")',)
+    lds_diff = ("--- a/include/asm-generic/vmlinux.lds.h\n+++ b/include/asm-generic/vmlinux.lds.h\n"
+                "@@ -3,2 +3,3 @@\n \t\t\t*(__mcount_loc)\t\t\t\t\\\n"
+                "+\t\t\t*(__patchable_function_entries)\t\t\\\n \t\t\t__stop_mcount_loc = .;\n")
+    flag, lds = _patch(FLAG_DIFF, "flags"), _patch(lds_diff, "lds")
+    out = check_patch(flag, MemoryTree(files), series=Series((flag, lds)),
+                      options=PortOptions(extra={"compiler": "clang 11"}))
+    assert "kb-ftrace-pfe-linker-script" not in {x.code for x in out}
