@@ -541,3 +541,64 @@ def _check_built(patch: Patch, idx: TreeIndex) -> Iterator[Finding]:
                           f"{fp.path} is not built with the vendor .config: CONFIG_{c} is {idx.config.get(c, 'not set')}",
                           fp.ref or patch.ref, (f"{mv.path}:{mv.line}: {mv.name} {mv.op} {mv.value}",),
                           "the change cannot be tested in this build; check whether it is needed at all")
+
+
+# ------------------------------------------------------------------ series entry and rendering
+
+
+def check_series(series: Series, tree: TargetTree, *, options: PortOptions | None = None,
+                 ) -> tuple[tuple[Patch, tuple[Finding, ...]], ...]:
+    """deps findings for every patch of ``series`` (what ``backport deps`` prints)."""
+    ignore = set(options.ignore) if options else set()
+    out = []
+    for patch in series.patches:
+        if patch.is_cover:
+            continue
+        found = check_patch(patch, tree, series=series, options=options)
+        out.append((patch, tuple(f for f in found if f.code not in ignore)))
+    return tuple(out)
+
+
+def render_deps_text(results: Sequence[tuple[Patch, Sequence[Finding]]]) -> str:
+    """One block per patch: ``path:line: severity: code: message`` then evidence and hint."""
+    lines = []
+    for patch, findings in results:
+        n = f"[{patch.number}/{patch.total}] " if patch.number and patch.total else ""
+        lines.append(f"{n}{patch.subject}: {len(findings) or 'no'} finding(s)")
+        for f in findings:
+            where = f"{f.ref}: " if f.ref else ""
+            lines.append(f"  {where}{f.severity}: {f.code}: {f.message}")
+            lines.extend(f"      {e}" for e in f.evidence)
+            if f.hint:
+                lines.append(f"      hint: {f.hint}")
+    prereq = [f for _, fs in results for f in fs if f.code == "prerequisite-commit"]
+    if prereq:
+        lines.append("prerequisite commits, in order:")
+        seen: set[str] = set()
+        for f in prereq:
+            sha = f.references[0] if f.references else ""
+            if sha not in seen:
+                seen.add(sha)
+                lines.append(f"  {f.message}")
+    return "\n".join(lines) + "\n"
+
+
+def render_deps_json(results: Sequence[tuple[Patch, Sequence[Finding]]]) -> str:
+    import json
+
+    from .model import SCHEMA_VERSION
+
+    doc = {"schema_version": SCHEMA_VERSION, "patches": [
+        {"subject": p.subject, "number": p.number, "findings": [
+            {"code": f.code, "severity": str(f.severity), "message": f.message,
+             "ref": str(f.ref) if f.ref else None, "evidence": list(f.evidence), "hint": f.hint,
+             "references": list(f.references)} for f in fs]} for p, fs in results]}
+    return json.dumps(doc, indent=2) + "\n"
+
+
+def exit_status(results: Sequence[tuple[Patch, Sequence[Finding]]], *, fail_on: str = "error") -> int:
+    """1 when a finding is at or above ``fail_on`` (error|warning|note), else 0; never -> 0."""
+    if fail_on == "never":
+        return 0
+    floor = {"error": Severity.ERROR, "warning": Severity.WARNING, "note": Severity.NOTE}[fail_on]
+    return 1 if any(f.severity >= floor for _, fs in results for f in fs) else 0

@@ -414,7 +414,7 @@ def scan_kbuild(text: str) -> list[tuple[int, str, str, str]]:
         line = lines[i]
         while line.endswith("\\") and i + 1 < len(lines):
             i += 1
-            line = line[:-1] + " " + lines[i].strip()
+            line = line[:-1].rstrip() + " " + lines[i].strip()
         i += 1
         if line.lstrip().startswith("#"):
             continue
@@ -785,7 +785,8 @@ class TreeIndex:
         target = path.rsplit(".", 1)[0] + ".o"
         found_any = False
         for _ in range(12):  # object -> composite -> directory -> parent directory ...
-            d, base = dirname(target), basename(target.rstrip("/"))
+            is_dir = target.endswith("/")
+            d, base = dirname(target.rstrip("/")), basename(target.rstrip("/")) + ("/" if is_dir else "")
             hit = None
             for mf in ("Makefile", "Kbuild"):
                 mpath = f"{d}/{mf}" if d else mf
@@ -793,7 +794,7 @@ class TreeIndex:
                         "SELECT f.path, m.line, m.name, m.op, m.value FROM makevars m JOIN files f ON f.id = m.file "
                         "WHERE f.path = ?", (mpath,)):
                     mv = MakeVar(*v)
-                    if base + ("/" if target.endswith("/") else "") not in mv.value.split():
+                    if base not in mv.value.split():
                         continue
                     m = rx.match(mv.name)
                     if m:
