@@ -1,8 +1,9 @@
 """Series ingestion (stage: ingest): every way a kernel engineer receives a series -> model.Series.
 
 Inputs: paths (one ``git format-patch`` file per patch, a directory of them, an mbox, a
-maildir, a quilt ``series`` directory, a plain ``diff -u`` / ``git diff`` file, a review reply
-quoting a patch, ``-`` for stdin) or ``A..B`` ranges of an ``--upstream`` git repo; or bytes.
+maildir, a quilt ``series`` directory, a plain ``diff -u`` / ``git diff`` file, ``git show`` /
+``git log -p`` output, a review reply quoting a patch, ``-`` for stdin) or ``A..B`` ranges of
+an ``--upstream`` git repo; or bytes.
 Outputs: one ``Series`` (cover letter, patches in order, chosen version, warnings as
 ``path:line: warning: ...``); every hunk line keeps its origin ``SourceRef(path, line)``.
 
