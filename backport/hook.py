@@ -42,7 +42,9 @@ from . import __version__
 from .errors import ParseError, TreeError, UsageError
 
 if TYPE_CHECKING:
-    from .model import Finding
+    import git
+
+    from .model import Finding, Patch
 
 HOOK_NAMES = ("applypatch-msg", "pre-applypatch", "post-applypatch")
 MARKER = "backport-hook-shim"
@@ -80,7 +82,7 @@ RE_CONFIG_LINE = re.compile(r"^backport\.(\S+)(?: (.*))?$")
 # ---------------------------------------------------------------- install / uninstall
 
 
-def _git(cwd: str):  # -> git.Git, untyped to keep GitPython's import lazy
+def _git(cwd: str) -> git.Git:
     import git  # lazy: GitPython is slow to import
 
     return git.Git(cwd)
@@ -240,7 +242,7 @@ def _read(path: Path) -> str:
     return path.read_bytes().decode("utf-8", "surrogateescape")
 
 
-def load_am_patch(state: Path, message_file: Path | None = None):  # -> model.Patch
+def load_am_patch(state: Path, message_file: Path | None = None) -> Patch:
     """The patch ``git am`` is applying, from its rebase-apply directory."""
     from .model import Patch, SourceRef
     from .series import find_upstream_ids, parse_diff
