@@ -270,10 +270,8 @@ def _strip_prefix(old: str | None, new: str | None) -> tuple[str | None, str | N
     strip = False
     if fo and fn:
         strip = fo[0] != fn[0] or fo[0] in ("a", "b")
-    elif fo or fn:
-        f = fo or fn
-        assert f is not None
-        strip = f[0] in ("a", "b", "i", "w", "c", "o", "1", "2")
+    elif one := fo or fn:  # the other side is /dev/null: only git's own prefixes are stripped
+        strip = one[0] in ("a", "b", "i", "w", "c", "o", "1", "2")
     if not strip:
         return old, new
     return (fo[1] if fo else old), (fn[1] if fn else new)
@@ -299,31 +297,44 @@ def _split_git_paths(spec: str) -> tuple[str, str] | None:
     return None
 
 
-def _file_meta(block: _Block) -> dict[str, object]:
+@dataclass
+class _Meta:
+    """What a file block's header lines say."""
+
+    old_path: str | None = None
+    new_path: str | None = None
+    old_blob: str | None = None
+    new_blob: str | None = None
+    old_mode: str | None = None
+    new_mode: str | None = None
+    similarity: int | None = None
+    new_file: bool = False
+    deleted_file: bool = False
+
+
+def _file_meta(block: _Block) -> _Meta:
     """Paths, blob ids, modes and similarity from a block's header lines."""
     old: str | None = None
     new: str | None = None
     seen_old = seen_new = False
-    meta: dict[str, object] = {}
+    meta = _Meta()
     rename: dict[str, str] = {}
     for line in block.header:
         if m := RE_INDEX.match(line):
-            meta["old_blob"], meta["new_blob"] = m.group(1), m.group(2)
+            meta.old_blob, meta.new_blob = m.group(1), m.group(2)
             if m.group(3):
-                meta.setdefault("old_mode", m.group(3))
-                meta.setdefault("new_mode", m.group(3))
+                meta.old_mode = meta.old_mode or m.group(3)
+                meta.new_mode = meta.new_mode or m.group(3)
         elif m := RE_MODE.match(line):
             kind, mode = m.group(1), m.group(2)
             if kind in ("old", "deleted file"):
-                meta["old_mode"] = mode
+                meta.old_mode = mode
             else:
-                meta["new_mode"] = mode
-            if kind == "new file":
-                meta["new_file"] = True
-            if kind == "deleted file":
-                meta["deleted_file"] = True
+                meta.new_mode = mode
+            meta.new_file = meta.new_file or kind == "new file"
+            meta.deleted_file = meta.deleted_file or kind == "deleted file"
         elif m := RE_SIMILARITY.match(line):
-            meta["similarity"] = int(m.group(1))
+            meta.similarity = int(m.group(1))
         elif m := RE_RENAME.match(line):
             rename[m.group(2)] = _unquote(m.group(3))
         elif (m := RE_OLD_FILE.match(line)) and not seen_old:
@@ -332,23 +343,17 @@ def _file_meta(block: _Block) -> dict[str, object]:
             new, seen_new = _unquote(m.group(1)), True
         elif m := RE_BINARY_FILES.match(line):
             old, new, seen_old, seen_new = _unquote(m.group(1)), _unquote(m.group(2)), True, True
-    if not (seen_old and seen_new) and block.git:
-        pair = _split_git_paths(RE_GIT_HEADER.match(block.header[0]).group(1))  # type: ignore[union-attr]
+    git_line = RE_GIT_HEADER.match(block.header[0]) if block.git else None
+    if not (seen_old and seen_new) and git_line:
+        pair = _split_git_paths(git_line.group(1))
         if pair:
             old = old if seen_old else pair[0]
             new = new if seen_new else pair[1]
-    old_path = None if old == DEV_NULL else old
-    new_path = None if new == DEV_NULL else new
-    old_path, new_path = _strip_prefix(old_path, new_path)
-    if "from" in rename:
-        old_path = rename["from"]
-    if "to" in rename:
-        new_path = rename["to"]
-    if meta.get("new_file"):
-        old_path = None
-    if meta.get("deleted_file"):
-        new_path = None
-    meta["old_path"], meta["new_path"] = old_path, new_path
+    old_path, new_path = _strip_prefix(None if old == DEV_NULL else old, None if new == DEV_NULL else new)
+    old_path = rename.get("from", old_path)
+    new_path = rename.get("to", new_path)
+    meta.old_path = None if meta.new_file else old_path
+    meta.new_path = None if meta.deleted_file else new_path
     return meta
 
 
@@ -391,15 +396,15 @@ def _convert_hunks(block: _Block, origin: str, first_line: int) -> tuple[Hunk, .
 def _freeze(block: _Block, origin: str, first_line: int) -> FilePatch:
     meta = _file_meta(block)
     return FilePatch(
-        old_path=meta["old_path"],  # type: ignore[arg-type]
-        new_path=meta["new_path"],  # type: ignore[arg-type]
+        old_path=meta.old_path,
+        new_path=meta.new_path,
         hunks=_convert_hunks(block, origin, first_line) if not block.binary else (),
-        old_blob=meta.get("old_blob"),  # type: ignore[arg-type]
-        new_blob=meta.get("new_blob"),  # type: ignore[arg-type]
-        old_mode=meta.get("old_mode"),  # type: ignore[arg-type]
-        new_mode=meta.get("new_mode"),  # type: ignore[arg-type]
+        old_blob=meta.old_blob,
+        new_blob=meta.new_blob,
+        old_mode=meta.old_mode,
+        new_mode=meta.new_mode,
         is_binary=block.binary,
-        similarity=meta.get("similarity"),  # type: ignore[arg-type]
+        similarity=meta.similarity,
         header_lines=tuple(block.header),
         ref=SourceRef(origin, first_line + block.start),
     )
