@@ -134,7 +134,8 @@ def _text_headers(lines: tuple[QuotedLine, ...], headers: MailHeaders) -> tuple[
 
 def _comments(lines: tuple[QuotedLine, ...], depth: int, authors: dict[int, str],
               origin: str, skip: set[int]) -> list[tuple[int, ReviewComment]]:
-    """Paragraphs written above the patch's depth, each with the line of the diff line before it."""
+    """Each reviewer's turn (paragraphs at one depth between diff lines), with the line of
+    the diff line before it."""
     out: list[tuple[int, ReviewComment]] = []
     last_diff = 0  # input line of the last patch line seen
     para: list[QuotedLine] = []
@@ -153,7 +154,11 @@ def _comments(lines: tuple[QuotedLine, ...], depth: int, authors: dict[int, str]
             last_diff = q.line if q.depth == depth else last_diff
             continue
         stripped = q.text.strip()
-        if not stripped or RE_SNIP.match(stripped) or _attribution(stripped) or q.line in skip:
+        if not stripped:  # a paragraph break inside one reviewer's turn, or a separator
+            if para and para[-1].depth == q.depth:
+                para.append(q)
+            continue
+        if RE_SNIP.match(stripped) or _attribution(stripped) or q.line in skip:
             flush()
             continue
         if para and para[-1].depth != q.depth:

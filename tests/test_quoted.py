@@ -118,3 +118,12 @@ def test_plain_depth_one_review_with_tight_quoting():
     assert [(c.author, c.text) for c in h1.comments] == [("Rob Reviewer", "Why long?")]
     assert h2.comments[0].text == "Reviewed-by: Rob Reviewer <rob@example.org>"
     assert p.trailer_values("Reviewed-by") == ("Rob Reviewer <rob@example.org>",)
+
+
+def test_one_comment_per_reviewer_turn():
+    text = ("On Mon, A wrote:\n> On Sun, B wrote:\n> > diff --git a/x.c b/x.c\n> > --- a/x.c\n> > +++ b/x.c\n"
+            "> > @@ -1 +1 @@\n> > -a\n> > +b\n>\n> First point.\n>\n> Second point.\n\nMy answer.\n")
+    p, _ = parse_quoted_reply(text, MailHeaders(subject="Re: [PATCH] x", author="C <c@x>"), origin="t")
+    assert [(c.author, c.depth, c.text) for c in p.files[0].hunks[0].comments] == [
+        ("A", 1, "First point.\n\nSecond point."), ("C", 0, "My answer.")]
+    assert p.author == "B"
