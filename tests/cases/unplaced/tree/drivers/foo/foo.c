@@ -1,0 +1,4 @@
+int foo_init(void)
+{
+	return 0;
+}
