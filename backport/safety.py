@@ -87,6 +87,8 @@ def find_path_problem(path: str) -> str | None:
         if unicodedata.category(ch) in _BAD_CATEGORIES:
             return f"path {path!r} holds the invisible or invalid character U+{ord(ch):04X}"
     for part in norm.split("/"):
+        if len(part.encode("utf-8", "surrogateescape")) > 255:  # NAME_MAX counts bytes
+            return f"path component of {len(part.encode('utf-8', 'surrogateescape'))} bytes is too long"
         # ".GIT", ".git." and ".git " name .git on case-insensitive or Windows filesystems
         if part.lower().rstrip(". ") == ".git":
             return f"path {path!r} writes into .git"

@@ -109,6 +109,13 @@ def test_deleting_a_missing_file_is_refused_and_leaves_no_trace(tmp_path):
     assert not (tmp_path / ".backport-apply").exists()
 
 
+def test_a_file_where_a_directory_should_be_is_refused(tmp_path):
+    before = make_tree(tmp_path)
+    with pytest.raises(ApplyError, match="Makefile is not a directory"):
+        apply_results(str(tmp_path), [result([("arch/arm64/Kconfig", "x\n"), ("Makefile/sub.c", "int y;\n")])])
+    assert snapshot(tmp_path) == before
+
+
 def test_error_midway_rolls_back_in_process(tmp_path, monkeypatch):
     before = make_tree(tmp_path)
     real_replace = os.replace

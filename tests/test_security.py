@@ -78,6 +78,7 @@ HOSTILE_PATHS = {
     "bidi-override": "drivers/net/\u202ec.ymmud",
     "overlong-component": "drivers/" + "n" * 300 + ".c",
     "overlong-path": "/".join(["d" * 200] * 25),
+    "overlong-utf8-bytes": "drivers/" + "é" * 200 + ".c",
     "dot-git-hooks": ".git/hooks/post-checkout",
     "dot-git-any-case": ".GIT/config",
     "apply-record": ".backport-apply/20260101T000000-0001-00000000/journal.json",
