@@ -16,6 +16,7 @@ line that needs it, with a similar target name (rapidfuzz) when one exists.
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -85,6 +86,7 @@ jnz ja jb jae jbe jg jl jge jle adr adrp la ldr str ldp stp mov movl movq lea pu
 RE_TOKEN = re.compile(r"(->|\.)?\s*\b([A-Za-z_]\w*)\b(\s*\()?|\b\d[\w.]*")
 # "a string"   /   'c'
 RE_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'')
+RE_WORD = re.compile(r"[A-Za-z_]\w*")
 RE_BLOCK_COMMENT = re.compile(r"/\*.*?\*/", re.S)
 #  * continuation of a block comment
 RE_COMMENT_CONT = re.compile(r"^[ \t]*\*(?!/)(?:[ \t][^\n]*)?$", re.M)
@@ -97,11 +99,17 @@ RE_FMACRO_PARAMS = re.compile(r"^\s*#\s*define\s+\w+\(([^)]*)\)")
 # int a = 1, *b;   /   struct foo *p;   /   u64 regs[4];   (declarations in added lines)
 RE_LOCAL_DECL = re.compile(
     r"^\s*(?:(?:const|static|volatile|unsigned|signed|struct|union|enum|register|__\w+)\s+)*"
-    r"[A-Za-z_]\w*[\s*]+([A-Za-z_]\w*)\s*(?:\[[^\]]*\]\s*)?(?:__\w+(?:\([^()]*\))?\s*)*(?:=|;|,|\)|$)")
+    r"[A-Za-z_]\w*[\s*]+(?:(?:__\w+|const)[\s*]+)*([A-Za-z_]\w*)\s*(?:\[[^\]]*\]\s*)?(?:__\w+(?:\([^()]*\))?\s*)*(?:=|;|,|\)|$)")
 # , *b = 3   (further declarators of the same declaration)
 RE_MORE_DECL = re.compile(r",\s*\**\s*([A-Za-z_]\w*)\s*(?:\[[^\]]*\])?\s*(?==|,|;)")
 # for (int i = 0;   /   (struct foo *f, int n)  parameters of an added prototype
 RE_PARAM = re.compile(r"(?:\(|,)\s*(?:const\s+|struct\s+|unsigned\s+|enum\s+|union\s+)*[A-Za-z_]\w*[\s*]+([A-Za-z_]\w*)\s*(?=[,)=\[;])")
+# void (*opt_child_init)(struct sock *sk);   (a function pointer declared)
+RE_FNPTR_DECL = re.compile(r"\(\s*\*\s*([A-Za-z_]\w*)\s*\)\s*\(")
+# static DEFINE_RATELIMIT_STATE(_rs, 2 * HZ, 5);   /   DECLARE_BITMAP(mask, 64);
+RE_DEFINE_ARG = re.compile(r"\b(?:DEFINE|DECLARE)_\w+\(\s*([A-Za-z_]\w*)")
+# smk_ops = {   (the rest of a declaration split over two lines)
+RE_INIT_DECL = re.compile(r"^\s*([A-Za-z_]\w*)\s*(?:\[[^\]]*\]\s*)?=\s*\{")
 # label:   (goto targets)
 RE_LABEL = re.compile(r"^\s*([A-Za-z_]\w*):(?!:)")
 # Kconfig expressions: depends on FOO && BAR   /   select BAZ if QUX
@@ -196,6 +204,11 @@ def _declared_in(text: str) -> set[str]:
         m = RE_LABEL.match(line)
         if m:
             names.add(m.group(1))
+        names.update(RE_FNPTR_DECL.findall(line))
+        names.update(RE_DEFINE_ARG.findall(line))
+        m = RE_INIT_DECL.match(line)
+        if m:
+            names.add(m.group(1))
     return names
 
 
@@ -216,6 +229,8 @@ def find_needs_c(path: str, lines: Sequence[HunkLine]) -> Iterator[Need]:
             name = m.group(2)
             if not name or name.startswith("CONFIG_"):
                 continue
+            if line[m.end(2): m.end(2) + 2] == "##" or line[max(0, m.start(2) - 2): m.start(2)] == "##":
+                continue  # token pasting builds the real name
             if m.group(1):
                 kind = "member"
             elif m.start(2) in tags:
@@ -308,9 +323,10 @@ def find_series_defs(patches: Iterable[Patch]) -> SeriesDefs:
                     data = ("\n" + post + "\n").encode("utf-8", "surrogateescape")
                     for name, kind, _, _ in scan_c(data):
                         (out.members if kind == "member" else out.names).add(name)
-                    added = "\n".join(ln.text for ln in h.added)
-                    out.names.update(_declared_in(added))
-                    out.members.update(_declared_in(added))
+                    if cls != "asm":
+                        added = "\n".join(ln.text for ln in h.added)
+                        out.names.update(_declared_in(added))
+                        out.members.update(_declared_in(added))
                     for m in re.finditer(r"^\s*([A-Za-z_.$][\w.$]*):|SYM_\w+\(\s*(\w+)|^\s*\.macro\s+(\w+)"
                                          r"|\b(?:DEFINE|OFFSET)\(\s*(\w+)", post, re.M):
                         out.names.add(next(g for g in m.groups() if g))
@@ -324,7 +340,8 @@ def find_series_defs(patches: Iterable[Patch]) -> SeriesDefs:
 
 # ------------------------------------------------------------------ the index in use
 
-_INDEXES: dict[tuple[str, str, str], TreeIndex] = {}
+# one index per tree object (the pipeline keeps one tree for a whole series) and .config
+_INDEXES: weakref.WeakKeyDictionary[object, dict[tuple[str, str], TreeIndex]] = weakref.WeakKeyDictionary()
 
 
 def base_tree(tree: TargetTree) -> TargetTree:
@@ -342,25 +359,39 @@ def get_index(tree: TargetTree, options: PortOptions | None = None, *,
     base = base_tree(tree)
     config = options.config if options else None
     cache = cache_dir or (options.extra.get("index-cache") if options else None)
-    rootkey = getattr(base, "root", "")
-    if type(base).__name__ == "MemoryTree":
-        rootkey = base.identity()
-    key = (type(base).__name__ + ":" + str(getattr(base, "rev", "")), rootkey, config or "")
-    idx = _INDEXES.get(key)
+    try:
+        per_tree = _INDEXES.setdefault(base, {})
+    except TypeError:  # not weak-referenceable: no memo
+        per_tree = {}
+    key = (config or "", cache or "")
+    idx = per_tree.get(key)
     if idx is None:
         idx = load_index(base, cache_dir=cache, config=config)
-        _INDEXES[key] = idx
+        per_tree[key] = idx
     return idx
 
 
 # ------------------------------------------------------------------ checks
 
 
-def _file_words(tree: TargetTree, path: str, cache: dict[str, set[str]]) -> set[str]:
-    if path not in cache:
-        text = tree.read(path) or ""
-        cache[path] = set(re.findall(r"[A-Za-z_]\w*", _strip_c(text) if file_class(path) else text))
-    return cache[path]
+def find_known_words(patch: Patch, tree: TargetTree, placements: Sequence[Placement] = (),
+                     moved: dict[str, str] | None = None) -> dict[str, set[str]]:
+    """Per patched path, every word the target file already uses (its locals, parameters,
+    labels, includes' names) plus the words of the hunks' context and removed lines."""
+    placed = {p.file_index: p.path for p in placements if p.placed and p.path}
+    out: dict[str, set[str]] = {}
+    for fi, fp in enumerate(patch.files):
+        words = out.setdefault(fp.path, set())
+        for h in fp.hunks:
+            for ln in h.lines:
+                if ln.kind is not LineKind.ADDED:
+                    words.update(RE_WORD.findall(ln.text))
+        for path in (placed.get(fi), fp.old_path, (moved or {}).get(fp.path)):
+            text = tree.read(path) if path else None
+            if text:
+                words.update(RE_WORD.findall(_strip_c(text) if file_class(path or "") else text))
+                break
+    return out
 
 
 def _evidence_patch(need: Need) -> str:
@@ -412,9 +443,10 @@ def check_patch(patch: Patch, tree: TargetTree, *, placements: Sequence[Placemen
     has_c, has_kconfig = stats["defs"] > 0, stats["kconfig"] > 0
     idx.refresh(fp.path for fp in patch.files if fp.old_path)
     findings: list[Finding] = []
-    findings.extend(_check_files(patch, tree, idx, placements))
+    moved: dict[str, str] = {}
+    findings.extend(_check_files(patch, tree, idx, placements, moved))
     findings.extend(_check_built(patch, idx))
-    words_cache: dict[str, set[str]] = {}
+    words_cache = find_known_words(patch, tree, placements, moved)
     reported: set[tuple[str, str]] = set()
     for need in find_needs(patch):
         key = (need.kind if need.kind in ("kconfig", "makevar", "object") else "c", need.name)
@@ -446,14 +478,14 @@ def _check_need(need: Need, idx: TreeIndex, sdefs: SeriesDefs, tree: TargetTree,
         best = idx.similar_kconfig(name)
         hint = f"the target has CONFIG_{best.name} ({best.path}:{best.line}); renamed?" if best else \
             "port the Kconfig entry that introduces it first, or drop the code it guards"
-        return Finding("missing-kconfig", Severity.WARNING, f"CONFIG_{name} is not defined by any Kconfig of the target",
+        return Finding("missing-kconfig", Severity.WARNING, f"CONFIG_{name}: Kconfig symbol defined by no Kconfig file of the target",
                        need.ref, (ev,), hint)
     if need.kind == "makevar":
         n = need.name
         if n in MAKE_BUILTINS or n in sdefs.makevars or n.lower() == n or idx.makefile_vars(n) \
                 or idx.makefile_vars(n + "*") or not has_kconfig:
             return None
-        return Finding("missing-symbol", Severity.WARNING, f"Makefile variable $({n}) is not set by any Makefile of the target",
+        return Finding("missing-symbol", Severity.WARNING, f"{n}: Makefile variable set by no Makefile of the target",
                        need.ref, (ev,), "port the change that defines it (often in the top or arch Makefile)")
     if need.kind == "object":
         stem = need.name[:-2]
@@ -466,7 +498,7 @@ def _check_need(need: Need, idx: TreeIndex, sdefs: SeriesDefs, tree: TargetTree,
             return None
         return Finding("missing-file", Severity.WARNING, f"{need.name}: no source for this object in the target or the series",
                        need.ref, (ev,), "port the patch that adds the source file first")
-    words = _file_words(tree, need.path, words_cache)
+    words = words_cache.get(need.path, set())
     if _known(idx, need, sdefs, words, has_c):
         return None
     best, where = _similar_hint(idx, need.name) if need.kind in ("call", "tag", "asm") else ("", [])
@@ -474,15 +506,17 @@ def _check_need(need: Need, idx: TreeIndex, sdefs: SeriesDefs, tree: TargetTree,
             "name": "identifier"}[need.kind]
     if best:
         return Finding("renamed-symbol", Severity.WARNING,
-                       f"{what} {need.name} is not defined in the target; it has {best}",
+                       f"{need.name}: {what} not defined in the target; it has {best}",
                        need.ref, (ev, *(f"{w}" for w in where)),
                        f"upstream renamed or added {need.name}? adapt the call to {best}, or port its introduction")
     sev = Severity.ERROR if need.kind in ("call", "tag") else Severity.WARNING
-    return Finding("missing-symbol", sev, f"{what} {need.name} is defined neither in the target nor in the series",
+    return Finding("missing-symbol", sev, f"{need.name}: {what} defined neither in the target nor in the series",
                    need.ref, (ev,), f"port the commit that introduces {need.name} first (try --upstream REPO)")
 
 
-def _check_files(patch: Patch, tree: TargetTree, idx: TreeIndex, placements: Sequence[Placement]) -> Iterator[Finding]:
+def _check_files(patch: Patch, tree: TargetTree, idx: TreeIndex, placements: Sequence[Placement],
+                 moved_to: dict[str, str]) -> Iterator[Finding]:
+    """missing-file for modified files the target lacks; ``moved_to`` gets {patch path: guess}."""
     placed_paths = {p.file_index: p.path for p in placements if p.placed and p.path}
     for fi, fp in enumerate(patch.files):
         if fp.is_new or fp.old_path is None:
@@ -505,6 +539,7 @@ def _check_files(patch: Patch, tree: TargetTree, idx: TreeIndex, placements: Seq
         evidence += [f"{c}: defines {holders[c]} of the functions the patch touches" for c in by_funcs]
         guess = moved or (by_funcs[0] if by_funcs else (cands[0] if len(cands) == 1 else ""))
         if guess:
+            moved_to[fp.path] = guess
             msg = f"{fp.old_path} does not exist in the target; it seems moved or renamed to {guess}"
             hint = f"port the hunks to {guess}"
         else:

@@ -28,6 +28,7 @@ MINI_TREE: dict[str, str] = {
         "#ifndef _LINUX_TYPES_H\n#define _LINUX_TYPES_H\n"
         "typedef unsigned int u32;\ntypedef unsigned long long u64;\ntypedef _Bool bool;\n"
         "typedef unsigned long size_t;\n#endif\n"),
+    "include/linux/kconfig.h": "#define IS_ENABLED(option) __or(IS_BUILTIN(option), IS_MODULE(option))\n",
     "include/linux/list.h": (
         "struct list_head {\n\tstruct list_head *next, *prev;\n};\n"
         "#define list_for_each_entry(pos, head, member) \\\n\tfor (pos = NULL; pos; )\n"

@@ -1,0 +1,214 @@
+"""Missing-dependency analysis on a miniature kernel tree: symbols, members, Kconfig, files, builds."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from pathlib import Path
+
+import pytest
+from test_index import MINI_TREE, write_tree
+
+from backport.cli import main
+from backport.deps import check_patch, check_series, find_needs, find_series_defs
+from backport.ingest import parse_series_bytes
+from backport.model import PortOptions, Series, Severity
+from backport.target import DirTree
+
+
+def make_mbox(patches: list[tuple[str, dict[str, tuple[str | None, str | None]]]]) -> str:
+    """A git-format-patch style mbox; each patch is (subject, {path: (old text, new text)})."""
+    out = []
+    n = len(patches)
+    for i, (subject, files) in enumerate(patches, 1):
+        out.append(f"From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001\n"
+                   f"From: Dev <dev@example.org>\nDate: Mon, 1 Jan 2024 00:00:00 +0000\n"
+                   f"Subject: [PATCH {i}/{n}] {subject}\n\n{subject}.\n\nSigned-off-by: Dev <dev@example.org>\n---\n")
+        for path, (old, new) in files.items():
+            a = (old or "").splitlines(keepends=True)
+            b = (new or "").splitlines(keepends=True)
+            out.append(f"diff --git a/{path} b/{path}\n")
+            if old is None:
+                out.append("new file mode 100644\n")
+            diff = list(difflib.unified_diff(a, b, "/dev/null" if old is None else f"a/{path}",
+                                             f"b/{path}", n=3))
+            out.append("".join(diff))
+        out.append("-- \n2.40.0\n\n")
+    return "".join(out)
+
+
+def series_of(patches) -> Series:  # noqa: ANN001
+    return parse_series_bytes(make_mbox(patches).encode(), origin="series.mbox")
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> DirTree:
+    return write_tree(tmp_path / "tree", MINI_TREE)
+
+
+@pytest.fixture
+def opts(tmp_path: Path) -> PortOptions:
+    return PortOptions(extra={"index-cache": str(tmp_path / "cache")})
+
+
+CORE = MINI_TREE["drivers/widget/core.c"]
+
+
+def _edit(text: str, after: str, new_lines: str) -> str:
+    assert after in text
+    return text.replace(after, after + new_lines, 1)
+
+
+def codes(findings) -> list[tuple[str, str]]:  # noqa: ANN001
+    return sorted((f.code, f.message.split(":")[0]) for f in findings)
+
+
+def test_missing_helper_is_an_error_with_the_patch_line(tree: DirTree, opts: PortOptions):
+    new = _edit(CORE, "\tcopy->id = w->id;\n", "\twidget_sync_state(copy, WIDGET_BUSY);\n")
+    s = series_of([("widget: sync state", {"drivers/widget/core.c": (CORE, new)})])
+    found = check_patch(s.patches[0], tree, series=s, options=opts)
+    assert [(f.code, f.severity) for f in found] == [("missing-symbol", Severity.ERROR)]
+    f = found[0]
+    assert "widget_sync_state" in f.message
+    assert f.ref is not None and f.ref.path == "series.mbox"
+    assert f.evidence[0].endswith("+\twidget_sync_state(copy, WIDGET_BUSY);".replace("\t", "").replace("+", "+"))
+
+
+def test_helper_defined_earlier_in_the_series_is_no_alarm(tree: DirTree, opts: PortOptions):
+    hdr = MINI_TREE["include/linux/widget.h"]
+    new_hdr = hdr + "void widget_sync_state(struct widget *w, enum widget_state s);\n#define WIDGET_MAX_ID 64\n"
+    new = _edit(CORE, "\tcopy->id = w->id;\n", "\twidget_sync_state(copy, WIDGET_BUSY);\n\tcopy->id %= WIDGET_MAX_ID;\n")
+    s = series_of([("widget: add widget_sync_state", {"include/linux/widget.h": (hdr, new_hdr)}),
+                   ("widget: use it", {"drivers/widget/core.c": (CORE, new)})])
+    results = check_series(s, tree, options=opts)
+    assert [len(fs) for _, fs in results] == [0, 0]
+    # alone, the second patch needs both names
+    alone = series_of([("widget: use it", {"drivers/widget/core.c": (CORE, new)})])
+    found = check_patch(alone.patches[0], tree, series=alone, options=opts)
+    assert {f.message.split(":")[0] for f in found} == {"widget_sync_state", "WIDGET_MAX_ID"}
+
+
+def test_no_false_alarms_for_locals_comments_strings_and_known_names(tree: DirTree, opts: PortOptions):
+    new = _edit(CORE, "\tcopy->id = w->id;\n", (
+        "\t/* a comment naming not_a_symbol */\n"
+        "\tu32 tmp = copy->id, other[2];\n"
+        "\tstruct list_head *pos;\n"
+        "\tconst char *msg = \"string_not_a_symbol\";\n"
+        "\tlist_for_each_entry(pos, &w->node, next)\n"
+        "\t\ttmp += other[0] + sizeof(*pos) + __builtin_expect(tmp, 0);\n"
+        "\tif (IS_ENABLED(CONFIG_WIDGET) && copy->raw)\n"
+        "\t\twidget_log(copy, \"%s\", msg);\n"
+        "\tcopy->lo = tmp;\n"
+        "\tgoto out;\n"))
+    s = series_of([("widget: harmless", {"drivers/widget/core.c": (CORE, new)})])
+    assert check_patch(s.patches[0], tree, series=s, options=opts) == ()
+
+
+def test_members_kconfig_types_and_renamed_api(tree: DirTree, opts: PortOptions):
+    new = _edit(CORE, "\tcopy->id = w->id;\n", (
+        "\tcopy->generation++;\n"
+        "\tif (IS_ENABLED(CONFIG_WIDGET_TRACE))\n"
+        "\t\twidget_registr(copy);\n"
+        "\tstruct widget_ops *ops = NULL;\n"))
+    s = series_of([("widget: new things", {"drivers/widget/core.c": (CORE, new)})])
+    found = check_patch(s.patches[0], tree, series=s, options=opts)
+    by_code = {f.code: f for f in found}
+    assert set(by_code) == {"missing-symbol", "missing-kconfig", "renamed-symbol"}
+    assert "CONFIG_WIDGET_TRACE" in by_code["missing-kconfig"].message
+    renamed = by_code["renamed-symbol"]
+    assert "widget_registr" in renamed.message and "widget_register" in renamed.message
+    assert any("kernel/widget.c" in e for e in renamed.evidence)
+    missing = sorted(f.message.split(":")[0] for f in found if f.code == "missing-symbol")
+    assert missing == ["generation", "widget_ops"]
+
+
+def test_kconfig_and_makefile_patches(tree: DirTree, opts: PortOptions):
+    kc = MINI_TREE["drivers/widget/Kconfig"]
+    mk = MINI_TREE["drivers/widget/Makefile"]
+    new_kc = kc + "\nconfig WIDGET_FAST\n\tbool \"Fast path\"\n\tdepends on WIDGET_DRV && HAVE_FAST_WIDGETS\n\tselect CRC32\n"
+    new_mk = mk + "wdrv-$(CONFIG_WIDGET_FAST) += fast.o\nobj-$(CONFIG_WIDGET_DRV) += extra.o\nccflags-y += $(WIDGET_CFLAGS)\n"
+    s = series_of([("widget: fast path", {"drivers/widget/Kconfig": (kc, new_kc), "drivers/widget/Makefile": (mk, new_mk)})])
+    found = check_patch(s.patches[0], tree, series=s, options=opts)
+    got = codes(found)
+    assert ("missing-kconfig", "CONFIG_HAVE_FAST_WIDGETS") in got
+    assert ("missing-file", "drivers/widget/fast.o") in got
+    assert any(c == "missing-file" and "extra.o" in m for c, m in got)
+    assert any(c == "missing-symbol" and "WIDGET_CFLAGS" in m for c, m in got)
+    assert len(found) == 4  # WIDGET_FAST, WIDGET_DRV and CRC32 are known
+    # the sources arriving in the same series silence the object findings
+    s2 = series_of([("widget: fast path", {"drivers/widget/Kconfig": (kc, new_kc), "drivers/widget/Makefile": (mk, new_mk),
+                                           "drivers/widget/fast.c": (None, "int wdrv_fast;\n"),
+                                           "drivers/widget/extra.c": (None, "int wdrv_extra;\n")})])
+    assert not [f for f in check_patch(s2.patches[0], tree, series=s2, options=opts) if f.code == "missing-file"]
+
+
+def test_assembly_labels_and_asm_offsets(tree: DirTree, opts: PortOptions):
+    entry = MINI_TREE["arch/arm64/kernel/entry.S"]
+    new = _edit(entry, "\tbl do_notify_resume\n", "\tbl do_notify_resume\n\tldr x1, [sp, #S_LR]\n\tbl ret_fast\n"
+                "\tbl arm64_new_hook\n")
+    s = series_of([("arm64: entry", {"arch/arm64/kernel/entry.S": (entry, new)})])
+    found = check_patch(s.patches[0], tree, series=s, options=opts)
+    assert sorted(f.message.split(":")[0] for f in found) == ["S_LR", "arm64_new_hook"]
+    off = MINI_TREE["arch/arm64/kernel/asm-offsets.c"]
+    new_off = off.replace("\treturn 0;", "\tDEFINE(S_LR, offsetof(struct pt_regs, regs[30]));\n\treturn 0;")
+    s2 = series_of([("arm64: S_LR", {"arch/arm64/kernel/asm-offsets.c": (off, new_off)}),
+                    ("arm64: entry", {"arch/arm64/kernel/entry.S": (entry, new)})])
+    found2 = check_patch(s2.patches[1], tree, series=s2, options=opts)
+    assert [f.message.split(":")[0] for f in found2] == ["arm64_new_hook"]
+
+
+def test_missing_and_moved_files(tree: DirTree, opts: PortOptions):
+    old = "int legacy(void)\n{\n\treturn 0;\n}\n"
+    s = series_of([("gone", {"drivers/gone/legacy.c": (old, old.replace("0;", "1;"))})])
+    found = check_patch(s.patches[0], tree, series=s, options=opts)
+    assert [f.code for f in found] == ["missing-file"] and "whole file is a prerequisite" in found[0].message
+    # kernel/widget.c moved to kernel/widgets/widget.c in the target: found by its name and functions
+    base = Path(tree.root)
+    (base / "kernel/widgets").mkdir()
+    (base / "kernel/widget.c").rename(base / "kernel/widgets/widget.c")
+    moved_tree = DirTree(base)
+    w = MINI_TREE["kernel/widget.c"]
+    s2 = series_of([("widget: tweak", {"kernel/widget.c": (w, w.replace("w->id = 1;", "w->id = 2;"))})])
+    found2 = check_patch(s2.patches[0], moved_tree, series=s2, options=opts)
+    assert [f.code for f in found2] == ["missing-file"]
+    assert "kernel/widgets/widget.c" in found2[0].message
+
+
+def test_not_built_under_vendor_config(tree: DirTree, tmp_path: Path):
+    cfg = tmp_path / "vendor.config"
+    cfg.write_text("CONFIG_WIDGET=y\n# CONFIG_WIDGET_DRV is not set\n")
+    options = PortOptions(config=str(cfg), extra={"index-cache": str(tmp_path / "cache")})
+    new = CORE.replace("return -12;", "return -ENOMEM_LIKE;").replace("-ENOMEM_LIKE", "-12 - 0")
+    s = series_of([("widget: drv", {"drivers/widget/core.c": (CORE, new)})])
+    found = check_patch(s.patches[0], tree, series=s, options=options)
+    assert [(f.code, f.severity) for f in found] == [("not-built", Severity.NOTE)]
+    assert "CONFIG_WIDGET_DRV" in found[0].message
+    assert found[0].evidence == ("drivers/widget/Makefile:1: obj-$(CONFIG_WIDGET_DRV) += wdrv.o",)
+
+
+def test_find_needs_and_series_defs_kinds():
+    new = _edit(CORE, "\tcopy->id = w->id;\n", "\tfoo_call(copy->bar, struct_name_x);\n\tstruct baz *b;\n")
+    s = series_of([("x", {"drivers/widget/core.c": (CORE, new)})])
+    needs = {(n.name, n.kind) for n in find_needs(s.patches[0])}
+    assert {("foo_call", "call"), ("bar", "member"), ("struct_name_x", "name"), ("baz", "tag")} <= needs
+    defs = find_series_defs(s.patches)
+    assert "b" in defs.names and "drivers/widget/core.c" in defs.files
+
+
+def test_cli_deps_text_and_json(tree: DirTree, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    new = _edit(CORE, "\tcopy->id = w->id;\n", "\twidget_sync_state(copy);\n")
+    mbox = tmp_path / "s.mbox"
+    mbox.write_text(make_mbox([("widget: sync", {"drivers/widget/core.c": (CORE, new)})]))
+    assert main(["deps", str(mbox), "--onto", tree.root]) == 1
+    out = capsys.readouterr().out
+    assert "error: missing-symbol: widget_sync_state: function or macro" in out
+    assert f"{mbox}:" in out
+    assert main(["deps", str(mbox), "--onto", tree.root, "--format", "json", "--ignore", "missing-symbol"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["schema_version"] == 1 and doc["patches"][0]["findings"] == []
+    bad = tmp_path / "bad.config"
+    bad.write_text("garbage\n")
+    assert main(["deps", str(mbox), "--onto", tree.root, "--config", str(bad)]) == 2
+    assert f"{bad}:1: error:" in capsys.readouterr().err
