@@ -389,11 +389,13 @@ def check_clean(root: str, paths: Sequence[str] = ()) -> None:
 
 
 def _mode_hints(results: Sequence[PortResult]) -> dict[str, bool]:
-    """path -> executable, from the series' ``new mode``/``new file mode`` lines."""
+    """path -> executable, from the series' explicit ``new mode``/``new file mode`` lines (the
+    mode on an ``index`` line describes upstream's file and never changes the target's)."""
     hints: dict[str, bool] = {}
     for r in results:
         for fp in r.patch.files:
-            if fp.new_path and fp.new_mode in ("100755", "100644"):
+            changed = fp.is_new or (fp.old_mode is not None and fp.old_mode != fp.new_mode)
+            if changed and fp.new_path and fp.new_mode in ("100755", "100644"):
                 with contextlib.suppress(UnsafePathError):
                     hints[check_relpath(fp.new_path)] = fp.new_mode == "100755"
     return hints

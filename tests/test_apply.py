@@ -83,11 +83,27 @@ def test_apply_writes_everything_and_revert_restores_bytes_and_modes(tmp_path):
 
 def test_mode_of_the_replaced_file_is_kept_and_new_mode_hint_is_honoured(tmp_path):
     make_tree(tmp_path)
-    fp_exec = FilePatch("tools/run.sh", "tools/run.sh", new_mode="100755")
+    fp_exec = FilePatch(None, "tools/run.sh", new_mode="100755")  # new file mode 100755
     apply_results(str(tmp_path), [result([("scripts/recordmcount.pl", "#!/usr/bin/perl\nprint 2;\n"),
                                           ("tools/run.sh", "#!/bin/sh\n")], files=[fp_exec])])
     assert stat.S_IMODE((tmp_path / "scripts/recordmcount.pl").stat().st_mode) == 0o755
     assert (tmp_path / "tools/run.sh").stat().st_mode & 0o111
+
+
+def test_index_line_mode_never_strips_the_targets_exec_bit(tmp_path):
+    make_tree(tmp_path)
+    fp = FilePatch("scripts/recordmcount.pl", "scripts/recordmcount.pl", old_mode="100644", new_mode="100644")
+    apply_results(str(tmp_path), [result([("scripts/recordmcount.pl", "#!/usr/bin/perl\nprint 3;\n")], files=[fp])])
+    assert stat.S_IMODE((tmp_path / "scripts/recordmcount.pl").stat().st_mode) == 0o755
+
+
+def test_explicit_mode_change_is_applied_and_reverted(tmp_path):
+    before = make_tree(tmp_path)
+    fp = FilePatch("arch/arm64/Kconfig", "arch/arm64/Kconfig", old_mode="100644", new_mode="100755")
+    apply_results(str(tmp_path), [result([("arch/arm64/Kconfig", KCONFIG + "# x\n")], files=[fp])])
+    assert stat.S_IMODE((tmp_path / "arch/arm64/Kconfig").stat().st_mode) & 0o111
+    revert_apply(str(tmp_path))
+    assert snapshot(tmp_path) == before
 
 
 def test_later_results_win_and_unchanged_files_are_skipped(tmp_path):
