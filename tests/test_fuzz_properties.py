@@ -9,6 +9,7 @@ more examples and reports counts.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import posixpath
 import shutil
@@ -267,3 +268,40 @@ def test_apply_never_writes_outside_the_tree(new_files, patch_files):
             assert before_tree.get(rel) == data or rel in allowed, rel
         DirTree(root)  # the tree is still a readable tree
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.one_of(well_formed_diff(), perturbed_diff()), st.lists(PATHS, max_size=2))
+def test_port_then_apply_never_writes_outside_the_tree(text, hostile):
+    """The whole placement path: parse, port onto a tree holding each file's pre-image (plus a
+    symlink to outside), apply. Hostile paths are mixed in; nothing outside may change."""
+    from backport.model import PortOptions, Series
+    from backport.pipeline import port_series
+
+    try:
+        files = parse_diff(text, origin="p.patch")
+    except BackportError:
+        return
+    for hp in hostile:
+        if hp.strip() and not any(c in hp for c in "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"):
+            files += parse_diff(f"--- a/{hp}\n+++ b/{hp}\n@@ -1 +1 @@\n-a\n+b\n", origin="h.patch")
+    with tempfile.TemporaryDirectory() as tmp:
+        root, outside = Path(tmp, "tree"), Path(tmp, "outside")
+        root.mkdir()
+        outside.mkdir()
+        (outside / "secret").write_text("a\n")
+        for fp in files:
+            if find_path_problem(fp.path) is None and not os.path.lexists(root / fp.path):
+                with contextlib.suppress(OSError):
+                    (root / fp.path).parent.mkdir(parents=True, exist_ok=True)
+                    pre = fp.hunks[0].old_lines if fp.hunks else ()
+                    (root / fp.path).write_text("".join(ln + "\n" for ln in pre) + "tail\n")
+        if not os.path.lexists(root / "link"):
+            os.symlink(outside, root / "link")
+        try:
+            results = port_series(Series(patches=(Patch(subject="p", files=files),)), DirTree(str(root)),
+                                  options=PortOptions(checks=False))
+            apply_results(str(root), results)
+        except BackportError:
+            pass
+        assert _snapshot(str(outside)) == {"secret": b"a\n"}
