@@ -26,7 +26,7 @@ from .applied import find_applied
 from .exact import WHITESPACE_QUALITY, find_exact, find_whitespace
 from .fuzz import find_fuzz
 from .fuzzy import find_fuzzy
-from .score import DRIFT_CAP, api_words, distance_prior
+from .score import DRIFT_CAP, api_words, distance_prior, is_trivial, norm
 from .syntax import find_anchors, find_syntax, hunk_anchor, items
 from .threeway import find_threeway
 from .types import Candidate, HunkSpec, Match
@@ -88,6 +88,8 @@ def locate(target: Sequence[str], spec: HunkSpec, *, hint: int | None = None, ma
         m = step()
         if m is None:
             continue
+        if m.method in ("fuzz", "fuzzy", "syntax", "3way"):
+            m = check_applied_nearby(m, spec, tgt)
         if m.alternatives and m.method in ("exact", "offset", "whitespace"):
             m = disambiguate(m, tgt, spec, hint, base=base, language=language)
         if base is not None:
@@ -134,6 +136,34 @@ def disambiguate(m: Match, tgt: tuple[str, ...], spec: HunkSpec, hint: int, *,
     method = "exact" if d == 0 else "offset"
     return Match(method, chosen, chosen + len(spec.old), spec.new, conf, 0, alts,
                  ev + (f"exact match at line {chosen + 1}" + (f" (offset {d:+d})" if d else ""),))
+
+
+def check_applied_nearby(m: Match, spec: HunkSpec, tgt: tuple[str, ...]) -> Match:
+    """A loose placement whose new lines are already around it (in order) and whose removed
+    lines are gone: the same fix arrived with other context. Reported as already-applied
+    (doubtful), because applying it would add the lines a second time."""
+    added = [norm(t) for k, t in zip(spec.kinds, spec.lines, strict=True) if k == "+" and not is_trivial(t)]
+    removed = {norm(t) for k, t in zip(spec.kinds, spec.lines, strict=True) if k == "-" and not is_trivial(t)}
+    if not added:
+        return m
+    reach = len(spec.lines) + 3
+    lo, hi = max(0, m.start - reach), min(len(tgt), m.end + reach)
+    window = [norm(x) for x in tgt[lo:hi]]
+    pos = 0
+    first = None
+    for a in added:
+        try:
+            pos = window.index(a, pos) + 1
+        except ValueError:
+            return m
+        first = pos - 1 if first is None else first
+    if removed & set(window):
+        return m
+    at = lo + (first or 0)
+    ev = (f"the hunk's new lines are already at target line {at + 1} and its removed lines are gone: "
+          f"the same change is present with other context (found by {m.method})",) + m.evidence
+    return Match("already-applied", m.start, m.end, tgt[m.start:m.end], round(min(m.confidence, 0.75), 4),
+                 m.fuzz, m.alternatives, ev, m.ambiguous)
 
 
 @lru_cache(maxsize=16)

@@ -16,6 +16,8 @@ from .align import build, identity
 from .score import TIE_RATIO, distance_prior, norm, tie_factor, tie_ratio
 from .types import Candidate, HunkSpec, Match
 
+#: a hunk that starts or ends the upstream file, placed away from the target file's edge
+EDGE_MISS = 0.9
 #: a whitespace-only difference costs a little: the target may differ on purpose
 WHITESPACE_QUALITY = 0.97
 
@@ -94,9 +96,41 @@ def find_exact(target: tuple[str, ...], spec: HunkSpec, hint: int) -> Match | No
     starts = find_runs(target, old, hint)
     if not starts:
         return None
+    edge = file_edge(spec)
+    fits = [s for s in starts if at_edge(target, s, len(old), edge)]
+    if edge and len(fits) == 1 and len(starts) > 1:
+        starts = fits  # the hunk is pinned to the file's start or end: the other copies cannot be it
     method, conf, amb, alts, ev = positional("exact", starts, hint)
     s = starts[0]
+    if edge and not at_edge(target, s, len(old), edge):
+        conf *= EDGE_MISS
+        ev.append(f"the hunk sits at the {edge} of the upstream file but not of the target file")
     return Match(method, s, s + len(old), spec.new, round(conf, 4), 0, alts, tuple(ev), amb)
+
+
+def file_edge(spec: HunkSpec) -> str | None:
+    """"start" or "end" when the hunk's context is cut short by the upstream file's edge.
+
+    Diffs carry as much context on both sides; fewer lines above (at line 1) means the hunk
+    begins the file, fewer below means it ends it (GNU patch anchors such hunks the same way).
+    """
+    kinds = spec.kinds
+    lead = next((i for i, k in enumerate(kinds) if k != " "), len(kinds))
+    trail = next((i for i, k in enumerate(reversed(kinds)) if k != " "), len(kinds))
+    if lead < trail and spec.old_start <= 1:
+        return "start"
+    if trail < lead:
+        return "end"
+    return None
+
+
+def at_edge(target: Sequence[str], start: int, length: int, edge: str | None) -> bool:
+    """Whether ``target[start:start+length]`` touches the file edge (trailing blank lines ignored)."""
+    if edge == "start":
+        return start == 0
+    if edge == "end":
+        return all(not x for x in target[start + length:])
+    return True
 
 
 def find_whitespace(target: tuple[str, ...], spec: HunkSpec, hint: int) -> Match | None:

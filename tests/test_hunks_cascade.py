@@ -210,3 +210,30 @@ def test_exact_and_offset_are_fast_on_a_10k_line_file():
     per_hunk = (time.perf_counter() - t0) / 20
     assert m is not None and m.method == "offset"
     assert per_hunk < 0.05
+
+
+def test_same_fix_with_other_context_is_not_added_twice():
+    # the target got the same new line from another branch, and a context line differs too:
+    # fuzz alone would insert it a second time
+    target = list(EXPECTED)
+    target[17] = "\td->field_1_1 = compute_1(d, 11) ^ 1;"
+    m = locate(target, HUNK, hint=16)
+    assert m is not None and m.method == "already-applied"
+    assert apply(target, m) == target and m.confidence <= 0.75
+    assert any("already" in e for e in m.evidence)
+
+
+@pytest.mark.parametrize("edge", ["start", "end"])
+def test_hunk_at_file_edge_prefers_the_copy_at_the_edge(edge):
+    block = ["#ifndef X", "#define X", "", "int a;", "int b;", "int c;"]
+    if edge == "start":
+        hunk = spec("@@ -1,5 +1,6 @@\n #ifndef X\n+/* guard */\n #define X\n \n int a;\n int b;\n")
+        target = block + ["", "/* middle */"] + block + ["/* tail */"] * 3
+        want = 0
+    else:
+        hunk = spec("@@ -4,5 +4,6 @@\n \n int a;\n int b;\n int c;\n+int d;\n #endif\n")
+        block = block + ["#endif"]
+        target = ["/* head */"] * 3 + block + ["/* middle */"] + block + [""]
+        want = len(target) - 1 - 5
+    m = locate(target, hunk, hint=3)
+    assert m is not None and m.start == want and not m.ambiguous
