@@ -43,6 +43,8 @@ from .series import (
 RE_MBOX_FROM = re.compile(rb"^From (\S+) ?.*$")
 # From 7b53f86c Mon Sep 17 00:00:00 2001   (the full date form: a separator even without a blank line)
 RE_MBOX_FROM_DATE = re.compile(rb"^From \S+ +\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}\s*$")
+# Content-Type: text/x-patch; name="0001-fix.patch"
+RE_CONTENT_TYPE = re.compile(rb"^content-type:", re.I | re.M)
 # commit 80d6b0c2eed2a8a1a6ee46cb6a41e4a0fd4e8a3c   (git show / git log -p output)
 RE_GIT_SHOW = re.compile(rb"^commit [0-9a-f]{40}(?: \(.*\))?\n")
 RE_GIT_SHOW_LINE = re.compile(r"^commit [0-9a-f]{40}(?: \(.*\))?$")
@@ -66,6 +68,7 @@ PATCH_TYPES = ("text/x-patch", "text/x-diff", "application/x-patch", "text/x-log
 MAX_INPUT = 256 * 1024 * 1024
 MAX_PART = 64 * 1024 * 1024
 MAX_DEPTH = 20
+MAX_PARTS = 1000
 MAX_LINE = 8 * 1024 * 1024
 
 
@@ -161,7 +164,8 @@ def _charset_decode(payload: bytes, charset: str | None, origin: str, line: int,
 def _part_line(raw: bytes, part: Message, cursor: list[int], fallback: int, base: int) -> int:
     """The input line where ``part``'s body starts (best effort for encoded parts).
 
-    ``cursor`` holds the byte offset where the previous part was found: parts come in order.
+    ``cursor`` is [byte offset, newlines before it] where the previous part was found: parts
+    come in order, so the search and the line count go on from there.
     """
     payload = part.get_payload(decode=False)
     if not isinstance(payload, str):
@@ -173,8 +177,9 @@ def _part_line(raw: bytes, part: Message, cursor: list[int], fallback: int, base
     idx = raw.find(lines[j][:120].encode("utf-8", "surrogateescape"), cursor[0])
     if idx < 0:
         return fallback
+    cursor[1] += raw.count(b"\n", cursor[0], idx)
     cursor[0] = idx
-    return base + raw[:idx].count(b"\n") - j
+    return base + cursor[1] - j
 
 
 def _texts(raw: bytes, msg: Message, origin: str, first_line: int, warnings: list[str]) -> list[_Text]:
@@ -182,11 +187,15 @@ def _texts(raw: bytes, msg: Message, origin: str, first_line: int, warnings: lis
     head_end = raw.find(b"\n\n")
     body_line = first_line + (raw[:head_end].count(b"\n") + 2 if head_end >= 0 else 0)
     out: list[_Text] = []
-    cursor = [max(head_end, 0)]
+    cursor = [max(head_end, 0), raw.count(b"\n", 0, max(head_end, 0))]
+    parts = [0]
 
     def walk(part: Message, depth: int) -> None:
         if depth > MAX_DEPTH:
             raise ParseError(f"MIME parts nested deeper than {MAX_DEPTH}", SourceRef(origin, first_line))
+        parts[0] += 1
+        if parts[0] > MAX_PARTS:
+            raise ParseError(f"mail has more than {MAX_PARTS} MIME parts", SourceRef(origin, first_line))
         if part.is_multipart():
             sub = part.get_payload()
             if isinstance(sub, list):
@@ -243,6 +252,8 @@ def parse_message(raw: bytes, *, origin: str, first_line: int = 1) -> tuple[list
     _check_lines(raw, origin, first_line)
     if b"\n\n" not in raw and raw.strip():
         raise ParseError("truncated mail: its headers never end", SourceRef(origin, first_line))
+    if len(RE_CONTENT_TYPE.findall(raw)) > MAX_PARTS:  # refuse before the stdlib parser spends time
+        raise ParseError(f"mail has more than {MAX_PARTS} MIME parts", SourceRef(origin, first_line))
     try:
         msg = email.message_from_bytes(raw, policy=email.policy.default)
         headers = _mail_headers(msg)

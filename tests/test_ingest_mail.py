@@ -175,3 +175,10 @@ def test_every_sample_round_trips(sample):
                 for ln in h.lines:
                     if "base64" not in raw and ln.text.strip():
                         assert lines[ln.ref.line - 1].endswith(ln.text.strip())
+
+
+def test_too_many_mime_parts_is_refused():
+    data = (b"From: a@b\nSubject: x\nContent-Type: multipart/mixed; boundary=b\n\n"
+            + b"--b\nContent-Type: text/plain\n\nsome text here\n" * 1500)
+    with pytest.raises(ParseError, match="more than 1000 MIME parts"):
+        parse_series_bytes(data, origin="wide.eml")
