@@ -426,18 +426,16 @@ def _merge_review(target: Patch, reply: Patch) -> Patch:
 
 def _fold_replies(items: list[_Item]) -> list[_Item]:
     """Replies quoting a patch that is itself in the input lend it their comments and vanish."""
-    real = [it for it in items if not _from_reply(it.patch)]
-    out = list(real)
+    out = [it for it in items if not _from_reply(it.patch)]
+    index = {(it.patch.subject, it.patch.version): k for k, it in enumerate(out) if it.patch.files}
     for it in items:
         if not _from_reply(it.patch):
             continue
-        p = it.patch
-        match = next((k for k, r in enumerate(out) if r.patch.files and not _from_reply(r.patch)
-                      and r.patch.subject == p.subject and r.patch.version == p.version), None)
-        if match is None:
+        k = index.get((it.patch.subject, it.patch.version))
+        if k is None:
             out.append(it)
         else:
-            out[match] = _Item(_merge_review(out[match].patch, p), out[match].order, out[match].from_sha)
+            out[k] = _Item(_merge_review(out[k].patch, it.patch), out[k].order, out[k].from_sha)
     return sorted(out, key=lambda it: it.order)
 
 
