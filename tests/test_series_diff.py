@@ -132,3 +132,18 @@ def test_real_git_diff_round_trip(tmp_path):
 def test_sample_diffs_round_trip(sample):
     text = (SAMPLES / sample).read_text()
     assert render_diff(parse_diff(text, origin=sample)) == text
+
+
+BENCH = Path("/work/shared/bench/public")
+
+
+@pytest.mark.slow
+def test_every_bench_patch_round_trips():
+    """Real kernel diffs (the kbench cases, both sides): parse, render, compare."""
+    patches = sorted(BENCH.glob("*/*.patch"))
+    assert len(patches) > 100, "the kbench cases are needed (../shared/bench)"
+    for path in patches:
+        text = path.read_text(encoding="utf-8", errors="surrogateescape")
+        files = parse_diff(text, origin=str(path))
+        assert render_diff(files) == text, path
+        assert all(f.hunks and f.hunks[0].ref.line > 0 for f in files if not f.is_binary)
