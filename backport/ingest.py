@@ -68,6 +68,7 @@ PATCH_TYPES = ("text/x-patch", "text/x-diff", "application/x-patch", "text/x-log
 MAX_INPUT = 256 * 1024 * 1024
 MAX_PART = 64 * 1024 * 1024
 MAX_DEPTH = 20
+DIFF_LINE_STARTS = (" ", "+", "-", "@@ ", "\\")
 MAX_PARTS = 1000
 MAX_LINE = 8 * 1024 * 1024
 
@@ -182,6 +183,24 @@ def _part_line(raw: bytes, part: Message, cursor: list[int], fallback: int, base
     return base + cursor[1] - j
 
 
+def unflow(text: str, *, delsp: bool = False) -> str:
+    """Undo RFC 3676 ``format=flowed``: unstuff leading spaces, join soft line breaks."""
+    out: list[str] = []
+    pending = ""
+    for line in text.split("\n"):
+        if line.startswith(" "):
+            line = line[1:]
+        # diff lines keep their trailing blanks: a soft break only ends a line of prose
+        if line.endswith(" ") and line != "-- " and not (pending + line).startswith(DIFF_LINE_STARTS):
+            pending += line[:-1] if delsp else line
+            continue
+        out.append(pending + line)
+        pending = ""
+    if pending:
+        out.append(pending)
+    return "\n".join(out)
+
+
 def _texts(raw: bytes, msg: Message, origin: str, first_line: int, warnings: list[str]) -> list[_Text]:
     """The text parts of a message in order, decoded, each with its starting line."""
     head_end = raw.find(b"\n\n")
@@ -222,6 +241,11 @@ def _texts(raw: bytes, msg: Message, origin: str, first_line: int, warnings: lis
         text = _charset_decode(payload, part.get_content_charset(), origin, line, warnings)
         if cte in ("base64", "quoted-printable"):
             text = text.replace("\r\n", "\n")
+        if str(part.get_param("format", "") or "").lower() == "flowed":
+            delsp = str(part.get_param("delsp", "") or "").lower() == "yes"
+            text = unflow(text, delsp=delsp)
+            warnings.append(f"{origin}:{line}: warning: format=flowed mail undone (RFC 3676); "
+                            "whitespace in the patch may still be damaged")
         out.append(_Text(text, line, attachment=disposition == "attachment" or part is not msg and bool(name)))
 
     walk(msg, 0)

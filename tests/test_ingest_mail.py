@@ -182,3 +182,16 @@ def test_too_many_mime_parts_is_refused():
             + b"--b\nContent-Type: text/plain\n\nsome text here\n" * 1500)
     with pytest.raises(ParseError, match="more than 1000 MIME parts"):
         parse_series_bytes(data, origin="wide.eml")
+
+
+def test_format_flowed_mail_is_unflowed():
+    body = ("This fixes the frobnicator so that it no longer frobs twice when \n"
+            "the moon is full.\n\nSigned-off-by: A <a@example.org>\n---\n"
+            + DIFF.replace("\n ", "\n  "))  # space-stuffing of the context lines
+    raw = ("From: A <a@example.org>\nSubject: [PATCH] foo: fix\n"
+           "Content-Type: text/plain; charset=utf-8; format=flowed\n\n" + body).encode()
+    s = parse_series_bytes(raw, origin="f.eml")
+    (p,) = s.patches
+    assert p.body.startswith("This fixes the frobnicator so that it no longer frobs twice when the moon is full.")
+    assert p.files[0].render() == DIFF
+    assert any("format=flowed" in w for w in s.warnings)
