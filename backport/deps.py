@@ -75,7 +75,7 @@ MAP_SHARED MAP_PRIVATE MAP_ANONYMOUS MAP_FAILED CLOCK_MONOTONIC CLOCK_REALTIME I
 LONG_MAX LONG_MIN ULONG_MAX CHAR_BIT SIZE_MAX PATH_MAX UINT64_MAX INT64_MAX UINT32_MAX INT32_MAX timespec
 timeval sockaddr sockaddr_in sockaddr_un main argc argv environ sigaction signal sigemptyset SIGINT SIGTERM
 SIGKILL SIGCHLD SIGSEGV syscall isatty isdigit isalpha isspace isupper islower isalnum isxdigit isprint
-toupper tolower
+toupper tolower R_OK W_OK X_OK F_OK
 """.split())
 ASM_WORDS = frozenset("""
 b bl blr br ret bx blx beq bne bgt blt bge ble bhi bls bcc bcs bmi bpl cbz cbnz tbz tbnz call jmp je jne jz
@@ -110,6 +110,8 @@ RE_FNPTR_DECL = re.compile(r"\(\s*\*\s*([A-Za-z_]\w*)\s*\)\s*\(")
 RE_DEFINE_ARG = re.compile(r"\b(?:DEFINE|DECLARE)_\w+\(\s*([A-Za-z_]\w*)")
 # smk_ops = {   (the rest of a declaration split over two lines)
 RE_INIT_DECL = re.compile(r"^\s*([A-Za-z_]\w*)\s*(?:\[[^\]]*\]\s*)?=\s*\{")
+# #if defined(X)   /   #ifdef Y   /   #elif __has_attribute(z)
+RE_PP_COND = re.compile(r"^\s*#\s*(?:if|ifdef|ifndef|elif|elifdef|elifndef|undef)\b")
 # label:   (goto targets)
 RE_LABEL = re.compile(r"^\s*([A-Za-z_]\w*):(?!:)")
 # Kconfig expressions: depends on FOO && BAR   /   select BAZ if QUX
@@ -224,6 +226,8 @@ def find_needs_c(path: str, lines: Sequence[HunkLine]) -> Iterator[Need]:
             continue
         for m in RE_CONFIG.finditer(line):
             yield Need(m.group(1), "kconfig", hl.ref, hl.text, path)
+        if RE_PP_COND.match(line):
+            continue  # #ifdef FOO / #if defined(__x86_64__): the name may be undefined on purpose
         tags = {m.start(1) for m in RE_TAG_USE.finditer(line)}
         for m in RE_TOKEN.finditer(line):
             name = m.group(2)
@@ -448,14 +452,19 @@ def check_patch(patch: Patch, tree: TargetTree, *, placements: Sequence[Placemen
     findings.extend(_check_built(patch, idx))
     words_cache = find_known_words(patch, tree, placements, moved)
     reported: set[tuple[str, str]] = set()
+    lines_with_missing_call: set[object] = set()
     for need in find_needs(patch):
         key = (need.kind if need.kind in ("kconfig", "makevar", "object") else "c", need.name)
         if key in reported:
             continue
+        if need.kind == "name" and need.ref in lines_with_missing_call:
+            continue  # an argument of a missing macro (it may paste it): the call is the finding
         f = _check_need(need, idx, sdefs, tree, base, words_cache, has_c, has_kconfig)
         if f is not None:
             reported.add(key)
             findings.append(f)
+            if need.kind == "call":
+                lines_with_missing_call.add(need.ref)
     if options is not None and options.upstream:
         from .upstream import check_prerequisites
 

@@ -43,7 +43,7 @@ from pathlib import Path
 from .errors import ParseError
 from .model import SourceRef, TargetTree
 
-SCHEMA = 5
+SCHEMA = 6
 C_EXT = (".c", ".h")
 ASM_EXT = (".S", ".s", ".inc")
 
@@ -93,8 +93,8 @@ RE_DEFINE = re.compile(rb"#[ \t]*define[ \t]+([A-Za-z_]\w*)(\()?")
 RE_COL0 = re.compile(rb"\n([A-Za-z_}][^\n]*)")
 # struct foo {   /   enum {   /   union __packed bar\n{   (nested in a body)
 RE_TAG = re.compile(rb"\b(struct|union|enum)\s+(?:__\w+\s+(?=[A-Za-z_]\w*\s*\{))?([A-Za-z_]\w*)?\s*\{")
-# typedef struct foo {   /   struct bar   (brace on the next line)   /   enum {
-RE_TOPTAG = re.compile(rb"(?:typedef\s+)?(struct|union|enum)\s*(?:__\w+\s+(?=[A-Za-z_]))?([A-Za-z_]\w*)?\s*(?:__\w+\s*)*(\{.*)?$")
+# typedef struct foo {   /   struct bar   (brace on the next line)   /   static struct ctx {
+RE_TOPTAG = re.compile(rb"(?:(?:typedef|static|const|extern)\s+)*(struct|union|enum)\s*(?:__\w+\s+(?=[A-Za-z_]))?([A-Za-z_]\w*)?\s*(?:__\w+\s*)*(\{.*)?$")
 # static int __init foo(void)   /   foo(struct bar *b)   /   __printf(1, 2) void baz(const char *f, ...)
 RE_TOPCALL = re.compile(
     rb"(?!(?:typedef|return|if|else|do|while|for|switch|case|goto)\b)"

@@ -28,7 +28,9 @@ from .model import Finding, Patch, Severity, SourceRef, TargetTree
 MAX_BLAME_COMMITS = 8
 # def9876 (or a full 40-hex id)
 RE_SHA = re.compile(r"^[0-9a-f]{7,40}$")
-# diff --git a/x b/x   /   +++ b/x
+# foo_helper: function or macro defined neither ...   (the name deps' findings open with)
+RE_FINDING_NAME = re.compile(r"^([A-Za-z_]\w*): ")
+# +++ b/x
 RE_DIFF_FILE = re.compile(r"^\+\+\+ b/(.*)$")
 
 
@@ -62,13 +64,25 @@ def _git(repo_path: str, *args: str) -> str:
 
 def find_base_rev(repo_path: str, patch: Patch) -> str:
     """The upstream revision the patch's pre-image comes from: the parent of its upstream
-    commit when the repo has it, else its ``base-commit``, else HEAD."""
+    commit when the repo has it, else its ``base-commit``, else the newest commit that
+    introduced one of the pre-image blobs its ``index`` lines name, else HEAD."""
     for sha in (*patch.upstream_ids, patch.base_commit or ""):
         if sha and RE_SHA.match(sha) and _git(repo_path, "cat-file", "-t", sha).strip() == "commit":
             if sha in patch.upstream_ids:
                 return sha + "^"
             return sha
-    return "HEAD"
+    best: tuple[int, str] | None = None
+    for fp in patch.files:
+        if not fp.old_blob or fp.old_path is None or not RE_SHA.match(fp.old_blob) or set(fp.old_blob) == {"0"}:
+            continue
+        blob = _git(repo_path, "rev-parse", "--verify", "-q", fp.old_blob + "^{blob}").strip()
+        if not blob:
+            continue
+        out = _git(repo_path, "log", "--all", "--reverse", "--format=%H %ct", f"--find-object={blob}", "--",
+                   fp.old_path).split("\n")[0].split()
+        if len(out) == 2 and (best is None or int(out[1]) > best[0]):
+            best = (int(out[1]), out[0])
+    return best[1] if best else "HEAD"
 
 
 def _commit_info(repo_path: str, sha: str) -> tuple[str, str, int] | None:
@@ -184,9 +198,12 @@ def find_prerequisites(patch: Patch, target: TargetTree, repo_path: str, *, name
                        context: bool = True) -> list[tuple[UpstreamCommit, str]]:
     """Prerequisite upstream commits the target lacks, oldest first, each with its reason."""
     rev = find_base_rev(repo_path, patch)
+    # names are searched in the whole history up to the patch (or HEAD): a helper can arrive
+    # after the commit that last changed the patched file
+    search = rev if rev.endswith("^") else "HEAD"
     cands: dict[str, UpstreamCommit] = {}
     for name in dict.fromkeys(names):
-        c = find_introducing_commit(repo_path, name, rev=rev)
+        c = find_introducing_commit(repo_path, name, rev=search)
         if c is not None:
             old = cands.get(c.sha)
             cands[c.sha] = c if old is None else UpstreamCommit(c.sha, c.subject, c.time,
@@ -197,8 +214,8 @@ def find_prerequisites(patch: Patch, target: TargetTree, repo_path: str, *, name
     own = {s for s in patch.upstream_ids}
     out = []
     for c in sorted(cands.values(), key=lambda c: (c.time, c.sha)):
-        if any(c.sha.startswith(s) or s.startswith(c.sha) for s in own if s):
-            continue
+        if any(c.sha.startswith(s) or s.startswith(c.sha) for s in own if s) or c.subject == patch.subject:
+            continue  # the patch itself
         out.append((c, target_has_commit(target, repo_path, c) or ""))
     return out
 
@@ -209,9 +226,9 @@ def check_prerequisites(patch: Patch, target: TargetTree, repo_path: str, *,
     names = []
     by_name: dict[str, Finding] = {}
     for f in missing:
-        m = re.search(r"(?:CONFIG_)?\b([A-Za-z_]\w*) is (?:not defined|defined neither)", f.message)
+        m = RE_FINDING_NAME.match(f.message)
         if m:
-            name = ("CONFIG_" if f.code == "missing-kconfig" else "") + m.group(1)
+            name = m.group(1)
             names.append(name)
             by_name[name] = f
     findings = []
