@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from test_index import MINI_TREE, write_tree
+from test_index import MINI_TREE
 
 from backport.cli import main
 from backport.deps import check_series
