@@ -234,6 +234,9 @@ class _Scanner:
             need = old_need if short_old else new_need
             found = need - (old_left if short_old else new_left)
             msg = f"hunk header says {need} lines, found {found}"
+            if i < n and lines[i].strip() and not _is_hunk_line(lines[i]) and not lines[i].startswith(
+                    ("diff ", "@@ ")):
+                msg += f" (line {self.first_line + i} has no ' ', '+' or '-': wrapped by a mailer?)"
             if self.strict:
                 raise ParseError(msg, self.ref(head))
             self.warn(head, msg + "; hunk kept as far as it goes")

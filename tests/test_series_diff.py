@@ -147,3 +147,11 @@ def test_every_bench_patch_round_trips():
         files = parse_diff(text, origin=str(path))
         assert render_diff(files) == text, path
         assert all(f.hunks and f.hunks[0].ref.line > 0 for f in files if not f.is_binary)
+
+
+def test_wrapped_line_gets_a_hint():
+    text = "diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1,3 +1,3 @@\n a\n-b\n+a long line the mailer\nwrapped\n c\n"
+    with pytest.raises(ParseError) as e:
+        parse_diff(text, origin="w.patch")
+    assert str(e.value) == ("w.patch:4: error: hunk header says 3 lines, found 2 "
+                            "(line 8 has no ' ', '+' or '-': wrapped by a mailer?)")
