@@ -309,3 +309,10 @@ def test_partial_patch_is_said_to_be_incomplete():
 
     partial = PortResult(replace(PATCH_1, partial=True), (P2,), (), PORTED_1)
     assert "this port is incomplete" in " ".join(render_note(partial).split())
+
+
+def test_note_does_not_repeat_the_finding_of_a_left_out_hunk():
+    gone = Finding("unplaced-hunk", Severity.ERROR, "hunk 1 fits nowhere", H4.ref)
+    result = PortResult(PATCH_2, (P4,), (gone,), "", Status.BLOCKED)
+    note = render_note(result)
+    assert "fits nowhere" not in note and "Left out (see leftovers):" in note

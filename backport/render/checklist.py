@@ -18,6 +18,7 @@ from .note import (
     describe_placement,
     find_ported_hunk,
     hunk_label,
+    is_about,
     is_doubtful,
     is_held_back,
     is_kb,
@@ -89,11 +90,6 @@ def _finding_details(f: Finding) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _is_about(f: Finding, p: Placement) -> bool:
-    """A placement finding raised for this very hunk (merged into its checkbox)."""
-    return ("placement" in f.code or "unplaced" in f.code) and f.ref is not None and f.ref == p.hunk.ref
-
-
 def _placement_item(result: PortResult, p: Placement, merged: Sequence[Finding]) -> ChecklistItem:
     patch = result.patch
     also = tuple(f"{f.severity} `{f.code}`: {f.message}" for f in merged)
@@ -124,7 +120,7 @@ def find_checklist_items(result: PortResult) -> tuple[ChecklistItem, ...]:
     for p in result.placements:
         if not is_doubtful(p):
             continue
-        about = [f for f in result.findings if _is_about(f, p)]
+        about = [f for f in result.findings if is_about(f, p)]
         merged.update(id(f) for f in about)
         items.append(_placement_item(result, p, about))
     for f in result.findings:

@@ -125,6 +125,12 @@ def is_prerequisite(finding: Finding) -> bool:
     return bool(RE_PREREQ_CODE.search(finding.code))
 
 
+def is_about(finding: Finding, placement: Placement) -> bool:
+    """A placement finding (``ambiguous-placement``, ``unplaced-hunk``...) raised for this very hunk."""
+    return (("placement" in finding.code or "unplaced" in finding.code) and finding.ref is not None
+            and finding.ref == placement.hunk.ref)
+
+
 def is_kb(finding: Finding) -> bool:
     return bool(finding.rule) or finding.code.startswith("kb-")
 
@@ -169,7 +175,9 @@ def render_note(result: PortResult) -> str:
     prereq = [f for f in result.findings if is_prerequisite(f)]
     missing = [f for f in prereq if f.severity >= Severity.WARNING]
     present = [f for f in prereq if f.severity < Severity.WARNING]
-    checks = [f for f in result.findings if f.severity >= Severity.WARNING and not is_prerequisite(f)]
+    gone = left_out(result)  # their findings would repeat what "Left out" says
+    checks = [f for f in result.findings if f.severity >= Severity.WARNING and not is_prerequisite(f)
+              and not any(is_about(f, p) for p in gone)]
 
     lines = [f"[ backport {__version__}: {result.status.value}"]
     if not adapted and not missing_hunks and not result.findings and not patch.partial:
