@@ -164,3 +164,11 @@ def test_outputs_on_real_bench_cases_apply_to_the_real_tree(tmp_path):
             assert r.returncode == 0, f"{case.name}: {r.stderr}"
             written += 1
     assert written >= 20
+
+
+def test_a_patch_without_author_is_authored_by_the_porter(tmp_path):
+    anon = PortResult(RESULT_1.patch.__class__(subject="fix it", body="Fix.\n"), RESULT_1.placements, (),
+                      RESULT_1.text)
+    repo = make_target_repo(tmp_path / "target")
+    paths = write_outputs((anon,), SERIES, str(tmp_path / "out"), repo=str(repo))
+    assert "\nFrom: Porter Person <porter@example.org>\n" in open(paths[0]).read()

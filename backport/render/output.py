@@ -75,8 +75,10 @@ def write_outputs(results: Sequence[PortResult], series: Series, out_dir: str, *
     mails: list[str] = []
     total = len(results)
     names = set()
+    # a plain diff names no author: the porter becomes it (git am needs one)
+    fallback = signoff or (find_signoff(repo) if any(not r.patch.author for r in results) else None)
     for i, r in enumerate(results, 1):
-        mail = render_patch_mail(r, index=i, total=total, signoff=signoff)
+        mail = render_patch_mail(r, index=i, total=total, signoff=signoff, fallback_author=fallback)
         if not mail:
             continue
         name = patch_file_name(i, r.patch.subject)
