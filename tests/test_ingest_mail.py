@@ -195,3 +195,15 @@ def test_format_flowed_mail_is_unflowed():
     assert p.body.startswith("This fixes the frobnicator so that it no longer frobs twice when the moon is full.")
     assert p.files[0].render() == DIFF
     assert any("format=flowed" in w for w in s.warnings)
+
+
+def test_show_verbose_prints_message_hunks_and_lines(capsys):
+    path = str(SAMPLES / "mime-attachment.eml")
+    assert main(["show", "-vv", path]) == 0
+    out = capsys.readouterr().out
+    assert "[RFC PATCH net-next v2 1/1] net: foo: fix the frobnicator" in out
+    assert "upstream: 0123456789abcdef0123456789abcdef01234567" in out
+    assert "      | The frobnicator was fr\u00f6bbed twice." in out
+    assert "@@ -10,3 +10,3 @@ static int foo_probe(struct device *dev)  (" + path + ":30)" in out
+    assert "        +\treturn -ENODEV;" in out
+    assert not any(line != line.rstrip() for line in out.splitlines())

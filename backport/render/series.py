@@ -105,7 +105,7 @@ def _file_line(f: FilePatch) -> str:
 
 
 def _indent(text: str, prefix: str) -> list[str]:
-    return [prefix + ln for ln in text.splitlines()] or [prefix]
+    return [(prefix + ln).rstrip() for ln in text.splitlines()] or [prefix.rstrip()]
 
 
 def _comment_lines(c: ReviewComment, prefix: str, *, verbose: int) -> list[str]:
@@ -131,6 +131,9 @@ def render_patch_text(p: Patch, *, verbose: int = 0) -> list[str]:
         out.append(f"    base-commit: {p.base_commit}")
     for pid in p.prerequisite_patch_ids:
         out.append(f"    prerequisite-patch-id: {pid}")
+    if verbose and p.body:
+        out.append("    message:")
+        out.extend(_indent(p.body.rstrip("\n"), "      | "))
     for t in p.trailers:
         out.append(f"    {t.key}: {t.value}")
     if p.partial:
@@ -150,7 +153,7 @@ def render_patch_text(p: Patch, *, verbose: int = 0) -> list[str]:
 
 
 def render_series_text(series: Series, *, verbose: int = 0) -> str:
-    """A human summary of a Series (``verbose`` adds hunk headers, then hunk lines)."""
+    """A human summary of a Series (``verbose`` adds messages and hunk headers, then hunk lines)."""
     n = len(series.patches)
     origin = ", ".join(series.origin) or "?"
     out = [f"series v{series.version}: {n} patch{'es' if n != 1 else ''} from {origin}"]
