@@ -36,6 +36,10 @@ __all__ = ["locate", "find_applied", "GOOD"]
 # foo_bar   (identifiers, three characters or more: short ones say nothing)
 RE_IDENT = re.compile(r"\b[A-Za-z_]\w{2,}\b")
 
+#: cap on a loose placement some of whose new lines are already next to it
+PARTIAL_CAP = 0.7
+#: shorter new lines are too common to count as "already there"
+PARTIAL_MIN_CHARS = 16
 #: a confident, unambiguous answer at or above this ends the cascade
 GOOD = 0.9
 
@@ -66,6 +70,8 @@ def locate(target: Sequence[str], spec: HunkSpec, *, hint: int | None = None, ma
     the gap below which two fuzzy candidates are a tie; ``base`` is the upstream pre-image
     file (3-way); ``language`` (hunks.syntax.language_for) selects syntax anchors.
     """
+    if len(spec.kinds) != len(spec.lines) or any(k not in ("+", "-", " ") for k in spec.kinds):
+        raise ValueError("HunkSpec.kinds must hold one of '+', '-', ' ' per line")
     tgt = tuple(target)
     if not spec.old:
         return _locate_empty(tgt, spec)
@@ -144,6 +150,8 @@ def check_applied_nearby(m: Match, spec: HunkSpec, tgt: tuple[str, ...]) -> Matc
     (doubtful), because applying it would add the lines a second time."""
     added = [norm(t) for k, t in zip(spec.kinds, spec.lines, strict=True) if k == "+" and not is_trivial(t)]
     removed = {norm(t) for k, t in zip(spec.kinds, spec.lines, strict=True) if k == "-" and not is_trivial(t)}
+    moved = [a for a in added if a in removed]  # a hunk that reorders lines re-adds what it removes
+    added = [a for a in added if a not in removed]
     if not added:
         return m
     reach = len(spec.lines) + 3
@@ -151,13 +159,19 @@ def check_applied_nearby(m: Match, spec: HunkSpec, tgt: tuple[str, ...]) -> Matc
     window = [norm(x) for x in tgt[lo:hi]]
     pos = 0
     first = None
+    # long lines only: "return ret;" or "goto out;" next to a placement prove nothing
+    present = [a for a in added if a in window and len(a) >= PARTIAL_MIN_CHARS]
     for a in added:
         try:
             pos = window.index(a, pos) + 1
         except ValueError:
+            if len(present) >= 2 and 3 * len(present) >= 2 * len(added):
+                note = (f"{len(present)} of the hunk's {len(added)} new lines are already near the placement "
+                        f"({present[0]!r}...): partly applied, or applying would duplicate them")
+                return replace(m, confidence=round(min(m.confidence, PARTIAL_CAP), 4), evidence=m.evidence + (note,))
             return m
         first = pos - 1 if first is None else first
-    if removed & set(window):
+    if (removed - set(moved)) & set(window):
         return m
     at = lo + (first or 0)
     ev = (f"the hunk's new lines are already at target line {at + 1} and its removed lines are gone: "

@@ -237,3 +237,29 @@ def test_hunk_at_file_edge_prefers_the_copy_at_the_edge(edge):
         want = len(target) - 1 - 5
     m = locate(target, hunk, hint=3)
     assert m is not None and m.start == want and not m.ambiguous
+
+
+def test_partly_present_new_lines_cap_a_loose_placement():
+    hunk = spec("""@@ -17,6 +17,9 @@ static int fn_1(struct dev_1 *d)
+ \td->field_1_0 = compute_0(d, 10);
+ \td->field_1_1 = compute_1(d, 11);
+ \td->field_1_2 = compute_2(d, 12);
++\td->first_new_field = init_first(d);
++\td->second_new_field = init_second(d);
++\td->third_new_field = init_third(d);
+ \td->field_1_3 = compute_3(d, 13);
+ \td->field_1_4 = compute_4(d, 14);
+ \td->field_1_5 = compute_5(d, 15);
+""")
+    # another branch brought two of the three lines, and a context line differs
+    target = BASE[:19] + ["\td->first_new_field = init_first(d);", "\td->second_new_field = init_second(d);"] \
+        + BASE[19:]
+    target[16] = "\td->field_1_0 = compute_0(d, 10) | 1;"
+    m = locate(target, hunk, hint=16)
+    assert m is not None and m.confidence <= 0.7
+    assert any("already near" in e or "already" in e for e in m.evidence)
+
+
+def test_invalid_kinds_are_refused():
+    with pytest.raises(ValueError):
+        locate(BASE, HunkSpec(("x",), ("line",), 1))
