@@ -43,6 +43,10 @@ from .series import (
 RE_MBOX_FROM = re.compile(rb"^From (\S+) ?.*$")
 # From 7b53f86c Mon Sep 17 00:00:00 2001   (the full date form: a separator even without a blank line)
 RE_MBOX_FROM_DATE = re.compile(rb"^From \S+ +\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}\s*$")
+# Origin: upstream, https://git.kernel.org/linus/80d6b0c2eed2a8a1a6ee46cb6a41e4a0fd4e8a3c
+RE_DEP3_FIELD = re.compile(r"^([A-Za-z][A-Za-z0-9-]*):[ \t]*(.*)$")
+RE_DEP3_KEY = re.compile(rb"^(?:Description|Origin):", re.M | re.I)
+RE_SHA40 = re.compile(r"\b([0-9a-f]{40})\b")
 # Content-Type: text/x-patch; name="0001-fix.patch"
 RE_CONTENT_TYPE = re.compile(rb"^content-type:", re.I | re.M)
 # commit 80d6b0c2eed2a8a1a6ee46cb6a41e4a0fd4e8a3c   (git show / git log -p output)
@@ -343,6 +347,11 @@ def _parse_items(data: bytes, *, origin: str, first_line: int = 1) -> tuple[list
             patches, w = parse_message(raw, origin=origin, first_line=first_line + line - 1)
             warnings.extend(w)
             items.extend(_Item(p, len(items) + k, sha) for k, p in enumerate(patches))
+    elif RE_DEP3_KEY.search(data[lead:].split(b"\n\n", 1)[0][:65536]) and (
+            dep3 := parse_dep3(data[lead:].decode("utf-8", "surrogateescape"), origin=origin,
+                               first_line=first_line + skip)):
+        warnings.extend(dep3[1])
+        items.append(_Item(dep3[0], 0))
     elif _looks_like_mail(data[lead:]):
         patches, w = parse_message(data[lead:], origin=origin, first_line=first_line + skip)
         warnings.extend(w)
@@ -358,6 +367,35 @@ def _parse_items(data: bytes, *, origin: str, first_line: int = 1) -> tuple[list
         warnings.extend(w)
         items.append(_Item(patch, 0))
     return items, warnings
+
+
+def parse_dep3(text: str, *, origin: str, first_line: int = 1) -> tuple[Patch, tuple[str, ...]] | None:
+    """A Debian DEP-3 patch (``Description:``, ``Author:``, ``Origin:`` headers), or None."""
+    lines = text.split("\n")
+    fields: dict[str, str] = {}
+    i = 0
+    key = ""
+    while i < len(lines) and lines[i].strip():
+        m = RE_DEP3_FIELD.match(lines[i])
+        if m:
+            key = m.group(1).lower()
+            fields[key] = m.group(2).strip()
+        elif lines[i].startswith((" ", "\t")) and key:
+            fields[key] += "\n" + lines[i].strip()
+        else:
+            return None
+        i += 1
+    if not ({"description", "subject"} & fields.keys()) or not ({"author", "from", "origin"} & fields.keys()):
+        return None
+    desc = (fields.get("description") or fields.get("subject") or "").split("\n")
+    headers = MailHeaders(subject=desc[0], author=fields.get("author") or fields.get("from") or "",
+                          date=fields.get("date") or fields.get("last-update", ""))
+    patch, warnings = parse_patch_text("\n".join(lines[i + 1:]), headers, origin=origin,
+                                       first_line=first_line + i + 1)
+    ids = tuple(dict.fromkeys(RE_SHA40.findall(fields.get("origin", "")) + list(patch.upstream_ids)))
+    more = "\n".join(ln.removeprefix(".") for ln in desc[1:])
+    body = (more + "\n\n" + patch.body if patch.body else more + "\n") if more.strip() else patch.body
+    return replace(patch, upstream_ids=ids, body=body, ref=SourceRef(origin, first_line)), warnings
 
 
 def _git_date(value: str) -> datetime.datetime | None:

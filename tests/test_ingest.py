@@ -237,3 +237,20 @@ def test_git_show_and_git_log_output(upstream, tmp_path):
     show.write_text(git(upstream, "show", shas[2]))
     (p,) = load_series([str(show)]).patches
     assert p.upstream_ids[0] == shas[2] and "0123456789abcdef0123456789abcdef01234567" in p.upstream_ids
+
+
+def test_debian_dep3_patches(tmp_path):
+    (p,) = load_series([str(SAMPLES / "debian-dep3.patch")]).patches
+    assert p.subject == "ftrace: fix a dead loop with direct calls"
+    assert p.author == "Xu Kuohai <xukuohai@huawei.com>" and p.date == "2022-09-26"
+    assert p.upstream_ids == ("0123456789abcdef0123456789abcdef01234567",)
+    assert p.body == "The selftest looped forever when a direct call was attached.\n\nBackported to 6.1: context differs.\n"
+    assert p.files[0].path == "kernel/trace/ftrace.c" and p.files[0].hunks[0].ref.line == 13
+    mixed = tmp_path / "mixed.patch"
+    diff = (SAMPLES / "quilt-style.diff").read_text()
+    mixed.write_text("From: Ben <ben@example.org>\nDate: Mon, 1 Jan 2018 00:00:00 +0000\nSubject: foo: disable bar\n"
+                     "Origin: https://git.kernel.org/linus/89abcdef0123456789abcdef0123456789abcdef\n\n"
+                     "Longer text.\n\n---\n" + diff)
+    (q,) = load_series([str(mixed)]).patches
+    assert (q.subject, q.author, q.body) == ("foo: disable bar", "Ben <ben@example.org>", "Longer text.\n")
+    assert q.upstream_ids == ("89abcdef0123456789abcdef0123456789abcdef",) and q.date.startswith("Mon, 1 Jan")
