@@ -2,7 +2,7 @@
 
 Inputs: paths (one ``git format-patch`` file per patch, a directory of them, an mbox, a
 maildir, a quilt ``series`` directory, a plain ``diff -u`` / ``git diff`` file, ``git show`` /
-``git log -p`` output, a review reply quoting a patch, ``-`` for stdin) or ``A..B`` ranges of
+``git log -p`` output, a Debian DEP-3 patch, a review reply quoting a patch, ``-`` for stdin) or ``A..B`` ranges of
 an ``--upstream`` git repo; or bytes.
 Outputs: one ``Series`` (cover letter, patches in order, chosen version, warnings as
 ``path:line: warning: ...``); every hunk line keeps its origin ``SourceRef(path, line)``.
