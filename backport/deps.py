@@ -112,6 +112,10 @@ RE_DEFINE_ARG = re.compile(r"\b(?:DEFINE|DECLARE)_\w+\(\s*([A-Za-z_]\w*)")
 RE_INIT_DECL = re.compile(r"^\s*([A-Za-z_]\w*)\s*(?:\[[^\]]*\]\s*)?=\s*\{")
 # #if defined(X)   /   #ifdef Y   /   #elif __has_attribute(z)
 RE_PP_COND = re.compile(r"^\s*#\s*(?:if|ifdef|ifndef|elif|elifdef|elifndef|undef)\b")
+# enum foo {   /   enum {   /   typedef enum {
+RE_ENUM_OPEN = re.compile(r"\benum\b[^;()=]*\{")
+#   FOO_NEW = 3   (one enumerator)
+RE_ENUMERATOR = re.compile(r"^\s*([A-Za-z_]\w*)\s*(?:=.*)?$")
 # label:   (goto targets)
 RE_LABEL = re.compile(r"^\s*([A-Za-z_]\w*):(?!:)")
 # Kconfig expressions: depends on FOO && BAR   /   select BAZ if QUX
@@ -211,6 +215,28 @@ def _declared_in(text: str) -> set[str]:
         m = RE_INIT_DECL.match(line)
         if m:
             names.add(m.group(1))
+    return names
+
+
+def _added_enumerators(h) -> set[str]:  # noqa: ANN001
+    """Enumerators the hunk adds inside an enum body (``+\tFOO_NEW = 3,``): the hunk header's
+    section or an ``enum ... {`` line of the hunk opens the body, ``}`` closes it."""
+    names: set[str] = set()
+    in_enum = bool(RE_ENUM_OPEN.search(h.section or ""))
+    for ln in h.lines:
+        if ln.kind is LineKind.REMOVED:
+            continue
+        text = RE_BLOCK_COMMENT.sub("", ln.text).split("//")[0]
+        if RE_ENUM_OPEN.search(text):
+            in_enum = True
+            text = text.split("{", 1)[1]
+        if in_enum and ln.kind is LineKind.ADDED:
+            for item in text.split(","):
+                m = RE_ENUMERATOR.match(item)
+                if m:
+                    names.add(m.group(1))
+        if "}" in text:
+            in_enum = False
     return names
 
 
@@ -331,6 +357,7 @@ def find_series_defs(patches: Iterable[Patch]) -> SeriesDefs:
                         added = "\n".join(ln.text for ln in h.added)
                         out.names.update(_declared_in(added))
                         out.members.update(_declared_in(added))
+                        out.names.update(_added_enumerators(h))
                     for m in re.finditer(r"^\s*([A-Za-z_.$][\w.$]*):|SYM_\w+\(\s*(\w+)|^\s*\.macro\s+(\w+)"
                                          r"|\b(?:DEFINE|OFFSET)\(\s*(\w+)", post, re.M):
                         out.names.add(next(g for g in m.groups() if g))
@@ -494,7 +521,8 @@ def _check_need(need: Need, idx: TreeIndex, sdefs: SeriesDefs, tree: TargetTree,
         if n in MAKE_BUILTINS or n in sdefs.makevars or n.lower() == n or idx.makefile_vars(n) \
                 or idx.makefile_vars(n + "*") or not has_kconfig:
             return None
-        return Finding("missing-symbol", Severity.WARNING, f"{n}: Makefile variable set by no Makefile of the target",
+        sev = Severity.NOTE if _is_userspace(need.path) else Severity.WARNING  # tools/: often set by the caller
+        return Finding("missing-symbol", sev, f"{n}: Makefile variable set by no Makefile of the target",
                        need.ref, (ev,), "port the change that defines it (often in the top or arch Makefile)")
     if need.kind == "object":
         stem = need.name[:-2]

@@ -878,9 +878,10 @@ def load_index(tree: TargetTree, *, cache_dir: str | os.PathLike[str] | None = N
     t0 = time.perf_counter()
     dotconfig = load_dotconfig(config) if config else None
     key = tree_key(tree)
-    if paths is not None:
+    if paths is not None or type(tree).__name__ not in ("DirTree", "GitTree"):
+        # a partial index, or a tree in memory (tests, overlays): small, never cached on disk
         db = sqlite3.connect(":memory:")
-        build_index_db(tree, db, paths=sorted(set(paths)), jobs=1)
+        build_index_db(tree, db, paths=sorted(set(paths)) if paths is not None else None, jobs=1)
         return TreeIndex(db, tree, key, dotconfig, time.perf_counter() - t0)
     cdir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     fname = hashlib.sha1(f"{SCHEMA}\0{key}".encode()).hexdigest()[:24] + ".sqlite"

@@ -212,3 +212,11 @@ def test_cli_deps_text_and_json(tree: DirTree, tmp_path: Path, capsys: pytest.Ca
     bad.write_text("garbage\n")
     assert main(["deps", str(mbox), "--onto", tree.root, "--config", str(bad)]) == 2
     assert f"{bad}:1: error:" in capsys.readouterr().err
+
+
+def test_enumerators_added_inside_an_existing_enum(tree: DirTree, opts: PortOptions):
+    hdr = MINI_TREE["include/linux/widget.h"]
+    new_hdr = hdr.replace("\tWIDGET_BUSY = 2,\n", "\tWIDGET_BUSY = 2,\n\tWIDGET_SLEEPING, /* new */\n\tWIDGET_DEAD = 7,\n")
+    new = _edit(CORE, "\tcopy->id = w->id;\n", "\tcopy->id = WIDGET_SLEEPING + WIDGET_DEAD;\n")
+    s = series_of([("widget: states", {"include/linux/widget.h": (hdr, new_hdr), "drivers/widget/core.c": (CORE, new)})])
+    assert check_patch(s.patches[0], tree, series=s, options=opts) == ()
