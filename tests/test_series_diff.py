@@ -155,3 +155,40 @@ def test_wrapped_line_gets_a_hint():
         parse_diff(text, origin="w.patch")
     assert str(e.value) == ("w.patch:4: error: hunk header says 3 lines, found 2 "
                             "(line 8 has no ' ', '+' or '-': wrapped by a mailer?)")
+
+
+# ---------------------------------------------------------------- property: render then parse is identity
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from backport.model import FilePatch, Hunk, HunkLine  # noqa: E402
+
+_text = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\n"), max_size=30)
+_line = st.tuples(st.sampled_from(list(LineKind)), _text)
+
+
+@st.composite
+def _hunks(draw):
+    hunks, start = [], 1
+    for _ in range(draw(st.integers(1, 4))):
+        body = draw(st.lists(_line, min_size=1, max_size=12))
+        lines = tuple(HunkLine(k, t) for k, t in body)
+        old = sum(k is not LineKind.ADDED for k, _ in body)
+        new = sum(k is not LineKind.REMOVED for k, _ in body)
+        section = draw(st.sampled_from(["", "static int foo(void)", "config ARM"]))
+        hunks.append(Hunk(start, old, start, new, section, lines))
+        start += old + draw(st.integers(1, 50))
+    return tuple(hunks)
+
+
+@settings(max_examples=150, deadline=None)
+@given(hunks=_hunks(), path=st.sampled_from(["a.c", "drivers/net/foo bar.c", "arch/arm64/Kconfig"]))
+def test_render_parse_round_trip(hunks, path):
+    header = (f"diff --git a/{path} b/{path}", "index 1234567..89abcde 100644", f"--- a/{path}", f"+++ b/{path}")
+    fp = FilePatch(path, path, hunks, header_lines=header)
+    text = fp.render()
+    (back,) = parse_diff(text, origin="p")
+    assert back.render() == text and back.path == path
+    assert [[(ln.kind, ln.text) for ln in h.lines] for h in back.hunks] == [
+        [(ln.kind, ln.text) for ln in h.lines] for h in hunks]
