@@ -652,6 +652,13 @@ def _git_range_items(repo_path: str, spec: str) -> tuple[list[_Item], list[str]]
     except (InvalidGitRepositoryError, NoSuchPathError):
         raise TreeError(f"{repo_path}: not a git repository") from None
     rng = spec if (".." in spec or spec.endswith("^!")) else f"{spec}^!"
+    for end in re.split(r"\.\.\.?", rng.removesuffix("^!")):
+        if not end:
+            continue
+        try:
+            repo.git.rev_parse("--verify", "--quiet", f"{end}^{{commit}}")
+        except GitCommandError:
+            raise UsageError(f"{spec}: unknown revision {end!r} in {repo_path}") from None
     try:
         out = repo.git.format_patch("--stdout", "--full-index", "--binary", "--no-signature",
                                     rng, stdout_as_string=False)

@@ -128,6 +128,13 @@ def test_git_range_through_gitpython(upstream):
     assert len(one.patches) == 1 and one.patches[0].upstream_ids == (shas[1],)
 
 
+def test_git_range_errors(upstream):
+    with pytest.raises(UsageError, match="unknown revision 'nosuch'"):
+        load_series(["nosuch..master"], upstream=str(upstream))
+    with pytest.raises(ParseError, match="holds no commit"):
+        load_series(["master..master"], upstream=str(upstream))
+
+
 def test_git_range_without_upstream_is_a_usage_error():
     with pytest.raises(UsageError, match="--upstream"):
         load_series(["v5.10..v5.11"])
