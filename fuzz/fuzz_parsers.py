@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Fuzzing of backport's parsers (stage: hardening; a tool, not part of the package).
 
+Targets: parse_diff, parse_diff_lenient, parse_series_bytes, safety.check_diff_text, and
+port_series (ingest + placement + deps/kb checks on a small in-memory tree).
 Inputs: a budget (``--examples`` per hypothesis target, ``--mutations`` per mutation target),
 seed corpora (tests/samples/*.diff, examples/, the bench's upstream.patch files when present).
 Outputs: on stdout, per target, the count of inputs tried, crashes (any exception that is not
@@ -36,8 +38,11 @@ from test_fuzz_properties import DIFF_BYTES, DIFF_TEXT, MAIL_BYTES, perturbed_di
 
 from backport.errors import BackportError  # noqa: E402
 from backport.ingest import parse_series_bytes  # noqa: E402
+from backport.model import PortOptions  # noqa: E402
+from backport.pipeline import port_series  # noqa: E402
 from backport.safety import check_diff_text  # noqa: E402
 from backport.series import parse_diff, parse_diff_lenient  # noqa: E402
+from backport.target import MemoryTree  # noqa: E402
 
 SLOW_SECONDS = 2.0
 
@@ -78,11 +83,31 @@ def _text(data: bytes) -> str:
     return data.decode("utf-8", "surrogateescape")
 
 
+_TREE: list[MemoryTree] = []
+
+
+def _port(data: bytes) -> object:
+    """Ingest, then place every hunk on a small tree holding the pre-images of the corpus."""
+    if not _TREE:
+        files = {"Makefile": "VERSION = 4\nPATCHLEVEL = 9\nSUBLEVEL = 0\n"}
+        for seed in load_corpus(100):
+            try:
+                series = parse_series_bytes(seed, origin="seed")
+            except BackportError:
+                continue
+            for fp in (fp for p in series.patches for fp in p.files if fp.hunks and fp.path):
+                files.setdefault(fp.path, "".join(ln + "\n" for h in fp.hunks for ln in h.old_lines))
+        _TREE.append(MemoryTree(files))
+    series = parse_series_bytes(data, origin="fuzz")
+    return port_series(series, _TREE[0], options=PortOptions(checks=len(data) % 3 == 0))
+
+
 TARGETS: dict[str, Callable[[bytes], object]] = {
     "parse_diff": lambda d: parse_diff(_text(d), origin="fuzz"),
     "parse_diff_lenient": lambda d: parse_diff_lenient(_text(d), origin="fuzz"),
     "parse_series_bytes": lambda d: parse_series_bytes(d, origin="fuzz"),
     "check_diff_text": lambda d: check_diff_text(_text(d), origin="fuzz"),
+    "port_series": _port,
 }
 
 
