@@ -213,7 +213,8 @@ def cmd_deps(args: argparse.Namespace) -> int:
 
     series = load_series(list(args.series), upstream=args.upstream)
     tree = load_tree(args.onto, args.rev)
-    options = PortOptions(upstream=args.upstream, config=args.config, ignore=tuple(args.ignore))
+    options = PortOptions(upstream=args.upstream, config=args.config, ignore=tuple(args.ignore),
+                          extra={"deps-index": "whole"})
     results = check_series(series, tree, options=options)
     sys.stdout.write(render_deps_json(results) if args.format == "json" else render_deps_text(results))
     return exit_status(results, fail_on=args.fail_on)

@@ -20,7 +20,16 @@ import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from .index import TreeIndex, file_class, load_index, scan_c, scan_kbuild, scan_kconfig
+from .index import (
+    TreeIndex,
+    file_class,
+    find_cached_index,
+    lazy_paths,
+    load_index,
+    scan_c,
+    scan_kbuild,
+    scan_kconfig,
+)
 from .model import (
     Finding,
     HunkLine,
@@ -384,22 +393,77 @@ def base_tree(tree: TargetTree) -> TargetTree:
     return tree
 
 
-def get_index(tree: TargetTree, options: PortOptions | None = None, *,
-              cache_dir: str | None = None) -> TreeIndex:
-    """The (process-wide memoised) index of ``tree``; built whole, or loaded from the cache."""
+def get_index(tree: TargetTree, options: PortOptions | None = None, *, cache_dir: str | None = None,
+              touched: Sequence[str] = ()) -> TreeIndex:
+    """The (process-wide memoised) index of ``tree``.
+
+    ``options.extra["deps-index"]``: ``whole`` builds (or loads) the cached whole-tree index;
+    ``lazy`` builds a partial in-memory index of what ``touched`` paths need and grows it
+    patch after patch; ``auto`` (default) loads a cached whole index when there is one, builds
+    the whole index for a small tree and goes lazy on a big one (a kernel: ~60k files), so a
+    first ``port`` does not wait for the whole index; ``backport deps`` asks for ``whole``.
+    """
     base = base_tree(tree)
     config = options.config if options else None
-    cache = cache_dir or (options.extra.get("index-cache") if options else None)
+    extra = options.extra if options else {}
+    cache = cache_dir or extra.get("index-cache")
+    mode = extra.get("deps-index", "auto")
     try:
         per_tree = _INDEXES.setdefault(base, {})
     except TypeError:  # not weak-referenceable: no memo
         per_tree = {}
     key = (config or "", cache or "")
     idx = per_tree.get(key)
+    if idx is not None and idx.partial:
+        idx.extend(lazy_paths_for(idx, touched))
+        return idx
     if idx is None:
-        idx = load_index(base, cache_dir=cache, config=config)
+        if mode == "auto":
+            big = type(base).__name__ in ("DirTree", "GitTree") and _is_big(base)
+            mode = "lazy" if big and find_cached_index(base, cache_dir=cache) is None else "whole"
+        if mode == "lazy":
+            idx = load_index(base, config=config, paths=lazy_paths(base, touched))
+            idx.lazy_dirs = set(_dirs_of(touched))
+        else:
+            idx = load_index(base, cache_dir=cache, config=config)
         per_tree[key] = idx
     return idx
+
+
+def _is_big(tree: TargetTree, limit: int = 1500) -> bool:
+    """More than ``limit`` directories (a kernel has ~5000) without listing files."""
+    import os
+
+    root = getattr(tree, "root", "")
+    if type(tree).__name__ != "DirTree" or not os.path.isdir(root):
+        return sum(1 for _ in tree.iter_paths()) > limit * 10
+    n, stack = 0, [root]
+    while stack and n <= limit:
+        d = stack.pop()
+        n += 1
+        try:
+            with os.scandir(d) as it:
+                stack.extend(e.path for e in it if e.is_dir(follow_symlinks=False) and e.name != ".git")
+        except OSError:
+            continue
+    return n > limit
+
+
+def _dirs_of(paths: Iterable[str]) -> Iterator[str]:
+    for t in paths:
+        d = t.rsplit("/", 1)[0] if "/" in t else ""
+        yield d
+        yield d.rsplit("/", 1)[0] if "/" in d else ""
+
+
+def lazy_paths_for(idx: TreeIndex, touched: Sequence[str]) -> list[str]:
+    """Files of the touched directories a partial index has not seen yet."""
+    seen = idx.lazy_dirs
+    new = set(_dirs_of(touched)) - seen
+    if not new:
+        return []
+    seen |= new
+    return [p for p in idx.tree.iter_paths() if (p.rsplit("/", 1)[0] if "/" in p else "") in new]
 
 
 # ------------------------------------------------------------------ checks
@@ -459,7 +523,7 @@ def _similar_hint(idx: TreeIndex, name: str) -> tuple[str, list[str]]:
 def check_patch(patch: Patch, tree: TargetTree, *, placements: Sequence[Placement] = (),
                 series: Series | None = None, options: PortOptions | None = None) -> tuple[Finding, ...]:
     """Findings for what ``patch`` needs that ``tree`` lacks."""
-    idx = get_index(tree, options)
+    idx = get_index(tree, options, touched=[fp.path for fp in patch.files])
     base = base_tree(tree)
     earlier: list[Patch] = []
     if series is not None:

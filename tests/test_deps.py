@@ -220,3 +220,20 @@ def test_enumerators_added_inside_an_existing_enum(tree: DirTree, opts: PortOpti
     new = _edit(CORE, "\tcopy->id = w->id;\n", "\tcopy->id = WIDGET_SLEEPING + WIDGET_DEAD;\n")
     s = series_of([("widget: states", {"include/linux/widget.h": (hdr, new_hdr), "drivers/widget/core.c": (CORE, new)})])
     assert check_patch(s.patches[0], tree, series=s, options=opts) == ()
+
+
+def test_lazy_index_grows_with_the_series(tree: DirTree, tmp_path: Path):
+    opts = PortOptions(extra={"deps-index": "lazy"})
+    new = _edit(CORE, "\tcopy->id = w->id;\n", "\twidget_sync_state(copy);\n\tdefault_widget = copy;\n")
+    fork = MINI_TREE["kernel/fork.c"]
+    s = series_of([("widget: sync", {"drivers/widget/core.c": (CORE, new)}),
+                   ("fork: count", {"kernel/fork.c": (fork, fork.replace("return nr_threads;", "return nr_threads + 1;"))})])
+    (_, first), (_, second) = check_series(s, tree, options=opts)
+    # the partial index holds include/ (default_widget's extern) and drivers/widget/, not kernel/
+    assert [f.message.split(":")[0] for f in first] == ["widget_sync_state"]
+    assert second == ()
+    from backport.deps import get_index
+
+    idx = get_index(tree, opts)
+    assert idx.partial and idx.has_file("kernel/fork.c") and idx.has_file("include/linux/widget.h")
+    assert not idx.has_file("arch/arm64/kernel/entry.S")
