@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from .align import Alignment
 from .fuzzy import find_alignments, score_alignment
 from .score import TIE_RATIO
 from .types import HunkSpec, Match
@@ -432,14 +433,14 @@ def find_syntax(target: tuple[str, ...], spec: HunkSpec, hint: int, *, language:
     if not spans:
         return None
     old = spec.old
-    cands = []
+    cands: list[Alignment] = []
     for a, b in spans:
         lo, hi = max(0, a - 3), min(len(target), b + len(old) + 3)
         cands.extend(find_alignments(target, old, hint, lo=lo, hi=hi))
     if not cands:
         return None
     cands.sort(key=lambda al: (-round(al.quality, 3), abs(al.start - hint)))
-    uniq = []
+    uniq: list[Alignment] = []
     for al in cands:
         if all(al.start != u.start for u in uniq):
             uniq.append(al)
