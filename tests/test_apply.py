@@ -166,6 +166,25 @@ def test_failure_to_write_the_record_touches_nothing(tmp_path, monkeypatch):
     assert not (tmp_path / ".backport-apply").exists()
 
 
+def test_failure_while_staging_removes_temp_files_and_new_directories(tmp_path, monkeypatch):
+    before = make_tree(tmp_path)
+    real_fchmod = os.fchmod
+    calls = []
+
+    def failing_fchmod(fd, mode):
+        calls.append(fd)
+        if len(calls) == 4:  # the last staged file, include/new/dir/ftrace.h: its dirs exist now
+            raise OSError(28, "No space left on device")
+        return real_fchmod(fd, mode)
+
+    monkeypatch.setattr(apply_mod.os, "fchmod", failing_fchmod)
+    with pytest.raises(ApplyError, match="No space left"):
+        apply_results(str(tmp_path), [result(CHANGES)])
+    assert len(calls) == 4
+    assert snapshot(tmp_path) == before  # no .bp-* temp file, no include/new/dir
+    assert not (tmp_path / "include").exists()
+
+
 def test_ctrl_c_midway_rolls_back_and_reraises(tmp_path, monkeypatch):
     before = make_tree(tmp_path)
     real_replace = os.replace
