@@ -236,8 +236,8 @@ def _load_journal(record: str) -> dict[str, Any]:
         raise ApplyError(f"{path}: not a backport apply record of version {RECORD_VERSION}")
     if not RE_RECORD_ID.match(str(data.get("id", ""))):
         raise ApplyError(f"{path}: malformed record id")
-    for e in data["entries"]:
-        problem = _entry_problem(e)
+    for entry in data["entries"]:
+        problem = _entry_problem(entry)
         if problem:
             raise ApplyError(f"{path}: refusing a record entry: {problem}")
     return data
@@ -700,6 +700,7 @@ def revert_apply(root_or_record: str, *, force: bool = False) -> tuple[str, ...]
     target = os.path.realpath(root_or_record)
     if not os.path.isdir(target):
         raise TreeError(f"{root_or_record}: no such directory")
+    records: tuple[str, ...]
     if os.path.isfile(os.path.join(target, JOURNAL)):
         root, records = _root_of_record(target), (target,)
     else:
