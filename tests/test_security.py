@@ -320,3 +320,18 @@ def test_html_report_escapes_hostile_subjects_and_lines(tmp_path):
     html = (tmp_path / "out" / "report.html").read_text()
     assert "<script>alert" not in html and "&lt;script&gt;alert(1)" in html
     assert sorted(p.name for p in (tmp_path / "out").iterdir() if p.name.startswith(".")) == []
+
+
+@pytest.mark.parametrize("subject", ["../../../outside/pwn", "/etc/passwd", "..", ".git/config", "a\x00b",
+                                     "x" * 5000, "\u202e\u0007 \x1b[2J"])
+def test_out_files_stay_inside_out_whatever_the_subject(tmp_path, subject):
+    from backport.render.output import write_outputs
+
+    fp = parse_diff("--- a/x.c\n+++ b/x.c\n@@ -1 +1 @@\n-int a;\n+int b;\n", origin="x.patch")
+    patch = Patch(subject=subject, files=fp)
+    res = PortResult(patch=patch, text=fp[0].render(), new_files=(("x.c", "int b;\n"),))
+    before = {p for p in tmp_path.rglob("*")}
+    out = tmp_path / "a" / "out"
+    written = write_outputs([res], Series(patches=(patch,)), str(out))
+    assert written and all(Path(w).parent == out for w in written)
+    assert {p for p in tmp_path.rglob("*")} - before == {tmp_path / "a", out} | {Path(w) for w in written}
