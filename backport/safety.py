@@ -45,8 +45,6 @@ REFUSING_CODES = frozenset({
     "unsafe-mode", "gitlink-unsupported", "not-regular-file", "ed-diff-refused",
 })
 
-#: git's regular-file modes (the only ones backport writes)
-REGULAR_MODES = frozenset({0o100644, 0o100755, 0o100664})
 MODE_SYMLINK = 0o120000
 MODE_GITLINK = 0o160000
 
