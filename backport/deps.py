@@ -463,7 +463,17 @@ def lazy_paths_for(idx: TreeIndex, touched: Sequence[str]) -> list[str]:
     if not new:
         return []
     seen |= new
-    return [p for p in idx.tree.iter_paths() if (p.rsplit("/", 1)[0] if "/" in p else "") in new]
+    by_dir = _PATHS_BY_DIR.get(idx)
+    if by_dir is None:  # one walk of the tree per partial index
+        by_dir = {}
+        for p in idx.tree.iter_paths():
+            if file_class(p):
+                by_dir.setdefault(p.rsplit("/", 1)[0] if "/" in p else "", []).append(p)
+        _PATHS_BY_DIR[idx] = by_dir
+    return [p for d in new for p in by_dir.get(d, ())]
+
+
+_PATHS_BY_DIR: weakref.WeakKeyDictionary[TreeIndex, dict[str, list[str]]] = weakref.WeakKeyDictionary()
 
 
 # ------------------------------------------------------------------ checks
