@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .score import RE_WORD, api_words, code_part, describe_line, similarity, tokens, weight
+from .score import RE_WORD, api_words, code_part, describe_line, is_trivial, similarity, tokens, weight
 from .types import HunkSpec
 
 #: cost of a pre-image line that has no partner in the target
@@ -66,11 +66,23 @@ def quality_of(old: Sequence[str], sims: Sequence[float], extra_lines: Sequence[
     return max(0.0, min(1.0, got / total))
 
 
-def align(old: Sequence[str], target: Sequence[str], lo: int, hi: int) -> Alignment | None:
+def _dp_sim(o: str, t: str) -> float:
+    """Similarity as the alignment sees it: a brace or blank line re-indented is only a
+    look-alike (its indentation is all it says about where it is)."""
+    sim = similarity(o, t)
+    if sim == 1.0 and o != t and is_trivial(o):
+        return 0.8
+    return sim
+
+
+def align(old: Sequence[str], target: Sequence[str], lo: int, hi: int, *, anchor_start: bool = False,
+          anchor_end: bool = False) -> Alignment | None:
     """Best semi-global alignment of every pre-image line against ``target[lo:hi]``.
 
-    Target lines before the first and after the last paired line are free; target lines
-    inside the region and pre-image lines without a partner cost. O(len(old) * (hi - lo)).
+    Target lines before the first and after the last paired line are free (unless
+    ``anchor_start``/``anchor_end`` pin the pre-image to that end of the window); target
+    lines inside the region and pre-image lines without a partner cost.
+    O(len(old) * (hi - lo)).
     """
     lo, hi = max(0, lo), min(len(target), hi)
     m, w = len(old), hi - lo
@@ -80,7 +92,11 @@ def align(old: Sequence[str], target: Sequence[str], lo: int, hi: int) -> Alignm
     wts = [weight(o) for o in old]
     neg = float("-inf")
     # score[i][j]: best for old[:i] against win[:j] with old[i-1] ending at or before j
-    score = [[0.0] * (w + 1)] + [[neg] * (w + 1) for _ in range(m)]
+    first = [0.0] * (w + 1)
+    if anchor_start:
+        for j in range(1, w + 1):
+            first[j] = first[j - 1] - GAP_TARGET * weight(win[j - 1])
+    score = [first] + [[neg] * (w + 1) for _ in range(m)]
     move = [[0] * (w + 1) for _ in range(m + 1)]  # 1 diag, 2 up (old gap), 3 left (target extra)
     for i in range(1, m + 1):
         wi = wts[i - 1]
@@ -90,7 +106,7 @@ def align(old: Sequence[str], target: Sequence[str], lo: int, hi: int) -> Alignm
         mv[0] = 2
         inner = i < m
         for j in range(1, w + 1):
-            sim = similarity(o, win[j - 1])
+            sim = _dp_sim(o, win[j - 1])
             best = prev[j - 1] + wi * (2.0 * sim * sim - 1.0)  # a look-alike line earns little
             how = 1
             up = prev[j] - GAP_OLD * wi
@@ -102,8 +118,12 @@ def align(old: Sequence[str], target: Sequence[str], lo: int, hi: int) -> Alignm
                     best, how = left, 3
             row[j] = best
             mv[j] = how
-    # the suffix of the window is free: end anywhere
-    j = max(range(w + 1), key=lambda k: score[m][k])
+    # the suffix of the window is free: end anywhere (or pay for the lines left over)
+    tail = [0.0] * (w + 1)
+    if anchor_end:
+        for k in range(w - 1, -1, -1):
+            tail[k] = tail[k + 1] - GAP_TARGET * weight(win[k])
+    j = max(range(w + 1), key=lambda k: score[m][k] + tail[k])
     pairs: list[int | None] = [None] * m
     sims = [0.0] * m
     i = m

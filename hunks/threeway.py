@@ -58,7 +58,9 @@ def _fill_gaps(old: Sequence[str], target: tuple[str, ...], pairs: list[int | No
         lo = prev + 1 if prev is not None else max(0, nxt - (j - i) - 2)  # type: ignore[operator]
         hi = nxt if nxt is not None else min(len(target), prev + (j - i) + 3)  # type: ignore[operator]
         if hi > lo:
-            al = align(old[i:j], target, lo, hi)
+            # a run between mapped lines must fill the gap; a leading one ends at its neighbour,
+            # a trailing one starts right after its neighbour
+            al = align(old[i:j], target, lo, hi, anchor_start=prev is not None, anchor_end=nxt is not None)
             if al is not None:
                 for k, p in enumerate(al.pairs):
                     pairs[i + k] = p
