@@ -110,3 +110,22 @@ def test_api_drift_in_context_caps_confidence():
     m = locate(target, hunk, base=UPSTREAM)
     assert m is not None and m.confidence <= 0.55
     assert any("setup_irq" in e and "spells differently" in e for e in m.evidence)
+
+
+def test_threeway_trailing_context_keeps_indentation_of_braces():
+    # a device-tree node: the target closes its parent right after it, upstream has a sibling
+    base = ["\t\tparent {", "\t\t\ti2c6_sleep: i2c6-sleep {", '\t\t\t\tpins = "gpio83";', "\t\t\t\tbias-pull-up;",
+            "\t\t\t};", "", "\t\t\tspi1_default: spi1-default {", '\t\t\t\tpins = "gpio53";', "\t\t\t};", "\t\t};"]
+    target = ["\t\tparent {", "\t\t\ti2c6_sleep: i2c6-sleep {", '\t\t\t\tpins = "gpio83";', "\t\t\t\tbias-pull-up;",
+              "\t\t\t};", "\t\t};", "", "\t\tremoteproc@4080000 {", "\t\t};"]
+    hunk = spec("""@@ -3,5 +3,5 @@ i2c6_sleep: i2c6-sleep {
+ \t\t\t\tpins = "gpio83";
+-\t\t\t\tbias-pull-up;
++\t\t\t\tbias-disable;
+ \t\t\t};
+
+ \t\t\tspi1_default: spi1-default {
+""")
+    m = find_threeway(tuple(target), hunk, 2, base)
+    assert m is not None and not m.unsafe
+    assert apply(target, m) == target[:3] + ["\t\t\t\tbias-disable;"] + target[4:]
