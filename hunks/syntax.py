@@ -216,6 +216,14 @@ def _declarator_name(src: bytes, node: Any) -> str | None:
     return None
 
 
+def _has_function(node: Any) -> bool:
+    while node is not None:
+        if node.type == "function_declarator":
+            return True
+        node = node.child_by_field_name("declarator")
+    return False
+
+
 def _c_items(lines: tuple[str, ...]) -> list[Item]:
     src = "\n".join(lines).encode("utf-8", "surrogateescape")
     tree = _parser().parse(src)
@@ -247,8 +255,13 @@ def _c_items(lines: tuple[str, ...]) -> list[Item]:
             elif t in ("declaration", "type_definition"):
                 tag(ch.child_by_field_name("type"), ch)
                 for d in ch.children_by_field_name("declarator"):
-                    if t == "type_definition" or d.type == "init_declarator":
-                        add(_declarator_name(src, d), ch, ch, "initializer" if t == "declaration" else "typedef")
+                    if t == "type_definition":
+                        kind = "typedef"
+                    elif d.type == "init_declarator":
+                        kind = "initializer"
+                    else:  # a prototype (headers) or a plain variable
+                        kind = "prototype" if _has_function(d) else "variable"
+                    add(_declarator_name(src, d), ch, ch, kind)
             elif t in ("preproc_def", "preproc_function_def"):
                 nm = ch.child_by_field_name("name")
                 add(_text(src, nm) if nm is not None else None, ch, ch, "macro")

@@ -274,3 +274,27 @@ def test_hunks_package_imports_no_backport():
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
                 [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else []
             assert not any(n.split(".")[0] in ("backport", "git", "kb") for n in names), path
+
+
+HEADER_SRC = """\
+#ifndef _LINUX_FROB_H
+#define _LINUX_FROB_H
+int frob_register(struct frob *f);
+extern void (*frob_hook)(int);
+static bool frob_ready;
+static inline int frob_count(void)
+{
+\treturn 0;
+}
+#endif
+""".splitlines()
+
+
+@pytest.mark.parametrize("name,span,kind", [
+    ("_LINUX_FROB_H", (1, 2), "macro"), ("frob_register", (2, 3), "prototype"), ("frob_hook", (3, 4), "prototype"),
+    ("frob_ready", (4, 5), "variable"), ("frob_count", (5, 9), "function"),
+])
+def test_header_anchors(name, span, kind):
+    assert find_anchor(HEADER_SRC, name, language="c") == span
+    it = find_enclosing(HEADER_SRC, span[0], language="c")
+    assert it is not None and it.kind == kind
