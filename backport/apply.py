@@ -598,9 +598,10 @@ def _restore(root_fd: int, record: str, journal: dict[str, Any], *, strict: bool
         mode = None
         if fd is not None:
             try:
-                if e["tmp"]:
-                    with contextlib.suppress(FileNotFoundError):
-                        os.unlink(e["tmp"], dir_fd=fd)  # a staged file never renamed
+                for stale in (e["tmp"], f".bp-{rid}-{n}.rev"):  # staged, never renamed (killed)
+                    if stale:
+                        with contextlib.suppress(FileNotFoundError):
+                            os.unlink(stale, dir_fd=fd)
                 cur, mode = _read_file(fd, name, e["path"])
             finally:
                 os.close(fd)

@@ -335,3 +335,19 @@ def test_recover_interrupted_without_anything_to_do(tmp_path):
     make_tree(tmp_path)
     assert recover_interrupted(str(tmp_path)) == ()
     assert not (tmp_path / ".backport-apply").exists()
+
+
+def test_a_revert_killed_midway_is_finished_by_the_next_run(tmp_path):
+    before = make_tree(tmp_path)
+    record = apply_results(str(tmp_path), [result(CHANGES)])
+    journal_path = Path(record, "journal.json")
+    journal = json.loads(journal_path.read_text())
+    # as a SIGKILLed revert leaves it: state "reverting", one file already back, a .rev temp file
+    journal["state"] = "reverting"
+    journal_path.write_text(json.dumps(journal))
+    (tmp_path / "arch/arm64/Kconfig").write_text(KCONFIG)
+    (tmp_path / "arch/arm64/kernel" / f".bp-{journal['id']}-1.rev").write_text("half")
+    restored = revert_apply(str(tmp_path))
+    assert "arch/arm64/Kconfig" not in restored and "arch/arm64/kernel/ftrace.c" in restored
+    assert snapshot(tmp_path) == before
+    assert json.loads(journal_path.read_text())["state"] == "reverted"
