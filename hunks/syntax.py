@@ -33,7 +33,7 @@ LANGUAGES = ("c", "asm", "kconfig", "make", "dts", "text")
 # SYM_FUNC_START_LOCAL(__pi_memcpy)   /   ENTRY(ftrace_caller)
 RE_ASM_START = re.compile(
     r"^\s*(?:ENTRY|GLOBAL|WEAK|SYM_(?:FUNC|CODE|DATA|TYPED_FUNC)_START(?:_[A-Z]+)*|SYM_INNER_LABEL(?:_ALIGN)?|"
-    r"SYM_DATA|SYM_FUNC_ALIAS(?:_[A-Z]+)*|_GLOBAL(?:_TOC)?|FUNC_START)\s*\(\s*([\w.$]+)")
+    r"SYM_DATA|SYM_FUNC_ALIAS(?:_[A-Z]+)*|_GLOBAL(?:_TOC)?|FUNC_START|LEAF|NESTED|FEXPORT)\s*\(\s*([\w.$]+)")
 # ENDPROC(ftrace_caller)   /   SYM_FUNC_END(__pi_memcpy)
 RE_ASM_END = re.compile(r"^\s*(?:ENDPROC|END|SYM_(?:FUNC|CODE|DATA)_END(?:_[A-Z]+)*|FUNC_END)\s*\(\s*([\w.$]+)")
 # ftrace_stub:      /   .Lfoo:
@@ -68,6 +68,12 @@ RE_INIT = re.compile(r"([A-Za-z_]\w*)\s*(?:\[[^\]]*\]\s*)*=\s*\{?\s*$")
 RE_DEFINE = re.compile(r"^\s*#\s*define\s+([A-Za-z_]\w*)")
 # SYSCALL_DEFINE3(open, ...)   /   COMPAT_SYSCALL_DEFINE2(x, ...)   (a macro that names a function)
 RE_DEFINER = re.compile(r"^(?:COMPAT_)?SYSCALL_DEFINE\d|^(?:__)?[A-Z][A-Z0-9_]*DEFINE\w*$")
+# EXPORT_SYMBOL_GPL(foo);  late_initcall(foo_init);  module_exit(foo_exit);  (a macro naming a function)
+RE_NAMER = re.compile(r"^(?:EXPORT_SYMBOL\w*|\w*_initcall(?:_sync)?|module_init|module_exit|__setup|early_param|"
+                      r"core_param|module_param\w*|subsys_initcall|fs_initcall|device_initcall|arch_initcall|"
+                      r"postcore_initcall|pure_initcall|console_initcall|security_initcall)$")
+# MODULE_DEVICE_TABLE(of, foo_of_match);   (the table is its second argument)
+RE_TABLE_NAMER = re.compile(r"^MODULE_DEVICE_TABLE$")
 # &uart0 {   /   serial@1000 {   /   cpus: cpus {
 RE_DTS_NODE = re.compile(r"^\s*(?:([\w-]+)\s*:\s*)?(&?[\w@,.+-]+)\s*\{")
 
@@ -116,6 +122,11 @@ def anchor_name(section: str) -> str | None:
         m = RE_CALL_NAME.search(head)
         if m:
             name = m.group(1)
+            args = re.findall(r"[A-Za-z_]\w*", s[s.index("(") + 1:].split(")")[0])
+            if RE_NAMER.match(name) and args:
+                return args[0]
+            if RE_TABLE_NAMER.match(name) and len(args) > 1:
+                return args[1]
             if RE_DEFINER.match(name):
                 arg = re.match(r"\s*([A-Za-z_]\w*)", s[s.index("(") + 1:])
                 return arg.group(1) if arg else name

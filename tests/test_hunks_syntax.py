@@ -39,6 +39,10 @@ def test_language_for(path, lang):
     ("ifdef CONFIG_FUNCTION_TRACER", "CONFIG_FUNCTION_TRACER"),
     ("obj-$(CONFIG_FTRACE) += ftrace.o", "obj-$(CONFIG_FTRACE)"),
     ("ftrace_stub:", "ftrace_stub"),
+    ("EXPORT_SYMBOL_GPL(soc_device_register);", "soc_device_register"),
+    ("late_initcall_sync(trace_eval_sync);", "trace_eval_sync"),
+    ("MODULE_DEVICE_TABLE(of, atmel_ecc_dt_ids);", "atmel_ecc_dt_ids"),
+    ("LEAF(mips_cps_core_boot)", "mips_cps_core_boot"),
     ("", None),
     ("   ", None),
 ])
