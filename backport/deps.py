@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import weakref
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .index import (
     TreeIndex,
@@ -162,6 +162,8 @@ class Need:
     ref: SourceRef | None
     text: str  # the added line
     path: str  # the file patched
+    file_index: int = -1  # which FilePatch and hunk of the patch
+    hunk_index: int = -1
 
 
 @dataclass(slots=True)
@@ -334,7 +336,7 @@ def find_needs_kbuild(path: str, lines: Sequence[HunkLine]) -> Iterator[Need]:
 
 def find_needs(patch: Patch) -> list[Need]:
     needs: list[Need] = []
-    for fp in patch.files:
+    for fi, fp in enumerate(patch.files):
         if fp.is_deleted or fp.is_binary:
             continue
         cls = file_class(fp.path)
@@ -342,8 +344,8 @@ def find_needs(patch: Patch) -> list[Need]:
                   "kconfig": find_needs_kconfig, "kbuild": find_needs_kbuild}.get(cls or "")
         if finder is None:
             continue
-        for h in fp.hunks:
-            needs.extend(finder(fp.path, h.lines))
+        for hi, h in enumerate(fp.hunks):
+            needs.extend(replace(n, file_index=fi, hunk_index=hi) for n in finder(fp.path, h.lines))
     return needs
 
 
@@ -554,6 +556,7 @@ def check_patch(patch: Patch, tree: TargetTree, *, placements: Sequence[Placemen
     words_cache = find_known_words(patch, tree, placements, moved)
     reported: set[tuple[str, str]] = set()
     lines_with_missing_call: set[object] = set()
+    types_cache: dict[tuple[int, int], dict[str, str]] = {}
     for need in find_needs(patch):
         key = (need.kind if need.kind in ("kconfig", "makevar", "object") else "c", need.name)
         if key in reported:
@@ -561,6 +564,8 @@ def check_patch(patch: Patch, tree: TargetTree, *, placements: Sequence[Placemen
         if need.kind == "name" and need.ref in lines_with_missing_call:
             continue  # an argument of a missing macro (it may paste it): the call is the finding
         f = _check_need(need, idx, sdefs, tree, base, words_cache, has_c, has_kconfig)
+        if f is None and need.kind == "member" and has_c:
+            f = _check_typed_member(need, patch, idx, sdefs, tree, placements, moved, types_cache)
         if f is not None:
             reported.add(key)
             findings.append(f)
@@ -623,6 +628,53 @@ def _check_need(need: Need, idx: TreeIndex, sdefs: SeriesDefs, tree: TargetTree,
     sev = Severity.ERROR if need.kind in ("call", "tag") else Severity.WARNING
     return Finding("missing-symbol", sev, f"{need.name}: {what} defined neither in the target nor in the series",
                    need.ref, (ev,), f"port the commit that introduces {need.name} first (try --upstream REPO)")
+
+
+def _hunk_types(patch: Patch, fi: int, hi: int, tree: TargetTree, placements: Sequence[Placement],
+                moved: dict[str, str]) -> dict[str, str]:
+    """{variable: struct tag} for hunk ``hi`` of file ``fi``: the enclosing target function (by
+    the hunk header's function name, else the placement line) through tree-sitter, then the
+    declarations the hunk's own post-image writes."""
+    from .scope import find_declared_in_lines, find_variable_types, merge_types
+
+    fp = patch.files[fi]
+    h = fp.hunks[hi]
+    placed = next((p for p in placements if p.file_index == fi and p.hunk_index == hi and p.placed), None)
+    path = (placed.path if placed else None) or (fp.old_path if fp.old_path and tree.exists(fp.old_path) else None) \
+        or moved.get(fp.path)
+    types: dict[str, str] = {}
+    m = RE_SECTION_FUNC.search(h.section or "")
+    if path and (m or placed):
+        text = tree.read(path) or ""
+        if text:
+            types = find_variable_types(text, placed.start if placed else 0, function=m.group(1) if m else "")
+    return merge_types(types, find_declared_in_lines(list(h.new_lines)))
+
+
+def _check_typed_member(need: Need, patch: Patch, idx: TreeIndex, sdefs: SeriesDefs, tree: TargetTree,
+                        placements: Sequence[Placement], moved: dict[str, str],
+                        cache: dict[tuple[int, int], dict[str, str]]) -> Finding | None:
+    """``var->member`` where ``var``'s struct is known: the member must be in that struct."""
+    if need.name in sdefs.members or need.file_index < 0 or file_class(need.path) not in ("c", "asm-offsets"):
+        return None
+    rx = re.compile(r"(?:^|[^\w.>\])])\s*([A-Za-z_]\w*)\s*(?:->|\.)\s*" + re.escape(need.name) + r"\b")
+    m = rx.search(_strip_c(need.text))
+    if not m:
+        return None
+    key = (need.file_index, need.hunk_index)
+    if key not in cache:
+        cache[key] = _hunk_types(patch, need.file_index, need.hunk_index, tree, placements, moved)
+    tag = cache[key].get(m.group(1))
+    if not tag:
+        return None
+    members = idx.members_of(tag)
+    if not members or need.name in members or idx.has(need.name):
+        return None  # unknown struct, a member, or a macro aliasing one (#define sk_state ...)
+    where = [str(d) for d in idx.defines(tag) if d.kind in ("struct", "union")][:2]
+    return Finding("missing-symbol", Severity.WARNING,
+                   f"{need.name}: struct member not in struct {tag} of the target ({m.group(1)} is a struct {tag})",
+                   need.ref, (_evidence_patch(need), *where),
+                   f"port the commit that adds {need.name} to struct {tag} first")
 
 
 def _check_files(patch: Patch, tree: TargetTree, idx: TreeIndex, placements: Sequence[Placement],

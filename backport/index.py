@@ -52,6 +52,7 @@ from .model import SourceRef, TargetTree
 from .scan import (  # re-exported: the scanners are part of the index's public surface
     C_WORDS,
     file_class,
+    find_body_words,
     scan_asm,
     scan_asm_offsets,
     scan_c,
@@ -313,6 +314,7 @@ class TreeIndex:
         self.cached = cached
         self._names: list[str] | None = None
         self.lazy_dirs: set[str] = set()  # directories a partial (lazy) index has scanned
+        self._members_of: dict[str, set[str] | None] = {}
         self._refreshed: set[str] = set()
         meta = dict(db.execute("SELECT key, value FROM meta"))
         v = meta.get("version", "")
@@ -346,6 +348,24 @@ class TreeIndex:
         return [p for (p,) in self.db.execute(
             "SELECT path FROM files WHERE path = ? OR path LIKE ?", (basename, "%/" + basename))
             if p.rsplit("/", 1)[-1] == basename]
+
+    def members_of(self, tag: str) -> set[str] | None:
+        """A superset of the members of ``struct/union tag``: every word of every body that
+        defines it, read again from the defining files; None when the index knows none."""
+        if tag in self._members_of:
+            return self._members_of[tag]
+        found: set[str] | None = None
+        for d in self.defines(tag):
+            if d.kind not in ("struct", "union"):
+                continue
+            text = self.tree.read(d.path)
+            if text is None:
+                continue
+            words = find_body_words(text.encode("utf-8", "surrogateescape"), d.kind, tag)
+            if words is not None:
+                found = (found or set()) | words
+        self._members_of[tag] = found
+        return found
 
     def names(self) -> list[str]:
         """Every distinct defined name (members excluded), sorted; loaded once on demand."""

@@ -388,3 +388,18 @@ def scan_file(path: str, data: bytes) -> tuple[str, list]:
     if cls == "kbuild":
         return cls, scan_kbuild(data.decode("utf-8", "replace"))
     return "", []
+
+
+def find_body_words(text: bytes, kind: str, tag: str) -> set[str] | None:
+    """Every identifier inside the body of each ``struct/union tag { ... }`` of ``text``
+    (comments stripped): a superset of its members, whatever macros the body uses. None when
+    the text defines no such body."""
+    rx = re.compile(rb"\b" + kind.encode() + rb"\s+(?:__\w+\s+)?" + re.escape(tag.encode()) + rb"\s*\{")
+    out: set[str] | None = None
+    for m in rx.finditer(text):
+        close = _matching_brace(text, m.end() - 1)
+        if close < 0:
+            continue
+        body = RE_COMMENT.sub(b" ", text[m.end(): close])
+        out = (out or set()) | {w.decode() for w in RE_IDENT.findall(body)}
+    return out

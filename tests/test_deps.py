@@ -237,3 +237,22 @@ def test_lazy_index_grows_with_the_series(tree: DirTree, tmp_path: Path):
     idx = get_index(tree, opts)
     assert idx.partial and idx.has_file("kernel/fork.c") and idx.has_file("include/linux/widget.h")
     assert not idx.has_file("arch/arm64/kernel/entry.S")
+
+
+def test_member_checked_against_the_variables_own_struct(tree: DirTree, opts: PortOptions):
+    # "next" is a member of struct list_head, not of struct widget: the any-struct check passes,
+    # tree-sitter on the target function (named by the hunk header) knows w is a struct widget
+    new = _edit(CORE, "\tcopy->id = w->id;\n", "\tw->next = NULL;\n\tw->node.next = NULL;\n\tcopy->id = 3;\n")
+    text = make_mbox([("widget: next", {"drivers/widget/core.c": (CORE, new)})])
+    text = text.replace(" @@\n", " @@ static int wdrv_probe(struct widget *w)\n")
+    s = parse_series_bytes(text.encode(), origin="series.mbox")
+    found = check_patch(s.patches[0], tree, series=s, options=opts)
+    assert [f.message for f in found] == [
+        "next: struct member not in struct widget of the target (w is a struct widget)"]
+    assert found[0].evidence[1].startswith("include/linux/widget.h:")
+    # the series adding the member to struct widget first silences it
+    hdr = MINI_TREE["include/linux/widget.h"]
+    s2 = parse_series_bytes(make_mbox([
+        ("widget: add next", {"include/linux/widget.h": (hdr, hdr.replace("\tu32 id;\n", "\tu32 id;\n\tvoid *next;\n"))}),
+    ]).encode() + text.replace("[PATCH 1/1]", "[PATCH 2/2]").encode(), origin="s2.mbox")
+    assert check_patch(s2.patches[-1], tree, series=s2, options=opts) == ()
