@@ -346,7 +346,7 @@ def test_a_revert_killed_midway_is_finished_by_the_next_run(tmp_path):
     journal["state"] = "reverting"
     journal_path.write_text(json.dumps(journal))
     (tmp_path / "arch/arm64/Kconfig").write_text(KCONFIG)
-    (tmp_path / "arch/arm64/kernel" / f".bp-{journal['id']}-1.rev").write_text("half")
+    (tmp_path / "arch/arm64" / f".bp-{journal['id']}-1.rev").write_text("half")  # entry 1: arch/arm64/Kconfig
     restored = revert_apply(str(tmp_path))
     assert "arch/arm64/Kconfig" not in restored and "arch/arm64/kernel/ftrace.c" in restored
     assert snapshot(tmp_path) == before
