@@ -133,13 +133,47 @@ def _scan_tree_files(tree: TargetTree, items: Iterable[tuple[int, str]]) -> Iter
         yield fid, p, len(data), 0, cls, rows
 
 
-def _scan_worker(root: str, items: list[tuple[int, str]], dbpath: str) -> None:
+def _scan_git(root: str, blobs: dict[str, tuple[str, int]], items: Iterable[tuple[int, str]],
+              ) -> Iterator[tuple[int, str, int, int, str, list]]:
+    """Like _scan_disk for a git revision: blobs streamed by one ``git cat-file --batch``."""
+    import subprocess
+
+    proc = subprocess.Popen(["git", "-C", root, "cat-file", "--batch"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE)
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        for fid, p in items:
+            entry = blobs.get(p)
+            if entry is None or entry[1] == 0o120000:
+                continue
+            proc.stdin.write(entry[0].encode() + b"\n")
+            proc.stdin.flush()
+            header = proc.stdout.readline().split()
+            if len(header) != 3:
+                continue
+            data = proc.stdout.read(int(header[2]))
+            proc.stdout.read(1)
+            cls, rows = scan_file(p, data)
+            yield fid, p, len(data), 0, cls, rows
+    finally:
+        proc.stdin.close()
+        proc.wait()
+
+
+def _scan_source(source: tuple, items: Iterable[tuple[int, str]]) -> Iterator[tuple[int, str, int, int, str, list]]:
+    """``source`` is ("dir", root) or ("git", repo root, {path: (blob, mode)})."""
+    if source[0] == "git":
+        return _scan_git(source[1], source[2], items)
+    return _scan_disk(source[1], items)
+
+
+def _scan_worker(source: tuple, items: list[tuple[int, str]], dbpath: str) -> None:
     """Worker process: scan ``items`` into its own sqlite file (merged by the parent in C)."""
     db = sqlite3.connect(dbpath)
     db.execute("PRAGMA journal_mode=OFF")
     db.execute("PRAGMA synchronous=OFF")
     db.executescript(_DDL)
-    _insert_scanned(db, _scan_disk(root, items))
+    _insert_scanned(db, _scan_source(source, items))
     db.commit()
     db.close()
 
@@ -225,7 +259,8 @@ def build_index_db(tree: TargetTree, db: sqlite3.Connection, *, paths: Iterable[
                    jobs: int | None = None, workdir: str | None = None) -> None:
     """Scan ``paths`` (default: every file of the tree) into the empty database ``db``.
 
-    A plain directory is scanned by ``jobs`` processes (default: up to 2), each writing its own
+    A plain directory (or a git revision, through ``git cat-file --batch``) is scanned by
+    ``jobs`` processes (default: up to 2), each writing its own
     sqlite file in ``workdir``; the parent merges them with INSERT ... SELECT and builds the
     lookup indexes, so no Python object crosses a process boundary.
     """
@@ -233,18 +268,21 @@ def build_index_db(tree: TargetTree, db: sqlite3.Connection, *, paths: Iterable[
     wanted = list(enumerate((p for p in (paths if paths is not None else tree.iter_paths()) if file_class(p)), 1))
     root = getattr(tree, "root", "")
     on_disk = type(tree).__name__ == "DirTree" and os.path.isdir(root)
+    source: tuple | None = ("dir", root) if on_disk else None
+    if type(tree).__name__ == "GitTree":
+        source = ("git", root, tree._blobs)  # type: ignore[attr-defined]
     jobs = jobs or min(2, os.cpu_count() or 1)
-    if on_disk and jobs > 1 and len(wanted) > 2000 and workdir and hasattr(os, "fork"):
+    if source is not None and jobs > 1 and len(wanted) > 2000 and workdir and hasattr(os, "fork"):
         ctx = multiprocessing.get_context("fork")
-        parts = _partition(root, wanted, jobs)
+        parts = _partition(root, wanted, jobs) if on_disk else [wanted[i::jobs] for i in range(jobs)]
         dbs = [os.path.join(workdir, f".scan-{os.getpid()}-{i}.sqlite") for i in range(jobs)]
         for d in dbs:
             if os.path.exists(d):
                 os.unlink(d)
-        procs = [ctx.Process(target=_scan_worker, args=(root, part, d)) for part, d in zip(parts, dbs, strict=True)]
+        procs = [ctx.Process(target=_scan_worker, args=(source, part, d)) for part, d in zip(parts, dbs, strict=True)]
         for pr in procs[1:]:
             pr.start()
-        _insert_scanned(db, _scan_disk(root, parts[0]))  # the parent is worker 0
+        _insert_scanned(db, _scan_source(source, parts[0]))  # the parent is worker 0
         db.commit()
         for pr in procs[1:]:
             pr.join()
@@ -257,8 +295,8 @@ def build_index_db(tree: TargetTree, db: sqlite3.Connection, *, paths: Iterable[
             db.commit()
             db.execute("DETACH DATABASE w")
             os.unlink(d)
-    elif on_disk:
-        _insert_scanned(db, _scan_disk(root, wanted))
+    elif source is not None:
+        _insert_scanned(db, _scan_source(source, wanted))
     else:
         _insert_scanned(db, _scan_tree_files(tree, wanted))
     db.executescript(_INDEXES)

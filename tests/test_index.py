@@ -238,3 +238,26 @@ def test_real_tree_index_budgets(tmp_path: Path):
     assert any(d.path == "include/linux/slab.h" for d in idx.defines("kmalloc"))
     assert idx.kconfig("DYNAMIC_FTRACE_WITH_REGS") is not None
     assert idx.has("S_FP") and idx.has("IS_ERR")
+
+
+def test_git_revision_is_indexed_from_blobs(mini: DirTree, tmp_path: Path):
+    import subprocess
+
+    from backport.target import GitTree
+
+    root = Path(mini.root)
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@e", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@e"}
+    for cmd in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "base"]):
+        subprocess.run(["git", "-C", str(root), *cmd], check=True, env=env, capture_output=True)
+    (root / "kernel" / "fork.c").write_text("int only_in_work_tree;\n")  # not in the revision
+    tree = GitTree(root, "HEAD")
+    idx = load_index(tree, cache_dir=tmp_path / "cache")
+    assert idx.key.startswith("git:") and idx.version == (5, 4, 210)
+    assert idx.has("copy_process") and not idx.has("only_in_work_tree")
+    assert idx.kconfig("WIDGET") is not None and idx.cflags_remove("widget.o")
+    assert load_index(tree, cache_dir=tmp_path / "cache").cached
+    from backport.index import _scan_git
+
+    rows = list(_scan_git(str(root), tree._blobs, [(1, "kernel/fork.c"), (2, "no/such.c")]))
+    assert [(r[0], r[1]) for r in rows] == [(1, "kernel/fork.c")] and ("copy_process", "function", 2, "") in rows[0][5]
