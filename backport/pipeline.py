@@ -55,6 +55,12 @@ DIVERGENCE_WINDOW = 3
 #: functions longer than this are compared only around the hunk
 MAX_FUNCTION_LINES = 400
 MAX_EVIDENCE = 8
+#: names too common to tie a distant difference to a hunk
+COMMON_WORDS = frozenset("""
+    if else for while return int unsigned long char void struct static const sizeof goto break
+    continue switch case default bool true false NULL u8 u16 u32 u64 s32 size_t ret err rc dev data
+    inline extern enum union signed short define include endif ifdef ifndef
+""".split())
 
 
 # ---------------------------------------------------------------- the overlay
@@ -237,7 +243,10 @@ def _judge(m: Match, h: Hunk, lines: Sequence[str], label: str, ref: SourceRef |
             (f"{path}:{line}",) + tuple(f"{path}:{a.start + 1}: candidate score {a.score:.2f} {a.note}".rstrip()
                                          for a in alts[:3]) + ev,
             "check which place is meant, then apply by hand"))
-    if m.confidence < options.min_confidence or m.fuzz > options.max_fuzz:
+    # a 3-way placement is mapped through the upstream base: its "fuzz" counts diverged context
+    # that the base already explains, so only its confidence gates it
+    heavy_fuzz = m.fuzz > options.max_fuzz and m.method != Method.THREEWAY.value
+    if m.confidence < options.min_confidence or heavy_fuzz:
         ok = False
         found.append(Finding(
             "low-confidence-placement", Severity.WARNING,
@@ -296,6 +305,21 @@ def _region(lines: Sequence[str], start: int, end: int, section: str, language: 
     return max(0, start - DIVERGENCE_WINDOW), min(len(lines), end + DIVERGENCE_WINDOW)
 
 
+# * a comment line   /   /* a comment */   /   // a comment
+RE_COMMENT_LINE = re.compile(r"^\s*(?:/?\*|//)")
+
+
+def _code_lines(lines: Sequence[str], start: int, end: int) -> list[tuple[int, str]]:
+    """(index, whitespace-normalised text) of the lines that carry code: blank lines and
+    comment-only lines are left out, so a reworded comment is not a divergence."""
+    out = []
+    for i in range(start, end):
+        text = " ".join(lines[i].split())
+        if text and not RE_COMMENT_LINE.match(text):
+            out.append((i, text))
+    return out
+
+
 def _find_preimage(base: Sequence[str], h: Hunk) -> int | None:
     pre = list(h.old_lines)
     guess = max(0, h.old_start - 1) if h.old_count else h.old_start
@@ -320,22 +344,44 @@ def check_divergence(base: Sequence[str], lines: Sequence[str], h: Hunk, m: Matc
                        hint="check that --upstream holds the tree the patch was made against")
     bs, be = _region(base, b0, b0 + len(h.old_lines), h.section, language)
     ts, te = _region(lines, m.start, m.end, h.section, language)
-    a = [ln.rstrip() for ln in base[bs:be]]
-    b = [ln.rstrip() for ln in lines[ts:te]]
-    if a == b:
+    a, b = _code_lines(base, bs, be), _code_lines(lines, ts, te)
+    if [t for _, t in a] == [t for _, t in b]:
         return None
-    evidence: list[str] = []
-    sm = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    # relevant: next to the hunk, or sharing a name with the lines the hunk changes
+    near_b = range(b0 - DIVERGENCE_WINDOW, b0 + len(h.old_lines) + DIVERGENCE_WINDOW)
+    near_t = range(m.start - DIVERGENCE_WINDOW, m.end + DIVERGENCE_WINDOW)
+    names = {w for ln in h.lines if ln.kind is not LineKind.CONTEXT for w in RE_IDENT.findall(ln.text)}
+    names -= COMMON_WORDS
+    near: list[str] = []
+    far: list[str] = []
+    sm = difflib.SequenceMatcher(None, [t for _, t in a], [t for _, t in b], autojunk=False)
     for tag, i1, i2, j1, j2 in sm.get_opcodes():
         if tag == "equal":
             continue
-        evidence.extend(f"upstream base:{bs + i + 1}: {base[bs + i]}" for i in range(i1, i2))
-        evidence.extend(f"{path}:{ts + j + 1}: {lines[ts + j]}" for j in range(j1, j2))
+        olds, news = [a[i][0] for i in range(i1, i2)], [b[j][0] for j in range(j1, j2)]
+        texts = [base[i] for i in olds] + [lines[j] for j in news]
+        relevant = (any(i in near_b for i in olds) or any(j in near_t for j in news)
+                    or any(names.intersection(RE_IDENT.findall(t)) for t in texts))
+        (near if relevant else far).extend(
+            [f"upstream base:{i + 1}: {base[i]}" for i in olds] + [f"{path}:{j + 1}: {lines[j]}" for j in news])
+    if near:
+        return Finding(
+            "context-diverged", Severity.WARNING,
+            f"{label}: the code next to it, or using what it changes, differs between upstream and "
+            f"{path}:{m.start + 1}", ref, _clip(near + far),
+            "this is where a backport is adapted by hand: check the hunk still means the same here")
+    if not far:
+        return None
     return Finding(
-        "context-diverged", Severity.WARNING,
-        f"{label}: the code around it differs between upstream and {path}:{m.start + 1}", ref,
-        tuple(evidence[:MAX_EVIDENCE]) + (("...",) if len(evidence) > MAX_EVIDENCE else ()),
-        "this is where a backport is adapted by hand: check the hunk still means the same here")
+        "function-diverged", Severity.WARNING,
+        f"{label}: the function around it differs between upstream and {path}:{m.start + 1} "
+        "(away from the hunk)", ref, _clip(far),
+        "other upstream changes to this function are missing or different in the target: check "
+        "the hunk does not depend on them (--ignore function-diverged silences this)")
+
+
+def _clip(evidence: list[str]) -> tuple[str, ...]:
+    return tuple(evidence[:MAX_EVIDENCE]) + (("...",) if len(evidence) > MAX_EVIDENCE else ())
 
 
 def check_identifiers(base_text: str, old_text: str, new_text: str, fp: FilePatch, *, path: str,

@@ -44,8 +44,7 @@ FIX_INIT = """\
 diff --git a/drivers/foo/foo.c b/drivers/foo/foo.c
 --- a/drivers/foo/foo.c
 +++ b/drivers/foo/foo.c
-@@ -10,9 +10,11 @@ static int foo_init(struct foo *f)
- \tf->buf = kmalloc(64, GFP_KERNEL);
+@@ -11,8 +11,10 @@ static int foo_init(struct foo *f)
  \tif (!f->buf)
  \t\treturn -ENOMEM;
  \tret = foo_setup(f);
@@ -86,7 +85,7 @@ def test_exact_placement_is_clean_and_regenerated(tmp_path: Path) -> None:
     r = port_patch(_patch(FIX_INIT), _tree(files), options=OPTS)
     assert r.status is Status.CLEAN
     (p,) = r.placements
-    assert p.method is Method.EXACT and p.path == "drivers/foo/foo.c" and p.start == 10 and p.applied
+    assert p.method is Method.EXACT and p.path == "drivers/foo/foo.c" and p.start == 11 and p.applied
     assert p.confidence >= 0.99
     assert "@@ -11,8 +11,10 @@ static int foo_init(struct foo *f)" in r.text
     new = dict(r.new_files)["drivers/foo/foo.c"]
@@ -99,14 +98,14 @@ def test_offset_uses_target_line_numbers(tmp_path: Path) -> None:
     files = {"drivers/foo/foo.c": shifted}
     r = port_patch(_patch(FIX_INIT), _tree(files), options=OPTS)
     (p,) = r.placements
-    assert p.method is Method.OFFSET and p.start == 12 and p.offset == 2 and p.applied
+    assert p.method is Method.OFFSET and p.start == 13 and p.offset == 2 and p.applied
     assert r.status is Status.CLEAN
     assert "@@ -13,8 +13,10 @@ static int foo_init" in r.text
     assert _git_apply_check(tmp_path, files, r.text).returncode == 0
 
 
 def test_fuzz_keeps_the_targets_own_context(tmp_path: Path) -> None:
-    diverged = FOO_C.replace("\tf->buf = kmalloc(64, GFP_KERNEL);", "\tf->buf = kzalloc(64, GFP_KERNEL);")
+    diverged = FOO_C.replace("\tif (!f->buf)", "\tif (f->buf == NULL)")
     files = {"drivers/foo/foo.c": diverged}
     r = port_patch(_patch(FIX_INIT), _tree(files), options=OPTS)
     (p,) = r.placements
@@ -115,7 +114,7 @@ def test_fuzz_keeps_the_targets_own_context(tmp_path: Path) -> None:
     assert p.applied  # one outer context line differs: still confident
     # the target's spelling survives, upstream's kmalloc is not written back
     new = dict(r.new_files)["drivers/foo/foo.c"]
-    assert "kzalloc(64" in new and "kmalloc(64" not in new
+    assert "\tif (f->buf == NULL)\n" in new and "if (!f->buf)" not in new
     assert _git_apply_check(tmp_path, files, r.text).returncode == 0
 
 
@@ -275,7 +274,7 @@ def test_identifier_known_upstream_but_absent_in_target(tmp_path: Path) -> None:
     upstream_c = FOO_C.replace("static int foo_count;\n", "static int foo_count;\nstatic bool foo_verbose;\n")
     (base / "drivers/foo/foo.c").write_text(upstream_c)
     diff = FIX_INIT.replace('+\t\tpr_err("foo: setup failed\\n");', '+\t\tif (foo_verbose)\n+\t\t\tpr_err("x");')
-    diff = diff.replace("@@ -10,9 +10,11 @@", "@@ -11,9 +11,12 @@")
+    diff = diff.replace("@@ -11,8 +11,10 @@", "@@ -12,8 +12,11 @@")
     r = port_patch(_patch(diff), _tree({"drivers/foo/foo.c": FOO_C}), options=PortOptions(upstream=str(base), checks=False))
     assert any(f.code == "missing-identifier" and "foo_verbose" in f.message for f in r.findings)
 
@@ -285,7 +284,7 @@ def test_series_patch_two_sees_patch_one() -> None:
 diff --git a/drivers/foo/foo.c b/drivers/foo/foo.c
 --- a/drivers/foo/foo.c
 +++ b/drivers/foo/foo.c
-@@ -14,7 +14,7 @@ static int foo_init(struct foo *f)
+@@ -13,7 +13,7 @@ static int foo_init(struct foo *f)
  \tret = foo_setup(f);
  \tif (ret) {
  \t\tpr_err("foo: setup failed\\n");
@@ -355,3 +354,21 @@ def test_render_file_diff_round_trips_through_git_apply(tmp_path: Path) -> None:
     subprocess.run(["git", "init", "-q", str(root)], check=True)
     subprocess.run(["git", "apply", "p.patch"], cwd=root, check=True)
     assert (root / "x.txt").read_text() == new
+
+
+def test_distant_difference_in_the_function_is_function_diverged(tmp_path: Path) -> None:
+    base = tmp_path / "upstream"
+    (base / "drivers/foo").mkdir(parents=True)
+    long_init = FOO_C.replace("\tint ret;\n", "\tint ret;\n" + "".join(f"\tfoo_step{i}(f);\n" for i in range(12)))
+    (base / "drivers/foo/foo.c").write_text(long_init)
+    diff = FIX_INIT.replace("@@ -11,8 +11,10 @@", "@@ -23,8 +23,10 @@")
+    # the target lacks one early step, far above the hunk and unrelated to what it changes
+    target = long_init.replace("\tfoo_step1(f);\n", "")
+    r = port_patch(_patch(diff), _tree({"drivers/foo/foo.c": target}),
+                   options=PortOptions(upstream=str(base), checks=False))
+    (p,) = r.placements
+    assert p.applied
+    codes = {f.code: f for f in r.findings}
+    assert "context-diverged" not in codes
+    assert codes["function-diverged"].severity is Severity.WARNING
+    assert any("foo_step1" in e for e in codes["function-diverged"].evidence)

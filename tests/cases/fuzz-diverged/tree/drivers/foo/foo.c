@@ -7,8 +7,8 @@ static int foo_init(struct foo *f)
 {
 	int ret;
 
-	f->buf = kzalloc(64, GFP_KERNEL);
-	if (!f->buf)
+	f->buf = kmalloc(64, GFP_KERNEL);
+	if (f->buf == NULL)
 		return -ENOMEM;
 	ret = foo_setup(f);
 	if (ret)
