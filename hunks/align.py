@@ -76,13 +76,14 @@ def _dp_sim(o: str, t: str) -> float:
 
 
 def align(old: Sequence[str], target: Sequence[str], lo: int, hi: int, *, anchor_start: bool = False,
-          anchor_end: bool = False) -> Alignment | None:
+          anchor_end: bool = False, band: int | None = None) -> Alignment | None:
     """Best semi-global alignment of every pre-image line against ``target[lo:hi]``.
 
     Target lines before the first and after the last paired line are free (unless
     ``anchor_start``/``anchor_end`` pin the pre-image to that end of the window); target
     lines inside the region and pre-image lines without a partner cost.
-    O(len(old) * (hi - lo)).
+    O(len(old) * (hi - lo)), or O(len(old) * band) when ``band`` bounds how far a pairing may
+    stray from the window's middle diagonal.
     """
     lo, hi = max(0, lo), min(len(target), hi)
     m, w = len(old), hi - lo
@@ -90,12 +91,13 @@ def align(old: Sequence[str], target: Sequence[str], lo: int, hi: int, *, anchor
         return None
     win = target[lo:hi]
     wts = [weight(o) for o in old]
+    wwin = [weight(x) for x in win]
     neg = float("-inf")
     # score[i][j]: best for old[:i] against win[:j] with old[i-1] ending at or before j
     first = [0.0] * (w + 1)
     if anchor_start:
         for j in range(1, w + 1):
-            first[j] = first[j - 1] - GAP_TARGET * weight(win[j - 1])
+            first[j] = first[j - 1] - GAP_TARGET * wwin[j - 1]
     score = [first] + [[neg] * (w + 1) for _ in range(m)]
     move = [[0] * (w + 1) for _ in range(m + 1)]  # 1 diag, 2 up (old gap), 3 left (target extra)
     for i in range(1, m + 1):
@@ -105,7 +107,12 @@ def align(old: Sequence[str], target: Sequence[str], lo: int, hi: int, *, anchor
         row[0] = prev[0] - GAP_OLD * wi
         mv[0] = 2
         inner = i < m
-        for j in range(1, w + 1):
+        if band is None:
+            jmin, jmax = 1, w
+        else:  # only cells near the window's middle diagonal: O(len(old) * band)
+            mid = i + (w - m) / 2
+            jmin, jmax = max(1, int(mid - band)), min(w, int(mid + band) + 1)
+        for j in range(jmin, jmax + 1):
             sim = _dp_sim(o, win[j - 1])
             best = prev[j - 1] + wi * (2.0 * sim * sim - 1.0)  # a look-alike line earns little
             how = 1
@@ -113,7 +120,7 @@ def align(old: Sequence[str], target: Sequence[str], lo: int, hi: int, *, anchor
             if up > best:
                 best, how = up, 2
             if inner:
-                left = row[j - 1] - GAP_TARGET * weight(win[j - 1])
+                left = row[j - 1] - GAP_TARGET * wwin[j - 1]
                 if left > best:
                     best, how = left, 3
             row[j] = best
@@ -122,7 +129,7 @@ def align(old: Sequence[str], target: Sequence[str], lo: int, hi: int, *, anchor
     tail = [0.0] * (w + 1)
     if anchor_end:
         for k in range(w - 1, -1, -1):
-            tail[k] = tail[k + 1] - GAP_TARGET * weight(win[k])
+            tail[k] = tail[k + 1] - GAP_TARGET * wwin[k]
     j = max(range(w + 1), key=lambda k: score[m][k] + tail[k])
     pairs: list[int | None] = [None] * m
     sims = [0.0] * m

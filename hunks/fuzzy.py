@@ -31,6 +31,8 @@ MAX_PROBES = 24
 HITS_PER_PROBE = 25
 #: alignments tried
 MAX_STARTS = 8
+#: how far a candidate's lines may shift against each other (insertions/deletions), at most
+MAX_SLACK = 24
 #: a fuzzy placement's confidence is at most this times its quality
 FUZZY_BASE = 0.92
 #: votes below this line similarity (0-100) are ignored
@@ -68,11 +70,11 @@ def find_alignments(target: tuple[str, ...], old: Sequence[str], hint: int, *, l
                     hi: int | None = None) -> list[Alignment]:
     """Aligned candidates for ``old`` in ``target[lo:hi]``, best quality first (nearer on ties)."""
     hi = len(target) if hi is None else min(hi, len(target))
-    slack = max(4, len(old) // 2)
+    slack = min(MAX_SLACK, max(4, len(old) // 2))
     seen: set[int] = set()
     out: list[Alignment] = []
     for s in candidate_starts(target, old, lo, hi, hint):
-        al = align(old, target, max(lo, s - slack), min(hi, s + len(old) + slack))
+        al = align(old, target, max(lo, s - slack), min(hi, s + len(old) + slack), band=2 * slack)
         if al is None or al.start in seen:
             continue
         seen.add(al.start)
@@ -121,7 +123,8 @@ def score_alignment(target: tuple[str, ...], spec: HunkSpec, best: Alignment, se
         conf *= 0.85 ** built.insert_ambiguous
     new_al = None
     if spec.new != spec.old and spec.new and built.unsafe:
-        new_al = align(spec.new, target, best.start - 2, best.end + 2)
+        new_al = align(spec.new, target, best.start - 2, best.end + 2,
+                       band=None if len(spec.new) < 2 * MAX_SLACK else 2 * MAX_SLACK)
     if new_al is not None and _added_all_present(spec, new_al) and new_al.quality > best.quality:
         ev.insert(0, f"the target here looks more like the hunk's result ({new_al.quality:.2f}) than its "
                      f"pre-image ({best.quality:.2f}): probably applied already, perhaps adapted")

@@ -52,6 +52,7 @@ UNSAFE_CAP = 0.3
 DRIFT_CAP = 0.55
 
 
+@lru_cache(maxsize=65536)
 def norm(line: str) -> str:
     """Whitespace-insensitive form of a line: blanks collapsed, ends stripped."""
     return RE_BLANKS.sub(" ", line).strip()
@@ -62,6 +63,7 @@ def squash(line: str) -> str:
     return RE_BLANKS.sub("", line)
 
 
+@lru_cache(maxsize=65536)
 def is_trivial(line: str) -> bool:
     """True for lines that say nothing about where they are: blank, a brace, ``*/``, ``#endif``."""
     s = squash(line)
@@ -104,8 +106,10 @@ def similarity(a: str, b: str) -> float:
         return 1.0
     if not na or not nb:
         return 0.0
+    by_char = fuzz.ratio(na, nb, score_cutoff=30) / 100.0
+    if by_char == 0.0:
+        return 0.0  # unrelated lines: skip the token comparison
     by_token = Indel.normalized_similarity(tokens(na), tokens(nb))
-    by_char = fuzz.ratio(na, nb) / 100.0
     return min(by_char, 0.75 * by_token + 0.25 * by_char)
 
 

@@ -11,6 +11,7 @@ from hunks.align import align, build
 from hunks.cascade import locate
 from hunks.fuzzy import find_fuzzy
 from hunks.score import similarity
+from hunks.types import HunkSpec
 
 BASE = c_file(40)
 HUNK = spec("""@@ -17,6 +17,7 @@ static int fn_1(struct dev_1 *d)
@@ -110,3 +111,15 @@ def test_fuzzy_is_bounded_on_a_large_file():
     took = time.perf_counter() - t0
     assert m is not None and m.start == 16
     assert took < 2.0
+
+
+def test_a_big_diverged_hunk_is_bounded():
+    big = c_file(2000)
+    old = big[1000:1400]
+    spec_ = HunkSpec(tuple(" " if i % 10 else "-" for i in range(400)) + ("+",), tuple(old) + ("\tnew();",), 1001)
+    target = [x + " /* v */" if 1000 <= i < 1400 and i % 7 == 0 else x for i, x in enumerate(big)]
+    t0 = time.perf_counter()
+    m = locate(target, spec_)
+    assert time.perf_counter() - t0 < 5.0
+    # removed lines the target changed: never a clean placement
+    assert m is None or m.unsafe and m.confidence <= 0.3
