@@ -122,7 +122,7 @@ def anchor_name(section: str) -> str | None:
         m = RE_CALL_NAME.search(head)
         if m:
             name = m.group(1)
-            args = re.findall(r"[A-Za-z_]\w*", s[s.index("(") + 1:].split(")")[0])
+            args: list[str] = re.findall(r"[A-Za-z_]\w*", s[s.index("(") + 1:].split(")")[0])
             if RE_NAMER.match(name) and args:
                 return args[0]
             if RE_TABLE_NAMER.match(name) and len(args) > 1:
