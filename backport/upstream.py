@@ -94,7 +94,7 @@ def _commit_info(repo_path: str, sha: str) -> tuple[str, str, int] | None:
 
 
 def find_introducing_commit(repo_path: str, name: str, *, rev: str = "HEAD",
-                            paths: Sequence[str] = ()) -> UpstreamCommit | None:
+                            paths: Sequence[str] = (), since: str = "") -> UpstreamCommit | None:
     """The oldest commit reachable from ``rev`` whose diff changes the number of occurrences of
     ``name`` (pickaxe), within ``paths`` or, by default, the files that mention it at ``rev``."""
     needle = name
@@ -111,7 +111,8 @@ def find_introducing_commit(repo_path: str, name: str, *, rev: str = "HEAD",
         paths = sorted(paths, key=lambda p: (not p.endswith((".h", "Kconfig")), p))
     if not paths:
         return None
-    out = _git(repo_path, "log", "--reverse", "--format=%H%x00%s%x00%ct", "-S", needle, rev, "--", *paths)
+    span = f"{since}..{rev}" if since else rev
+    out = _git(repo_path, "log", "--reverse", "--format=%H%x00%s%x00%ct", "-S", needle, span, "--", *paths)
     for line in out.splitlines():
         if line.count("\0") == 2:
             sha, subject, t = line.split("\0")
@@ -120,7 +121,7 @@ def find_introducing_commit(repo_path: str, name: str, *, rev: str = "HEAD",
     return None
 
 
-def find_context_commits(repo_path: str, patch: Patch, *, rev: str) -> list[UpstreamCommit]:
+def find_context_commits(repo_path: str, patch: Patch, *, rev: str, since: str = "") -> list[UpstreamCommit]:
     """Commits that last changed the context and removed lines of the patch's hunks at ``rev``."""
     counts: dict[str, list] = {}
     for fp in patch.files:
@@ -129,10 +130,13 @@ def find_context_commits(repo_path: str, patch: Patch, *, rev: str) -> list[Upst
         for h in fp.hunks:
             if h.old_count <= 0:
                 continue
-            out = _git(repo_path, "blame", "--porcelain", "-L", f"{h.old_start},+{h.old_count}", rev, "--", fp.old_path)
+            span = f"{since}..{rev}" if since else rev
+            out = _git(repo_path, "blame", "--porcelain", "-L", f"{h.old_start},+{h.old_count}", span, "--", fp.old_path)
+            boundary = {ln.split()[0] for ln in _porcelain_boundaries(out)} if since else set()
             for line in out.splitlines():
                 parts = line.split()
-                if len(parts) >= 3 and RE_SHA.match(parts[0]) and len(parts[0]) == 40 and parts[1].isdigit():
+                if len(parts) >= 3 and RE_SHA.match(parts[0]) and len(parts[0]) == 40 and parts[1].isdigit() \
+                        and parts[0] not in boundary:
                     entry = counts.setdefault(parts[0], [0, fp.old_path, int(parts[1])])
                     entry[0] += 1
     commits = []
@@ -143,6 +147,29 @@ def find_context_commits(repo_path: str, patch: Patch, *, rev: str) -> list[Upst
         commits.append(UpstreamCommit(info[0], info[1], info[2],
                                       f"last changed {n} context/removed line(s) of {path} (near line {line})", (path,)))
     return commits
+
+
+def _porcelain_boundaries(out: str) -> list[str]:
+    """Header lines of blame entries marked ``boundary`` (older than the ``since`` limit)."""
+    found, header = [], ""
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) >= 3 and len(parts[0]) == 40 and RE_SHA.match(parts[0]):
+            header = line
+        elif line == "boundary" and header:
+            found.append(header)
+    return found
+
+
+def find_since(repo_path: str, target: TargetTree) -> str:
+    """The upstream tag the target's branch grew from (``v6.1`` for a 6.1.187 tree), when the
+    repo has it: older commits are in the target by construction, so searches stop there."""
+    version = target.kernel_version()
+    if not version:
+        return ""
+    tag = f"v{version[0]}.{version[1]}"
+    ok = _git(repo_path, "rev-parse", "-q", "--verify", f"refs/tags/{tag}^{{commit}}").strip()
+    return tag if ok else ""
 
 
 def _added_lines_by_file(repo_path: str, sha: str) -> dict[str, list[str]]:
@@ -201,15 +228,16 @@ def find_prerequisites(patch: Patch, target: TargetTree, repo_path: str, *, name
     # names are searched in the whole history up to the patch (or HEAD): a helper can arrive
     # after the commit that last changed the patched file
     search = rev if rev.endswith("^") else "HEAD"
+    since = find_since(repo_path, target)
     cands: dict[str, UpstreamCommit] = {}
     for name in dict.fromkeys(names):
-        c = find_introducing_commit(repo_path, name, rev=search)
+        c = find_introducing_commit(repo_path, name, rev=search, since=since)
         if c is not None:
             old = cands.get(c.sha)
             cands[c.sha] = c if old is None else UpstreamCommit(c.sha, c.subject, c.time,
                                                                old.reason + ", " + c.reason.split(" ", 1)[1], c.paths)
     if context:
-        for c in find_context_commits(repo_path, patch, rev=rev):
+        for c in find_context_commits(repo_path, patch, rev=rev, since=since):
             cands.setdefault(c.sha, c)
     own = {s for s in patch.upstream_ids}
     out = []

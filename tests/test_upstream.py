@@ -154,3 +154,14 @@ def test_cli_deps_with_upstream_lists_prerequisites(upstream: dict[str, object],
     tail = out.split("prerequisite commits, in order:\n", 1)[1]
     assert tail.index(str(upstream["rework"])[:12]) < tail.index(str(upstream["helper"])[:12])
     shutil.rmtree(tmp_path / "xdg")
+
+
+def test_searches_stop_at_the_tag_the_target_grew_from(upstream: dict[str, object], tmp_path: Path):
+    repo = upstream["repo"]
+    assert isinstance(repo, Path)
+    target = _target_at(tmp_path, upstream, str(upstream["base"]), "t4")  # Makefile says 5.4.210
+    series = parse_series_bytes(str(upstream["mbox"]).encode(), origin="user.patch")
+    git(repo, "tag", "v5.4", str(upstream["rework"]))  # the target's branch point, per the tag
+    found = [c.sha for c, how in find_prerequisites(series.patches[0], target, str(repo), names=["widget_sync_state"])
+             if not how]
+    assert found == [upstream["helper"]]  # rework and base are older than v5.4: not searched
