@@ -98,3 +98,26 @@ def test_bad_input_is_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureFixt
     assert main(["port", str(bad), "--onto", str(CASES / "exact" / "tree")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "error" in err[0]
+
+
+def test_apply_refuses_when_a_hunk_is_unplaced(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tree = tmp_path / "tree"
+    shutil.copytree(CASES / "unplaced" / "tree", tree)
+    before = {p: p.read_bytes() for p in tree.rglob("*") if p.is_file()}
+    assert main(["port", _series(CASES / "unplaced"), "--onto", str(tree), "--apply"]) == 1
+    assert "not applied" in capsys.readouterr().err
+    assert before == {p: p.read_bytes() for p in tree.rglob("*") if p.is_file()}
+
+
+def test_apply_writes_a_clean_port(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tree = tmp_path / "tree"
+    shutil.copytree(CASES / "exact" / "tree", tree)
+    assert main(["port", _series(CASES / "exact"), "--onto", str(tree), "--apply"]) == 0
+    assert 'pr_err("foo: setup failed\\n");' in (tree / "drivers/foo/foo.c").read_text()
+    capsys.readouterr()
+
+
+def test_plain_diff_gets_a_subject_from_its_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", *_args("relocated", TABLE["relocated"], tmp_path), "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert "foo" in report["patches"][0]["patch"]["subject"]
