@@ -78,7 +78,7 @@ def _neighbourhood(paths: Sequence[str], path: str) -> list[str]:
 
 
 # static int foo(struct bar *b)      (a line that may define ``foo``; the name is substituted)
-RE_DEFINITION_TEMPLATE = r"^[A-Za-z_][^;=]*\b{name}\s*\("
+RE_DEFINITION_TEMPLATE = r"^[A-Za-z_][^;=(]*\b{name}\s*\("
 
 
 def find_function_files(tree: TargetTree, name: str, near: str, *,

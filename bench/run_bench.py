@@ -66,12 +66,13 @@ def load_cases(set_dir: Path, *, only: list[str], limit: int | None) -> list[dic
 _STATE: dict[str, object] = {}
 
 
-def _init_tool(tree: str, base: str | None, checks: bool) -> None:
+def _init_tool(tree: str, base: str | None, checks: bool, partial: bool = False) -> None:
     from backport.model import PortOptions
     from backport.target import DirTree
 
     _STATE["tree"] = DirTree(tree)
     _STATE["options"] = PortOptions(upstream=base, checks=checks)
+    _STATE["partial"] = partial
 
 
 def _load_patch(case: dict):
@@ -114,12 +115,12 @@ def run_tool_case(case: dict, out: str) -> tuple[str, float, str]:
                        for f in r.findings)
     pl = "\n".join(f"hunk {p.file_index}.{p.hunk_index}: {p.method.value} {p.path}:{p.start} "
                    f"conf {p.confidence:.2f} applied={p.applied}" for p in r.placements)
-    if held or not r.text:
+    if (held and not _STATE.get("partial")) or not r.text:
         why = "hunks not applied" if held else "nothing to apply"
         (o / f"{cid}.refused").write_text(f"{why}\n{pl}\n{report}\n{r.leftovers}")
         return cid, secs, "refused"
     (o / f"{cid}.patch").write_text(r.text, encoding="utf-8", errors="surrogateescape")
-    if any(f.severity >= Severity.WARNING for f in r.findings):
+    if held or any(f.severity >= Severity.WARNING for f in r.findings):
         (o / f"{cid}.flagged").write_text(f"{pl}\n{report}\n")
         return cid, secs, "flagged"
     return cid, secs, "patch"
@@ -234,6 +235,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", action="append", default=[], metavar="ID", help="just this case (repeatable)")
     ap.add_argument("--no-baselines", action="store_true", help="skip the baselines (reuse earlier outputs)")
     ap.add_argument("--no-checks", action="store_true", help="skip the deps and kb checks")
+    ap.add_argument("--partial", action="store_true",
+                    help="write what was placed even when hunks were held back (always flagged)")
     ap.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
     ap.add_argument("--results", type=Path, help="write the tables as Markdown here (e.g. bench/RESULTS.md)")
     ap.add_argument("-v", "--verbose", action="store_true", help="list every silent wrong and crash")
@@ -255,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     ctx = multiprocessing.get_context("fork")
     jobs = max(1, min(args.jobs, len(cases)))
-    with ctx.Pool(jobs, initializer=_init_tool, initargs=(str(args.tree), base, not args.no_checks)) as pool:
+    with ctx.Pool(jobs, initializer=_init_tool, initargs=(str(args.tree), base, not args.no_checks, args.partial)) as pool:
         res = pool.starmap(run_tool_case, [(c, str(d)) for c in cases], chunksize=4)
     timings = {cid: round(s, 4) for cid, s, _ in res}
     (d / "timings.json").write_text(json.dumps(timings, indent=1))
