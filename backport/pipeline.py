@@ -69,6 +69,9 @@ COMMON_WORDS = frozenset("""
 class Overlay:
     """A read-only TargetTree seen through the changes of the patches ported so far."""
 
+    #: its file list changes as patches are ported (relocate.list_paths does not cache it)
+    mutable = True
+
     def __init__(self, tree: TargetTree) -> None:
         self.tree = tree
         self.root = tree.root

@@ -32,7 +32,10 @@ _PATHS: weakref.WeakKeyDictionary[object, tuple[str, ...]] = weakref.WeakKeyDict
 
 
 def list_paths(tree: TargetTree) -> tuple[str, ...]:
-    """Every file path of ``tree``, sorted; cached per tree object (trees are read-only)."""
+    """Every file path of ``tree``, sorted; cached per tree object (trees are read-only; an
+    object with a true ``mutable`` attribute, like the pipeline's overlay, is listed afresh)."""
+    if getattr(tree, "mutable", False):
+        return tuple(tree.iter_paths())
     try:
         cached = _PATHS.get(tree)
     except TypeError:  # not weak-referenceable

@@ -372,3 +372,33 @@ def test_distant_difference_in_the_function_is_function_diverged(tmp_path: Path)
     assert "context-diverged" not in codes
     assert codes["function-diverged"].severity is Severity.WARNING
     assert any("foo_step1" in e for e in codes["function-diverged"].evidence)
+
+
+def test_patch_two_finds_a_file_patch_one_created() -> None:
+    create = """\
+diff --git a/drivers/foo/foo_new.c b/drivers/foo/foo_new.c
+new file mode 100644
+--- /dev/null
++++ b/drivers/foo/foo_new.c
+@@ -0,0 +1,3 @@
++int foo_new(void)
++{
++}
+"""
+    # patch 2 names the file by its old upstream place: it must be found where patch 1 put it
+    modify = """\
+diff --git a/drivers/old/foo_new.c b/drivers/old/foo_new.c
+--- a/drivers/old/foo_new.c
++++ b/drivers/old/foo_new.c
+@@ -1,3 +1,4 @@
+ int foo_new(void)
+ {
++\treturn 0;
+ }
+"""
+    series = Series(patches=(_patch(create, "add"), _patch(modify, "fix")))
+    r1, r2 = port_series(series, _tree({"drivers/foo/foo.c": FOO_C}), options=OPTS)
+    assert r1.status is Status.CLEAN
+    (p,) = r2.placements
+    assert p.path == "drivers/foo/foo_new.c" and p.applied
+    assert dict(r2.new_files)["drivers/foo/foo_new.c"] == "int foo_new(void)\n{\n\treturn 0;\n}\n"
