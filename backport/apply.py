@@ -62,6 +62,7 @@ from .safety import RECORD_DIRNAME, REFUSING_CODES, check_filepatch_safety, find
 from .target import DirTree, check_relpath, encode
 
 JOURNAL = "journal.json"
+POINTER = "apply-record.txt"  # in an --out directory: the path of the record of its --apply
 RECORD_VERSION = 1
 PAUSE_ENV = "BACKPORT_APPLY_TEST_PAUSE"  # seconds to sleep after each rename (kill tests)
 UNFINISHED = ("staging", "committing", "reverting")
@@ -695,13 +696,27 @@ def recover_interrupted(root: str) -> tuple[str, ...]:
         return _recover(root, base)
 
 
+def write_apply_pointer(out_dir: str, record: str) -> str:
+    """Write ``<out_dir>/apply-record.txt`` naming ``record``, so ``backport revert OUT`` works."""
+    path = os.path.join(out_dir, POINTER)
+    write_file_atomic(path, os.path.realpath(record) + "\n")
+    return path
+
+
 def revert_apply(root_or_record: str, *, force: bool = False) -> tuple[str, ...]:
-    """Undo an apply: ``root_or_record`` is a record directory, or a tree whose latest record
-    (an unfinished one first) is undone. Returns the paths restored."""
+    """Undo an apply: ``root_or_record`` is a record directory, an ``--out`` directory holding
+    an ``apply-record.txt`` pointer, or a tree whose latest record (an unfinished one first) is
+    undone. Returns the paths restored."""
     target = os.path.realpath(root_or_record)
     if not os.path.isdir(target):
         raise TreeError(f"{root_or_record}: no such directory")
     records: tuple[str, ...]
+    pointer = os.path.join(target, POINTER)
+    if not os.path.isfile(os.path.join(target, JOURNAL)) and os.path.isfile(pointer):
+        with open(pointer, encoding="utf-8", errors="replace") as f:
+            target = os.path.realpath(f.readline().strip())  # an --out dir: follow its pointer
+        if not os.path.isfile(os.path.join(target, JOURNAL)):
+            raise ApplyError(f"{pointer}: names no apply record ({target})")
     if os.path.isfile(os.path.join(target, JOURNAL)):
         root, records = _root_of_record(target), (target,)
     else:

@@ -11,7 +11,14 @@ from pathlib import Path
 import pytest
 
 from backport import apply as apply_mod
-from backport.apply import apply_results, find_records, recover_interrupted, revert_apply, write_file_atomic
+from backport.apply import (
+    apply_results,
+    find_records,
+    recover_interrupted,
+    revert_apply,
+    write_apply_pointer,
+    write_file_atomic,
+)
 from backport.cli import main
 from backport.errors import ApplyError, TreeError
 from backport.model import FilePatch, Patch, PortResult
@@ -351,3 +358,18 @@ def test_a_revert_killed_midway_is_finished_by_the_next_run(tmp_path):
     assert "arch/arm64/Kconfig" not in restored and "arch/arm64/kernel/ftrace.c" in restored
     assert snapshot(tmp_path) == before
     assert json.loads(journal_path.read_text())["state"] == "reverted"
+
+
+def test_revert_through_the_out_directory_pointer(tmp_path):
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    before = make_tree(tree)
+    out = tmp_path / "out"
+    out.mkdir()
+    record = apply_results(str(tree), [result(CHANGES)])
+    assert Path(write_apply_pointer(str(out), record)).read_text().strip() == record
+    assert set(revert_apply(str(out))) == {p for p, _ in CHANGES}
+    assert snapshot(tree) == before
+    (out / "apply-record.txt").write_text(str(tmp_path) + "\n")
+    with pytest.raises(ApplyError, match="names no apply record"):
+        revert_apply(str(out))
