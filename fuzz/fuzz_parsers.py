@@ -135,9 +135,10 @@ def hypothesis_engine(stats: Stats, target: Callable[[bytes], object], examples:
 
 def load_corpus(limit: int = 400) -> list[bytes]:
     seeds: list[bytes] = []
-    for pattern in ("tests/samples/*", "tests/cases/*/*.patch", "tests/cases/*/*.mbox", "examples/**/*.patch",
-                    "examples/**/*.mbox"):
+    for pattern in ("tests/samples/*", "tests/cases/*/*.patch", "tests/cases/*/*.mbox", "tests/cases/*/*.eml",
+                    "examples/**/*.patch", "examples/**/*.mbox"):
         seeds += [p.read_bytes() for p in sorted(ROOT.glob(pattern)) if p.is_file()]
+    seeds += [p.read_bytes() for p in sorted((ROOT.parent / "shared" / "seeds").glob("*.txt"))]  # list threads
     bench = ROOT.parent / "shared" / "bench" / "public"
     if bench.is_dir():
         seeds += [p.read_bytes() for p in sorted(bench.glob("*/upstream.patch"))[:limit]]
