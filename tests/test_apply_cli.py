@@ -133,7 +133,7 @@ def test_port_apply_killed_midway_then_revert(work):
     tree = work / "tree"
     before = snapshot(tree)
     child = subprocess.Popen([sys.executable, "-m", "backport", "port", str(work / "series.mbox"), "--onto",
-                              str(tree), "--apply"], env={**os.environ, PAUSE_ENV: "0.5"},
+                              str(tree), "--apply"], env={**os.environ, PAUSE_ENV: "1.0"},
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     # entries are renamed in path order: drivers/bar.c first

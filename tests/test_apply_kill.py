@@ -27,7 +27,7 @@ print("finished")
 """
 
 
-def start_child(root: Path, pause: float = 0.4) -> subprocess.Popen[str]:
+def start_child(root: Path, pause: float = 1.0) -> subprocess.Popen[str]:
     code = CHILD.format(changes=list(CHANGES))
     return subprocess.Popen([sys.executable, "-c", code, str(root)], env={**os.environ, PAUSE_ENV: str(pause)},
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
