@@ -566,6 +566,8 @@ def check_patch(patch: Patch, tree: TargetTree, *, placements: Sequence[Placemen
         f = _check_need(need, idx, sdefs, tree, base, words_cache, has_c, has_kconfig)
         if f is None and need.kind == "member" and has_c:
             f = _check_typed_member(need, patch, idx, sdefs, tree, placements, moved, types_cache)
+        if f is not None and idx.partial and f.code in ("missing-symbol", "renamed-symbol"):
+            f = _weakened(f, need)
         if f is not None:
             reported.add(key)
             findings.append(f)
@@ -577,6 +579,14 @@ def check_patch(patch: Patch, tree: TargetTree, *, placements: Sequence[Placemen
         missing = [f for f in findings if f.code in ("missing-symbol", "missing-kconfig", "renamed-symbol")]
         findings.extend(check_prerequisites(patch, base, options.upstream, missing=missing))
     return tuple(findings)
+
+
+def _weakened(f: Finding, need: Need) -> Finding:
+    """A finding from a partial (lazy) index: the name may live in a file it did not scan, so
+    one severity lower and said so (a call to an undeclared function stays a warning)."""
+    sev = Severity.WARNING if f.severity is Severity.ERROR or need.kind in ("call", "tag") else Severity.NOTE
+    return replace(f, severity=sev, message=f.message + " (partial index)",
+                   hint=f.hint + "; confirm with `backport deps`, which indexes the whole tree")
 
 
 def _check_need(need: Need, idx: TreeIndex, sdefs: SeriesDefs, tree: TargetTree, base: TargetTree,

@@ -230,7 +230,8 @@ def test_lazy_index_grows_with_the_series(tree: DirTree, tmp_path: Path):
                    ("fork: count", {"kernel/fork.c": (fork, fork.replace("return nr_threads;", "return nr_threads + 1;"))})])
     (_, first), (_, second) = check_series(s, tree, options=opts)
     # the partial index holds include/ (default_widget's extern) and drivers/widget/, not kernel/
-    assert [f.message.split(":")[0] for f in first] == ["widget_sync_state"]
+    assert [(f.message.split(":")[0], f.severity) for f in first] == [("widget_sync_state", Severity.WARNING)]
+    assert first[0].message.endswith("(partial index)")
     assert second == ()
     from backport.deps import get_index
 
