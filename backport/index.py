@@ -21,6 +21,7 @@ builds in seconds and grows with ``TreeIndex.extend`` as later patches touch oth
 Public API (for deps, kb rules and the pipeline)::
 
     load_index(tree, *, cache_dir=None, config=None, paths=None, rebuild=False) -> TreeIndex
+        (a changed directory updates its previous index in place: one stat walk, changed files rescanned)
     find_cached_index(tree, *, cache_dir=None) -> Path | None
     lazy_paths(tree, touched) -> list[str];  TreeIndex.extend(paths) -> int
     TreeIndex.defines(name) -> list[Definition]        # not struct members
@@ -303,9 +304,62 @@ def build_index_db(tree: TargetTree, db: sqlite3.Connection, *, paths: Iterable[
     version = tree.kernel_version()
     db.execute("INSERT INTO meta VALUES ('version', ?)", (".".join(map(str, version)) if version else "",))
     db.execute("INSERT INTO meta VALUES ('partial', ?)", ("1" if paths is not None else "0",))
+    db.execute("INSERT INTO meta VALUES ('root', ?)", (f"{type(tree).__name__}:{root}",))
+    _write_counts(db)
+
+
+def _write_counts(db: sqlite3.Connection) -> None:
     for table in ("files", "defs", "kconfig", "makevars"):
-        db.execute("INSERT INTO meta VALUES (?, (SELECT count(*) FROM " + table + "))", ("count-" + table,))
+        db.execute("INSERT OR REPLACE INTO meta VALUES (?, (SELECT count(*) FROM " + table + "))", ("count-" + table,))
     db.commit()
+
+
+def _previous_index(cdir: Path, tree: TargetTree) -> Path | None:
+    """The newest cache file built for the same directory (before it changed), if any."""
+    want = f"{type(tree).__name__}:{getattr(tree, 'root', '')}"
+    best: tuple[float, Path] | None = None
+    for f in cdir.glob("*.sqlite"):
+        try:
+            con = sqlite3.connect(f"file:{f}?mode=ro", uri=True)
+            row = con.execute("SELECT value FROM meta WHERE key = 'root'").fetchone()
+            con.close()
+        except sqlite3.DatabaseError:
+            continue
+        if row and row[0] == want and (best is None or f.stat().st_mtime > best[0]):
+            best = (f.stat().st_mtime, f)
+    return best[1] if best else None
+
+
+def update_index_db(db: sqlite3.Connection, tree: TargetTree, *, max_changed: float = 0.2) -> int | None:
+    """Bring an index of an earlier state of the same directory up to date: rescan files whose
+    size or mtime changed, add new ones, drop deleted ones (one stat walk, ~1 s on a kernel).
+    Returns how many files changed, or None when too many did (a full build is cheaper)."""
+    known = {p: (fid, size, mtime) for p, fid, size, mtime in db.execute("SELECT path, id, size, mtime FROM files")}
+    seen: set[str] = set()
+    todo: list[str] = []
+    for path, size, mtime in tree.stat_listing():  # type: ignore[attr-defined]
+        if not file_class(path):
+            continue
+        seen.add(path)
+        row = known.get(path)
+        if row is None or row[1] != size or row[2] != mtime:
+            todo.append(path)
+    gone = [p for p in known if p not in seen]
+    if len(todo) + len(gone) > max_changed * max(1, len(known)):
+        return None
+    for p in (*gone, *todo):
+        if p in known:
+            fid = known[p][0]
+            for table in ("defs", "kconfig", "makevars"):
+                db.execute(f"DELETE FROM {table} WHERE file = ?", (fid,))
+            db.execute("DELETE FROM files WHERE id = ?", (fid,))
+    first = db.execute("SELECT coalesce(max(id), 0) + 1 FROM files").fetchone()[0]
+    items = [(known[p][0] if p in known else first + i, p) for i, p in enumerate(todo)]
+    _insert_scanned(db, _scan_disk(getattr(tree, "root", ""), items))
+    version = tree.kernel_version()
+    db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (".".join(map(str, version)) if version else "",))
+    _write_counts(db)
+    return len(todo) + len(gone)
 
 
 # ------------------------------------------------------------------ .config
@@ -654,6 +708,16 @@ def load_index(tree: TargetTree, *, cache_dir: str | os.PathLike[str] | None = N
         cdir.mkdir(parents=True, exist_ok=True)
         tmp = cdir / f".{fname}.{os.getpid()}.tmp"
         tmp.unlink(missing_ok=True)
+        prev = _previous_index(cdir, tree) if type(tree).__name__ == "DirTree" and not rebuild else None
+        if prev is not None:  # the directory changed (an --apply, an edit): update, do not rebuild
+            os.replace(prev, tmp)
+            db = sqlite3.connect(tmp)
+            if update_index_db(db, tree) is not None:
+                db.close()
+                os.replace(tmp, target)
+                return TreeIndex(sqlite3.connect(target), tree, key, dotconfig, time.perf_counter() - t0)
+            db.close()
+            tmp.unlink()
         db = sqlite3.connect(tmp)
         db.execute("PRAGMA journal_mode=OFF")
         db.execute("PRAGMA synchronous=OFF")

@@ -181,6 +181,15 @@ def test_cache_reused_until_tree_changes(mini: DirTree, tmp_path: Path):
     assert tree_key(mini) != key
     rebuilt = load_index(mini, cache_dir=cache)
     assert not rebuilt.cached and rebuilt.has("extra_fn")
+    # ... by updating the previous index in place: one cache file per directory, not one per state
+    assert len(list(cache.glob("*.sqlite"))) == 1
+    (Path(mini.root) / "kernel" / "extra.c").unlink()
+    (Path(mini.root) / "kernel" / "fork.c").write_text("int copy_process_v2(void)\n{\n}\n")
+    updated = load_index(mini, cache_dir=cache)
+    assert not updated.has("extra_fn") and updated.has("copy_process_v2") and not updated.has("copy_process")
+    assert updated.has("widget_register") and updated.stats_cached() == updated.stats()
+    assert len(list(cache.glob("*.sqlite"))) == 1
+    assert load_index(mini, cache_dir=cache).cached
 
 
 def test_refresh_catches_in_place_edit(mini: DirTree, tmp_path: Path):
