@@ -399,17 +399,18 @@ def get_index(tree: TargetTree, options: PortOptions | None = None, *, cache_dir
               touched: Sequence[str] = ()) -> TreeIndex:
     """The (process-wide memoised) index of ``tree``.
 
-    ``options.extra["deps-index"]``: ``whole`` builds (or loads) the cached whole-tree index;
-    ``lazy`` builds a partial in-memory index of what ``touched`` paths need and grows it
-    patch after patch; ``auto`` (default) loads a cached whole index when there is one, builds
-    the whole index for a small tree and goes lazy on a big one (a kernel: ~60k files), so a
-    first ``port`` does not wait for the whole index; ``backport deps`` asks for ``whole``.
+    ``options.extra["deps-index"]``: ``whole`` (default) loads the cached whole-tree index or
+    builds it once (~35 CPU-seconds on a kernel, one builder at a time across processes); every
+    later run loads it in well under a second. ``lazy`` builds a partial in-memory index of what
+    the ``touched`` paths need (include/, arch/*/include, their directories, Kconfig, Kbuild: a
+    few seconds) and grows it patch after patch; its findings say "partial index" and are one
+    severity lower. ``auto`` goes lazy only on a big tree that has no cached index yet.
     """
     base = base_tree(tree)
     config = options.config if options else None
     extra = options.extra if options else {}
     cache = cache_dir or extra.get("index-cache")
-    mode = extra.get("deps-index", "auto")
+    mode = extra.get("deps-index", "whole")
     try:
         per_tree = _INDEXES.setdefault(base, {})
     except TypeError:  # not weak-referenceable: no memo

@@ -37,6 +37,7 @@ Public API (for deps, kb rules and the pipeline)::
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import hashlib
 import multiprocessing
@@ -706,29 +707,52 @@ def load_index(tree: TargetTree, *, cache_dir: str | os.PathLike[str] | None = N
             target.unlink(missing_ok=True)
     try:
         cdir.mkdir(parents=True, exist_ok=True)
-        tmp = cdir / f".{fname}.{os.getpid()}.tmp"
-        tmp.unlink(missing_ok=True)
-        prev = _previous_index(cdir, tree) if type(tree).__name__ == "DirTree" and not rebuild else None
-        if prev is not None:  # the directory changed (an --apply, an edit): update, do not rebuild
-            os.replace(prev, tmp)
-            db = sqlite3.connect(tmp)
-            if update_index_db(db, tree) is not None:
-                db.close()
-                os.replace(tmp, target)
-                return TreeIndex(sqlite3.connect(target), tree, key, dotconfig, time.perf_counter() - t0)
-            db.close()
-            tmp.unlink()
-        db = sqlite3.connect(tmp)
-        db.execute("PRAGMA journal_mode=OFF")
-        db.execute("PRAGMA synchronous=OFF")
-        build_index_db(tree, db, jobs=jobs, workdir=str(cdir))
-        db.close()
-        os.replace(tmp, target)
-        db = sqlite3.connect(target)
+        with _build_lock(cdir / f".{fname}.lock"):
+            if target.exists() and not rebuild:  # another process built it while we waited
+                return TreeIndex(sqlite3.connect(target), tree, key, dotconfig, time.perf_counter() - t0, cached=True)
+            return _build_cached(tree, cdir, target, key, dotconfig, t0, rebuild=rebuild, jobs=jobs)
     except OSError:  # no writable cache: keep it in memory
         db = sqlite3.connect(":memory:")
         build_index_db(tree, db, jobs=jobs)
     return TreeIndex(db, tree, key, dotconfig, time.perf_counter() - t0)
+
+
+@contextlib.contextmanager
+def _build_lock(path: Path) -> Iterator[None]:
+    """One builder per cache file across processes (a pool of workers porting one tree)."""
+    with open(path, "a+") as fh:
+        try:
+            import fcntl
+
+            fcntl.flock(fh, fcntl.LOCK_EX)
+        except ImportError:  # not POSIX: no lock, at worst two builders
+            pass
+        yield
+
+
+def _build_cached(tree: TargetTree, cdir: Path, target: Path, key: str, dotconfig: dict[str, str] | None,
+                  t0: float, *, rebuild: bool, jobs: int | None) -> TreeIndex:
+    """Update the directory's previous index, or build a new one, into ``target`` (under lock)."""
+    fname = target.name
+    tmp = cdir / f".{fname}.{os.getpid()}.tmp"
+    tmp.unlink(missing_ok=True)
+    prev = _previous_index(cdir, tree) if type(tree).__name__ == "DirTree" and not rebuild else None
+    if prev is not None:  # the directory changed (an --apply, an edit): update, do not rebuild
+        os.replace(prev, tmp)
+        db = sqlite3.connect(tmp)
+        if update_index_db(db, tree) is not None:
+            db.close()
+            os.replace(tmp, target)
+            return TreeIndex(sqlite3.connect(target), tree, key, dotconfig, time.perf_counter() - t0)
+        db.close()
+        tmp.unlink()
+    db = sqlite3.connect(tmp)
+    db.execute("PRAGMA journal_mode=OFF")
+    db.execute("PRAGMA synchronous=OFF")
+    build_index_db(tree, db, jobs=jobs, workdir=str(cdir))
+    db.close()
+    os.replace(tmp, target)
+    return TreeIndex(sqlite3.connect(target), tree, key, dotconfig, time.perf_counter() - t0)
 
 
 def _writable_copy_on_refresh(db: sqlite3.Connection, path: Path) -> sqlite3.Connection:

@@ -270,3 +270,16 @@ def test_git_revision_is_indexed_from_blobs(mini: DirTree, tmp_path: Path):
 
     rows = list(_scan_git(str(root), tree._blobs, [(1, "kernel/fork.c"), (2, "no/such.c")]))
     assert [(r[0], r[1]) for r in rows] == [(1, "kernel/fork.c")] and ("copy_process", "function", 2, "") in rows[0][5]
+
+
+def _cached_flag(args: tuple[str, str]) -> bool:
+    return load_index(DirTree(args[0]), cache_dir=args[1]).cached
+
+
+def test_two_processes_build_once(mini: DirTree, tmp_path: Path):
+    import multiprocessing
+
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        flags = pool.map(_cached_flag, [(mini.root, str(tmp_path / "cache"))] * 2)
+    assert sorted(flags) == [False, True]
+    assert len(list((tmp_path / "cache").glob("*.sqlite"))) == 1
