@@ -316,18 +316,33 @@ def _write_counts(db: sqlite3.Connection) -> None:
 
 
 def _previous_index(cdir: Path, tree: TargetTree) -> Path | None:
-    """The newest cache file built for the same directory (before it changed), if any."""
+    """The newest cache file built for the same directory (before it changed), if any.
+    On the way, cache files of directories that no longer exist and builders' leftovers older
+    than a day are removed, so the cache does not grow without bound."""
     want = f"{type(tree).__name__}:{getattr(tree, 'root', '')}"
     best: tuple[float, Path] | None = None
+    now = time.time()
+    for f in cdir.glob(".*.tmp"):
+        with contextlib.suppress(OSError):
+            if now - f.stat().st_mtime > 86400:
+                f.unlink()
     for f in cdir.glob("*.sqlite"):
         try:
             con = sqlite3.connect(f"file:{f}?mode=ro", uri=True)
             row = con.execute("SELECT value FROM meta WHERE key = 'root'").fetchone()
             con.close()
-        except sqlite3.DatabaseError:
+            mtime = f.stat().st_mtime
+        except (sqlite3.DatabaseError, OSError):
             continue
-        if row and row[0] == want and (best is None or f.stat().st_mtime > best[0]):
-            best = (f.stat().st_mtime, f)
+        if not row:
+            continue
+        kind, _, root = row[0].partition(":")
+        if kind == "DirTree" and root and not os.path.isdir(root):
+            with contextlib.suppress(OSError):
+                f.unlink()
+            continue
+        if row[0] == want and (best is None or mtime > best[0]):
+            best = (mtime, f)
     return best[1] if best else None
 
 

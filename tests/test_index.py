@@ -283,3 +283,15 @@ def test_two_processes_build_once(mini: DirTree, tmp_path: Path):
         flags = pool.map(_cached_flag, [(mini.root, str(tmp_path / "cache"))] * 2)
     assert sorted(flags) == [False, True]
     assert len(list((tmp_path / "cache").glob("*.sqlite"))) == 1
+
+
+def test_cache_of_a_vanished_directory_is_pruned(tmp_path: Path):
+    import shutil
+
+    cache = tmp_path / "cache"
+    gone = write_tree(tmp_path / "gone", {"a.c": "int a(void)\n{\n}\n"})
+    load_index(gone, cache_dir=cache)
+    shutil.rmtree(gone.root)
+    kept = write_tree(tmp_path / "kept", {"b.c": "int b(void)\n{\n}\n"})
+    assert load_index(kept, cache_dir=cache).has("b")
+    assert len(list(cache.glob("*.sqlite"))) == 1
