@@ -335,3 +335,23 @@ def test_out_files_stay_inside_out_whatever_the_subject(tmp_path, subject):
     written = write_outputs([res], Series(patches=(patch,)), str(out))
     assert written and all(Path(w).parent == out for w in written)
     assert {p for p in tmp_path.rglob("*")} - before == {tmp_path / "a", out} | {Path(w) for w in written}
+
+
+KBENCH_TREE = Path("/root/.cache/kbench/trees/6.1.187-1")
+BENCH = Path(__file__).resolve().parents[2] / "shared" / "bench" / "public"
+
+
+@pytest.mark.slow
+def test_no_false_alarm_on_real_upstream_patches():
+    """Every upstream.patch of the bench against the real 6.1 tree: nothing is refused."""
+    if not KBENCH_TREE.is_dir() or not BENCH.is_dir():
+        pytest.fail("needs the 6.1.187 tree (../shared/bench/get-tree.sh) and ../shared/bench")
+    tree = DirTree(str(KBENCH_TREE))
+    checked, alarms = 0, []
+    for patch in sorted(BENCH.glob("*/upstream.patch")):
+        text = patch.read_text("utf-8", "surrogateescape")
+        for fp in parse_diff(text, origin=str(patch)):
+            checked += 1
+            alarms += [f.message for f in check_filepatch_safety(fp, tree)]
+        alarms += [f.message for f in check_diff_text(text, origin=str(patch))]
+    assert checked > 1000 and alarms == []
