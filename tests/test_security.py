@@ -114,6 +114,32 @@ def test_rename_to_a_hostile_path_is_caught_in_the_raw_header(world):
     assert codes(fp, root) == {"unsafe-path"}
 
 
+def test_copy_from_outside_the_tree_is_refused(world):
+    """``copy from ../../home/me/.ssh/id_rsa`` would leak a private file into the tree."""
+    root, outside = world
+    text = ("diff --git a/../outside/passwd b/drivers/leak.txt\nsimilarity index 100%\n"
+            "copy from ../outside/passwd\ncopy to drivers/leak.txt\n")
+    (fp,) = parse_diff(text, origin="copy.patch")
+    assert "unsafe-path" in codes(fp, root)
+    refuse_apply(root, fp, "drivers/leak.txt")
+    assert not (root / "drivers/leak.txt").exists()
+
+
+def test_series_that_makes_a_symlink_then_writes_through_it_is_refused(world):
+    """CVE-2015-1196: patch 1 creates ``drivers/evil -> ../../outside``, patch 2 writes through it."""
+    root, outside = world
+    link = parse_diff("diff --git a/drivers/evil b/drivers/evil\nnew file mode 120000\n--- /dev/null\n"
+                      "+++ b/drivers/evil\n@@ -0,0 +1 @@\n+../../outside\n\\ No newline at end of file\n",
+                      origin="1.patch")
+    write = parse_diff(diff_for("drivers/evil/passwd"), origin="2.patch")
+    results = [PortResult(patch=Patch(subject="1", files=link), new_files=(("drivers/evil", "../../outside"),)),
+               PortResult(patch=Patch(subject="2", files=write), new_files=(("drivers/evil/passwd", "root::0:0\n"),))]
+    before = everything(root.parent)
+    with pytest.raises(UnsafePathError, match="symlink-create"):
+        apply_results(str(root), results)
+    assert everything(root.parent) == before
+
+
 def test_pipeline_bug_writing_outside_is_still_refused_by_apply(world):
     root, outside = world
     before = everything(root.parent)
