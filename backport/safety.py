@@ -39,6 +39,9 @@ from .target import check_relpath
 #: where apply.py keeps its record in a tree that is not a git work tree
 RECORD_DIRNAME = ".backport-apply"
 
+#: directories deep (a kernel path has about 10; this only stops a tree of junk directories)
+MAX_DEPTH = 64
+
 #: codes that make apply refuse a whole series
 REFUSING_CODES = frozenset({
     "unsafe-path", "symlink-escape", "symlink-write", "symlink-create", "setuid-mode",
@@ -84,7 +87,10 @@ def find_path_problem(path: str) -> str | None:
     for ch in path:
         if unicodedata.category(ch) in _BAD_CATEGORIES:
             return f"path {path!r} holds the invisible or invalid character U+{ord(ch):04X}"
-    for part in norm.split("/"):
+    parts = norm.split("/")
+    if len(parts) > MAX_DEPTH:
+        return f"path of {len(parts)} components is deeper than {MAX_DEPTH}"
+    for part in parts:
         if len(part.encode("utf-8", "surrogateescape")) > 255:  # NAME_MAX counts bytes
             return f"path component of {len(part.encode('utf-8', 'surrogateescape'))} bytes is too long"
         # ".GIT", ".git." and ".git " name .git on case-insensitive or Windows filesystems

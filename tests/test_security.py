@@ -78,7 +78,8 @@ HOSTILE_PATHS = {
     "bidi-override": "drivers/net/\u202ec.ymmud",
     "overlong-component": "drivers/" + "n" * 300 + ".c",
     "overlong-path": "/".join(["d" * 200] * 25),
-    "overlong-utf8-bytes": "drivers/" + "é" * 200 + ".c",
+    "overlong-utf8-bytes": "drivers/" + "\u00e9" * 200 + ".c",
+    "too-deep": "a/" * 100 + "x.c",
     "dot-git-hooks": ".git/hooks/post-checkout",
     "dot-git-any-case": ".GIT/config",
     "apply-record": ".backport-apply/20260101T000000-0001-00000000/journal.json",
@@ -166,6 +167,14 @@ def test_target_file_that_is_a_symlink_outside_is_never_written_through(world):
     os.symlink(outside / "passwd", root / "drivers/net/link.c")
     fp = FilePatch("drivers/net/link.c", "drivers/net/link.c")
     assert codes(fp, root) == {"symlink-escape"}
+    refuse_apply(root, fp, fp.path)
+
+
+def test_symlink_loop_in_the_target_is_refused(world):
+    root, _ = world
+    os.symlink("loop", root / "drivers/loop")
+    fp = FilePatch("drivers/loop/x.c", "drivers/loop/x.c")
+    assert codes(fp, root) & {"symlink-escape", "symlink-write"}
     refuse_apply(root, fp, fp.path)
 
 
