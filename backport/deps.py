@@ -15,6 +15,7 @@ line that needs it, with a similar target name (rapidfuzz) when one exists.
 
 from __future__ import annotations
 
+import posixpath
 import re
 import weakref
 from collections.abc import Iterable, Iterator, Sequence
@@ -119,6 +120,8 @@ RE_FNPTR_DECL = re.compile(r"\(\s*\*\s*([A-Za-z_]\w*)\s*\)\s*\(")
 RE_DEFINE_ARG = re.compile(r"\b(?:DEFINE|DECLARE)_\w+\(\s*([A-Za-z_]\w*)")
 # smk_ops = {   (the rest of a declaration split over two lines)
 RE_INIT_DECL = re.compile(r"^\s*([A-Za-z_]\w*)\s*(?:\[[^\]]*\]\s*)?=\s*\{")
+# #include <linux/cleanup.h>   /   #include "internal.h"
+RE_INCLUDE = re.compile(r'^\s*#\s*include\s*([<"][^>"]+[>"])')
 # #if defined(X)   /   #ifdef Y   /   #elif __has_attribute(z)
 RE_PP_COND = re.compile(r"^\s*#\s*(?:if|ifdef|ifndef|elif|elifdef|elifndef|undef)\b")
 # enum foo {   /   enum {   /   typedef enum {
@@ -259,6 +262,10 @@ def find_needs_c(path: str, lines: Sequence[HunkLine]) -> Iterator[Need]:
         if j >= len(where) or where[j] < 0:
             continue
         hl = lines[where[j]]
+        m = RE_INCLUDE.match(hl.text)
+        if m:
+            yield Need(m.group(1), "header", hl.ref, hl.text, path)
+            continue
         if line.lstrip().startswith("#") and re.match(r"\s*#\s*(include|error|warning|pragma)\b", line):
             continue
         for m in RE_CONFIG.finditer(line):
@@ -559,7 +566,7 @@ def check_patch(patch: Patch, tree: TargetTree, *, placements: Sequence[Placemen
     lines_with_missing_call: set[object] = set()
     types_cache: dict[tuple[int, int], dict[str, str]] = {}
     for need in find_needs(patch):
-        key = (need.kind if need.kind in ("kconfig", "makevar", "object") else "c", need.name)
+        key = (need.kind if need.kind in ("kconfig", "makevar", "object", "header") else "c", need.name)
         if key in reported:
             continue
         if need.kind == "name" and need.ref in lines_with_missing_call:
@@ -614,6 +621,8 @@ def _check_need(need: Need, idx: TreeIndex, sdefs: SeriesDefs, tree: TargetTree,
         sev = Severity.NOTE if _is_userspace(need.path) else Severity.WARNING  # tools/: often set by the caller
         return Finding("missing-symbol", sev, f"{n}: Makefile variable set by no Makefile of the target",
                        need.ref, (ev,), "port the change that defines it (often in the top or arch Makefile)")
+    if need.kind == "header":
+        return _check_header(need, idx, sdefs, has_kconfig)
     if need.kind == "object":
         stem = need.name[:-2]
         exts = (".c", ".S", ".s", ".rs")
@@ -686,6 +695,43 @@ def _check_typed_member(need: Need, patch: Patch, idx: TreeIndex, sdefs: SeriesD
                    f"{need.name}: struct member not in struct {tag} of the target ({m.group(1)} is a struct {tag})",
                    need.ref, (_evidence_patch(need), *where),
                    f"port the commit that adds {need.name} to struct {tag} first")
+
+
+def _header_known(idx: TreeIndex, need: Need, sdefs: SeriesDefs) -> bool:
+    spec, inner = need.name, need.name[1:-1]
+    if spec.startswith("<"):
+        if "/" not in inner or inner.startswith(("generated/", "config/")) or _is_userspace(need.path):
+            return True  # compiler/libc headers, generated ones
+        cands = [f"include/{inner}", f"include/uapi/{inner}"]
+        if any(idx.has_file(c) or c in sdefs.files for c in cands):
+            return True
+        base = inner.rsplit("/", 1)[-1]
+        if inner.startswith("asm/") and (idx.has_file(f"include/asm-generic/{base}") or idx.makefile_vars("generic-y")
+                                         and any(base in v.value.split() for v in idx.makefile_vars("generic-y"))):
+            return True  # arch headers that Kbuild generates from asm-generic
+        return any(p.endswith("/include/" + inner) or p.endswith("/include/uapi/" + inner) or p.endswith("/" + inner)
+                   for p in [*idx.paths_named(base), *sdefs.files])
+    d = need.path.rsplit("/", 1)[0] if "/" in need.path else ""
+    rel = posixpath.normpath(posixpath.join(d, inner))
+    if idx.has_file(rel) or rel in sdefs.files:
+        return True
+    base = inner.rsplit("/", 1)[-1]  # found through -I: anywhere with that tail
+    return any(p.endswith("/" + inner) or p == inner for p in [*idx.paths_named(base), *sdefs.files])
+
+
+def _check_header(need: Need, idx: TreeIndex, sdefs: SeriesDefs, has_kconfig: bool) -> Finding | None:
+    """An added ``#include`` of a header the target lacks: moved (same name elsewhere) or new."""
+    if not has_kconfig or _header_known(idx, need, sdefs):
+        return None
+    base = need.name[1:-1].rsplit("/", 1)[-1]
+    elsewhere = idx.paths_named(base)[:3]
+    ev = (_evidence_patch(need), *(f"{p}: a header of that name" for p in elsewhere))
+    if elsewhere:
+        return Finding("missing-file", Severity.WARNING, f"{need.name}: header not found where the include points; "
+                       f"the target has {elsewhere[0]}", need.ref, ev,
+                       f"the header moved? include {elsewhere[0].removeprefix('include/')} instead, or port the move")
+    return Finding("missing-file", Severity.ERROR, f"{need.name}: header the target does not have", need.ref, ev,
+                   "port the commit that adds the header first")
 
 
 def _check_files(patch: Patch, tree: TargetTree, idx: TreeIndex, placements: Sequence[Placement],

@@ -257,3 +257,21 @@ def test_member_checked_against_the_variables_own_struct(tree: DirTree, opts: Po
         ("widget: add next", {"include/linux/widget.h": (hdr, hdr.replace("\tu32 id;\n", "\tu32 id;\n\tvoid *next;\n"))}),
     ]).encode() + text.replace("[PATCH 1/1]", "[PATCH 2/2]").encode(), origin="s2.mbox")
     assert check_patch(s2.patches[-1], tree, series=s2, options=opts) == ()
+
+
+def test_added_includes_must_exist(tree: DirTree, opts: PortOptions):
+    new = CORE.replace("#include <linux/slab.h>\n", "#include <linux/slab.h>\n#include <linux/cleanup.h>\n"
+                       "#include <linux/mod/widget.h>\n#include \"core_internal.h\"\n#include <stdarg.h>\n"
+                       "#include <linux/list.h>\n#include \"../widget/Kconfig\"\n")
+    s = series_of([("widget: includes", {"drivers/widget/core.c": (CORE, new)})])
+    found = {f.message.split(":")[0]: f for f in check_patch(s.patches[0], tree, series=s, options=opts)}
+    assert set(found) == {"<linux/cleanup.h>", "<linux/mod/widget.h>", '"core_internal.h"'}
+    assert found["<linux/cleanup.h>"].severity is Severity.ERROR
+    moved = found["<linux/mod/widget.h>"]
+    assert moved.severity is Severity.WARNING and "include/linux/widget.h" in moved.message
+    # a header the series adds is no finding
+    s2 = series_of([("widget: includes", {"drivers/widget/core.c": (CORE, new),
+                                          "drivers/widget/core_internal.h": (None, "#define X 1\n"),
+                                          "include/linux/cleanup.h": (None, "#define guard(x) x\n")})])
+    left = {f.message.split(":")[0] for f in check_patch(s2.patches[0], tree, series=s2, options=opts)}
+    assert left == {"<linux/mod/widget.h>"}
