@@ -19,373 +19,25 @@ import posixpath
 import re
 import weakref
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
-from .index import (
-    TreeIndex,
-    file_class,
-    find_cached_index,
-    lazy_paths,
-    load_index,
-    scan_c,
-    scan_kbuild,
-    scan_kconfig,
-)
-from .model import (
-    Finding,
-    HunkLine,
-    LineKind,
-    Patch,
-    Placement,
-    PortOptions,
-    Series,
-    Severity,
-    SourceRef,
-    TargetTree,
+from .index import TreeIndex, file_class, find_cached_index, lazy_paths, load_index
+from .model import Finding, LineKind, Patch, Placement, PortOptions, Series, Severity, TargetTree
+from .needs import (  # re-exported: deps' public extraction API lives in backport.needs
+    BUILTINS,
+    C_KEYWORDS,
+    LIBC,
+    MAKE_BUILTINS,
+    RE_WORD,
+    Need,
+    SeriesDefs,
+    find_needs,
+    find_series_defs,
+    strip_c,
 )
 
-# ------------------------------------------------------------------ vocabularies
-
-C_KEYWORDS = frozenset("""
-auto break case char const continue default do double else enum extern float for goto if inline int long
-register restrict return short signed sizeof static struct switch typedef union unsigned void volatile while
-_Bool _Complex _Imaginary _Alignas _Alignof _Atomic _Generic _Noreturn _Static_assert _Thread_local bool true
-false asm typeof typeof_unqual alignof static_assert defined elif endif ifdef ifndef undef include error
-pragma warning line define NULL nullptr
-""".split())
-BUILTINS = frozenset("""
-__attribute__ __attribute __typeof__ __typeof __alignof__ __alignof __asm__ __asm __volatile__ __volatile
-__inline__ __inline __extension__ __func__ __FUNCTION__ __PRETTY_FUNCTION__ __LINE__ __FILE__ __DATE__
-__TIME__ __COUNTER__ __BASE_FILE__ __VA_ARGS__ __VA_OPT__ __has_attribute __has_builtin __has_include
-__has_feature __auto_type __label__ __restrict __restrict__ __signed__ __const__ __int128 __seg_gs __seg_fs
-__GNUC__ __GNUC_MINOR__ __clang__ __KERNEL__ __ASSEMBLY__ __STDC__ __STDC_VERSION__ __OPTIMIZE__
-__CHAR_BIT__ __SIZEOF_LONG__ __SIZEOF_POINTER__ __BYTE_ORDER__ __ORDER_LITTLE_ENDIAN__ __ORDER_BIG_ENDIAN__
-__x86_64__ __i386__ __aarch64__ __arm__ __powerpc__ __powerpc64__ __s390__ __s390x__ __mips__ __riscv
-__LP64__ __CHECKER__ __COUNTER__ __INCLUDE_LEVEL__ __SANITIZE_ADDRESS__ __always_inline__ noinline
-packed aligned unused used section format cold hot weak alias noreturn pure const_ always_inline deprecated
-fallthrough
-""".split())
-# names of the C library and POSIX (tools/, scripts/, samples/ and selftests build against them)
-LIBC = frozenset("""
-printf fprintf sprintf snprintf vprintf vfprintf vsnprintf puts fputs putchar fputc getchar fgets fopen fclose
-fread fwrite fflush fseek ftell rewind feof ferror perror stdin stdout stderr FILE EOF BUFSIZ malloc calloc
-realloc free exit _exit abort atexit getenv setenv atoi atol strtol strtoul strtoll strtoull strtod qsort
-bsearch abs labs rand srand memcpy memmove memset memcmp memchr strlen strnlen strcpy strncpy strcat strncat
-strcmp strncmp strchr strrchr strstr strdup strndup strerror strtok strsep strspn strcspn strcasecmp
-strncasecmp errno EINTR EAGAIN ENOENT ENOMEM EINVAL EPERM EEXIST EBUSY ENODEV ENOSYS EOPNOTSUPP ENOTSUP
-open close read write lseek ioctl mmap munmap mprotect fork execv execve execvp waitpid wait kill getpid
-getppid getuid geteuid gettid pipe dup dup2 unlink rmdir mkdir chdir stat fstat lstat access sleep usleep
-nanosleep clock_gettime time gettimeofday select poll socket bind listen accept connect send recv sendto
-recvfrom setsockopt getsockopt pthread_create pthread_join pthread_mutex_lock pthread_mutex_unlock
-pthread_t pthread_mutex_t size_t ssize_t off_t pid_t uid_t gid_t mode_t time_t clock_t intptr_t uintptr_t
-ptrdiff_t wchar_t int8_t int16_t int32_t int64_t uint8_t uint16_t uint32_t uint64_t intmax_t uintmax_t
-va_list va_start va_end va_arg va_copy offsetof assert EXIT_SUCCESS EXIT_FAILURE O_RDONLY O_WRONLY O_RDWR
-O_CREAT O_TRUNC O_APPEND O_NONBLOCK O_CLOEXEC SEEK_SET SEEK_CUR SEEK_END PROT_READ PROT_WRITE PROT_EXEC
-MAP_SHARED MAP_PRIVATE MAP_ANONYMOUS MAP_FAILED CLOCK_MONOTONIC CLOCK_REALTIME INT_MAX INT_MIN UINT_MAX
-LONG_MAX LONG_MIN ULONG_MAX CHAR_BIT SIZE_MAX PATH_MAX UINT64_MAX INT64_MAX UINT32_MAX INT32_MAX timespec
-timeval sockaddr sockaddr_in sockaddr_un main argc argv environ sigaction signal sigemptyset SIGINT SIGTERM
-SIGKILL SIGCHLD SIGSEGV syscall isatty isdigit isalpha isspace isupper islower isalnum isxdigit isprint
-toupper tolower R_OK W_OK X_OK F_OK
-""".split())
-ASM_WORDS = frozenset("""
-b bl blr br ret bx blx beq bne bgt blt bge ble bhi bls bcc bcs bmi bpl cbz cbnz tbz tbnz call jmp je jne jz
-jnz ja jb jae jbe jg jl jge jle adr adrp la ldr str ldp stp mov movl movq lea push pop
-""".split())
-
-# identifiers and what precedes/follows them; numbers are consumed first so 0x10UL is no word
-RE_TOKEN = re.compile(r"(->|\.)?\s*\b([A-Za-z_]\w*)\b(\s*\()?|\b\d[\w.]*")
-# "a string"   /   'c'
-RE_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'')
-RE_WORD = re.compile(r"[A-Za-z_]\w*")
-RE_BLOCK_COMMENT = re.compile(r"/\*.*?\*/", re.S)
-#  * continuation of a block comment
-RE_COMMENT_CONT = re.compile(r"^[ \t]*\*(?!/)(?:[ \t][^\n]*)?$", re.M)
-# CONFIG_FOO   /   CONFIG_FOO_MODULE (inside IS_ENABLED, #ifdef, Makefiles)
-RE_CONFIG = re.compile(r"\bCONFIG_([A-Za-z0-9_]+)")
-# struct foo   /   enum bar
-RE_TAG_USE = re.compile(r"\b(?:struct|union|enum)\s+([A-Za-z_]\w*)")
-# #define FOO(a, b)
-RE_FMACRO_PARAMS = re.compile(r"^\s*#\s*define\s+\w+\(([^)]*)\)")
-# int a = 1, *b;   /   struct foo *p;   /   u64 regs[4];   (declarations in added lines)
-RE_LOCAL_DECL = re.compile(
-    r"^\s*(?:(?:const|static|volatile|unsigned|signed|struct|union|enum|register|__\w+)\s+)*"
-    r"[A-Za-z_]\w*[\s*]+(?:(?:__\w+|const)[\s*]+)*([A-Za-z_]\w*)\s*(?:\[[^\]]*\]\s*)?(?:__\w+(?:\([^()]*\))?\s*)*(?:=|;|,|\)|$)")
-# , *b = 3   (further declarators of the same declaration)
-RE_MORE_DECL = re.compile(r",\s*\**\s*([A-Za-z_]\w*)\s*(?:\[[^\]]*\])?\s*(?==|,|;)")
-# for (int i = 0;   /   (struct foo *f, int n)  parameters of an added prototype
-RE_PARAM = re.compile(r"(?:\(|,)\s*(?:const\s+|struct\s+|unsigned\s+|enum\s+|union\s+)*[A-Za-z_]\w*[\s*]+([A-Za-z_]\w*)\s*(?=[,)=\[;])")
-# void (*opt_child_init)(struct sock *sk);   (a function pointer declared)
-RE_FNPTR_DECL = re.compile(r"\(\s*\*\s*([A-Za-z_]\w*)\s*\)\s*\(")
-# static DEFINE_RATELIMIT_STATE(_rs, 2 * HZ, 5);   /   DECLARE_BITMAP(mask, 64);
-RE_DEFINE_ARG = re.compile(r"\b(?:DEFINE|DECLARE)_\w+\(\s*([A-Za-z_]\w*)")
-# smk_ops = {   (the rest of a declaration split over two lines)
-RE_INIT_DECL = re.compile(r"^\s*([A-Za-z_]\w*)\s*(?:\[[^\]]*\]\s*)?=\s*\{")
-# #include <linux/cleanup.h>   /   #include "internal.h"
-RE_INCLUDE = re.compile(r'^\s*#\s*include\s*([<"][^>"]+[>"])')
-# #if defined(X)   /   #ifdef Y   /   #elif __has_attribute(z)
-RE_PP_COND = re.compile(r"^\s*#\s*(?:if|ifdef|ifndef|elif|elifdef|elifndef|undef)\b")
-# enum foo {   /   enum {   /   typedef enum {
-RE_ENUM_OPEN = re.compile(r"\benum\b[^;()=]*\{")
-#   FOO_NEW = 3   (one enumerator)
-RE_ENUMERATOR = re.compile(r"^\s*([A-Za-z_]\w*)\s*(?:=.*)?$")
-# label:   (goto targets)
-RE_LABEL = re.compile(r"^\s*([A-Za-z_]\w*):(?!:)")
-# Kconfig expressions: depends on FOO && BAR   /   select BAZ if QUX
-RE_KCONFIG_REF = re.compile(r"^\s*(?:depends\s+on|select|imply|default|def_bool|def_tristate|visible\s+if|if|range)\b(.*)$")
-RE_KCONFIG_SYM = re.compile(r"\b([A-Z][A-Z0-9_]+)\b")
-# $(CC_FLAGS_FTRACE)   /   ${KBUILD_CFLAGS}
-RE_MAKE_VAR_USE = re.compile(r"\$[({]([A-Za-z_][A-Za-z0-9_]*)[)}]")
-# bl foo   /   b.ne 1f   /   adrp x0, foo   /   call foo
-RE_ASM_BRANCH = re.compile(r"^\s*(?:[A-Za-z_.$][\w.$]*:\s*)?(?:bl|b|call|jmp|tail|j|adr|adrp|la)\s+(?:\w+\s*,\s*)?([A-Za-z_][\w$]*)\s*(?:$|//|/\*|;|@|#)")
-# #S_FP   /   [sp, #S_X0]   /   ASM_OFFSET   (uppercase names in assembly)
-RE_ASM_CONST = re.compile(r"#\s*([A-Z_][A-Z0-9_]{2,})\b|\b([A-Z][A-Z0-9]*_[A-Z0-9_]+)\b")
-# obj-y += foo.o bar/
-RE_MAKE_OBJ = re.compile(r"^(?:obj|lib|[\w-]+)-(?:y|m|objs|\$\(CONFIG_\w+\))$")
-# make's own variables and functions, and kbuild's always-present ones
-MAKE_BUILTINS = frozenset("""
-CC LD AR AS NM OBJCOPY OBJDUMP STRIP CPP HOSTCC HOSTCXX HOSTLD MAKE MAKEFLAGS SHELL CURDIR srctree objtree
-src obj quiet Q V ARCH SRCARCH SUBARCH CROSS_COMPILE KBUILD_CFLAGS KBUILD_AFLAGS KBUILD_CPPFLAGS
-KBUILD_LDFLAGS KBUILD_CFLAGS_MODULE KBUILD_EXTMOD LINUXINCLUDE NOSTDINC_FLAGS call if_changed cc-option
-cc-disable-warning as-option ld-option cc-ifversion shell addprefix addsuffix patsubst subst filter
-filter-out wildcard foreach notdir dir basename strip sort word words firstword lastword origin info
-warning error abspath realpath value eval CONFIG_SHELL PYTHON3 PERL AWK KERNELRELEASE KERNELVERSION
-VERSION PATCHLEVEL SUBLEVEL EXTRAVERSION ccflags-y asflags-y ldflags-y subdir-ccflags-y
-""".split())
-
-
-# ------------------------------------------------------------------ values
-
-
-@dataclass(frozen=True, slots=True)
-class Need:
-    """One name an added line uses."""
-
-    name: str
-    kind: str  # call, member, tag, name, kconfig, asm, makevar, object
-    ref: SourceRef | None
-    text: str  # the added line
-    path: str  # the file patched
-    file_index: int = -1  # which FilePatch and hunk of the patch
-    hunk_index: int = -1
-
-
-@dataclass(slots=True)
-class SeriesDefs:
-    """Names the series itself defines (patches up to the one being checked)."""
-
-    names: set[str] = field(default_factory=set)
-    members: set[str] = field(default_factory=set)
-    kconfig: set[str] = field(default_factory=set)
-    makevars: set[str] = field(default_factory=set)
-    files: set[str] = field(default_factory=set)
-
-
-# ------------------------------------------------------------------ extraction
-
-
-def _strip_c(text: str) -> str:
-    """Comments and string/char literals blanked (line structure kept). A hunk can start inside
-    a comment: text before a ``*/`` with no opener, and `` * ...`` continuation lines, go too."""
-    close, open_ = text.find("*/"), text.find("/*")
-    if close >= 0 and (open_ < 0 or close < open_):
-        text = "\n" * text.count("\n", 0, close) + text[close + 2:]
-    opener = text.rfind("/*")
-    if opener >= 0 and text.find("*/", opener) < 0:
-        text = text[:opener] + "\n" * text.count("\n", opener)
-    text = RE_COMMENT_CONT.sub("", text)
-    text = RE_BLOCK_COMMENT.sub(lambda m: "\n" * m.group(0).count("\n"), text)
-    text = RE_STRING.sub('""', text)
-    return re.sub(r"//[^\n]*", "", text)
-
-
-def _hunk_post_text(lines: Sequence[HunkLine]) -> tuple[str, list[int]]:
-    """Post-image text of a hunk and, per line of it, the index into ``lines`` (-1 for context)."""
-    out, where = [], []
-    for i, ln in enumerate(lines):
-        if ln.kind is LineKind.REMOVED:
-            continue
-        out.append(ln.text)
-        where.append(i if ln.kind is LineKind.ADDED else -1)
-    return "\n".join(out), where
-
-
-def _declared_in(text: str) -> set[str]:
-    """Locals, parameters, macro parameters and labels declared anywhere in ``text``."""
-    names: set[str] = set()
-    for line in text.splitlines():
-        m = RE_LOCAL_DECL.match(line)
-        if m:
-            names.add(m.group(1))
-            names.update(RE_MORE_DECL.findall(line[m.end(1):]))
-        names.update(RE_PARAM.findall(line))
-        m = RE_FMACRO_PARAMS.match(line)
-        if m:
-            names.update(p.strip() for p in m.group(1).split(",") if p.strip())
-        m = RE_LABEL.match(line)
-        if m:
-            names.add(m.group(1))
-        names.update(RE_FNPTR_DECL.findall(line))
-        names.update(RE_DEFINE_ARG.findall(line))
-        m = RE_INIT_DECL.match(line)
-        if m:
-            names.add(m.group(1))
-    return names
-
-
-def _added_enumerators(h) -> set[str]:  # noqa: ANN001
-    """Enumerators the hunk adds inside an enum body (``+\tFOO_NEW = 3,``): the hunk header's
-    section or an ``enum ... {`` line of the hunk opens the body, ``}`` closes it."""
-    names: set[str] = set()
-    in_enum = bool(RE_ENUM_OPEN.search(h.section or ""))
-    for ln in h.lines:
-        if ln.kind is LineKind.REMOVED:
-            continue
-        text = RE_BLOCK_COMMENT.sub("", ln.text).split("//")[0]
-        if RE_ENUM_OPEN.search(text):
-            in_enum = True
-            text = text.split("{", 1)[1]
-        if in_enum and ln.kind is LineKind.ADDED:
-            for item in text.split(","):
-                m = RE_ENUMERATOR.match(item)
-                if m:
-                    names.add(m.group(1))
-        if "}" in text:
-            in_enum = False
-    return names
-
-
-def find_needs_c(path: str, lines: Sequence[HunkLine]) -> Iterator[Need]:
-    """Names used by the added lines of one C hunk."""
-    text, where = _hunk_post_text(lines)
-    clean = _strip_c(text).split("\n")
-    for j, line in enumerate(clean):
-        if j >= len(where) or where[j] < 0:
-            continue
-        hl = lines[where[j]]
-        m = RE_INCLUDE.match(hl.text)
-        if m:
-            yield Need(m.group(1), "header", hl.ref, hl.text, path)
-            continue
-        if line.lstrip().startswith("#") and re.match(r"\s*#\s*(include|error|warning|pragma)\b", line):
-            continue
-        for m in RE_CONFIG.finditer(line):
-            yield Need(m.group(1), "kconfig", hl.ref, hl.text, path)
-        if RE_PP_COND.match(line):
-            continue  # #ifdef FOO / #if defined(__x86_64__): the name may be undefined on purpose
-        tags = {m.start(1) for m in RE_TAG_USE.finditer(line)}
-        for m in RE_TOKEN.finditer(line):
-            name = m.group(2)
-            if not name or name.startswith("CONFIG_"):
-                continue
-            if line[m.end(2): m.end(2) + 2] == "##" or line[max(0, m.start(2) - 2): m.start(2)] == "##":
-                continue  # token pasting builds the real name
-            if m.group(1):
-                kind = "member"
-            elif m.start(2) in tags:
-                kind = "tag"
-            elif m.group(3):
-                kind = "call"
-            else:
-                kind = "name"
-            yield Need(name, kind, hl.ref, hl.text, path)
-
-
-def find_needs_asm(path: str, lines: Sequence[HunkLine]) -> Iterator[Need]:
-    text, where = _hunk_post_text(lines)
-    clean = _strip_c(text).split("\n")
-    for j, line in enumerate(clean):
-        if j >= len(where) or where[j] < 0:
-            continue
-        hl = lines[where[j]]
-        if re.match(r"\s*#\s*(include|if|ifdef|ifndef|else|endif|define|error)\b", line):
-            for m in RE_CONFIG.finditer(line):
-                yield Need(m.group(1), "kconfig", hl.ref, hl.text, path)
-            continue
-        for m in RE_CONFIG.finditer(line):
-            yield Need(m.group(1), "kconfig", hl.ref, hl.text, path)
-        m = RE_ASM_BRANCH.match(line)
-        if m and m.group(1) not in ASM_WORDS:
-            yield Need(m.group(1), "asm", hl.ref, hl.text, path)
-        for m in RE_ASM_CONST.finditer(line):
-            name = m.group(1) or m.group(2)
-            if not name.startswith("CONFIG_"):
-                yield Need(name, "asm", hl.ref, hl.text, path)
-
-
-def find_needs_kconfig(path: str, lines: Sequence[HunkLine]) -> Iterator[Need]:
-    for hl in lines:
-        if hl.kind is not LineKind.ADDED:
-            continue
-        m = RE_KCONFIG_REF.match(hl.text.split("#", 1)[0])
-        if m:
-            expr = RE_STRING.sub("", m.group(1))
-            for s in RE_KCONFIG_SYM.findall(expr):
-                if s not in ("y", "n", "m"):
-                    yield Need(s, "kconfig", hl.ref, hl.text, path)
-
-
-def find_needs_kbuild(path: str, lines: Sequence[HunkLine]) -> Iterator[Need]:
-    d = path.rsplit("/", 1)[0] + "/" if "/" in path else ""
-    for hl in lines:
-        if hl.kind is not LineKind.ADDED or hl.text.lstrip().startswith("#"):
-            continue
-        for m in RE_CONFIG.finditer(hl.text):
-            yield Need(m.group(1), "kconfig", hl.ref, hl.text, path)
-        for v in RE_MAKE_VAR_USE.findall(hl.text):
-            if not v.startswith("CONFIG_"):
-                yield Need(v, "makevar", hl.ref, hl.text, path)
-        for _, var, _, value in scan_kbuild(hl.text):
-            if RE_MAKE_OBJ.match(var):
-                for word in value.split():
-                    if word.endswith(".o") and "$" not in word:
-                        yield Need(d + word, "object", hl.ref, hl.text, path)
-
-
-def find_needs(patch: Patch) -> list[Need]:
-    needs: list[Need] = []
-    for fi, fp in enumerate(patch.files):
-        if fp.is_deleted or fp.is_binary:
-            continue
-        cls = file_class(fp.path)
-        finder = {"c": find_needs_c, "asm-offsets": find_needs_c, "asm": find_needs_asm,
-                  "kconfig": find_needs_kconfig, "kbuild": find_needs_kbuild}.get(cls or "")
-        if finder is None:
-            continue
-        for hi, h in enumerate(fp.hunks):
-            needs.extend(replace(n, file_index=fi, hunk_index=hi) for n in finder(fp.path, h.lines))
-    return needs
-
-
-def find_series_defs(patches: Iterable[Patch]) -> SeriesDefs:
-    """What the given patches define in their post-images (added lines and their hunks)."""
-    out = SeriesDefs()
-    for patch in patches:
-        for fp in patch.files:
-            if fp.is_deleted:
-                continue
-            out.files.add(fp.path)
-            cls = file_class(fp.path)
-            for h in fp.hunks:
-                post = "\n".join(h.new_lines)
-                if cls in ("c", "asm-offsets", "asm"):
-                    data = ("\n" + post + "\n").encode("utf-8", "surrogateescape")
-                    for name, kind, _, _ in scan_c(data):
-                        (out.members if kind == "member" else out.names).add(name)
-                    if cls != "asm":
-                        added = "\n".join(ln.text for ln in h.added)
-                        out.names.update(_declared_in(added))
-                        out.members.update(_declared_in(added))
-                        out.names.update(_added_enumerators(h))
-                    for m in re.finditer(r"^\s*([A-Za-z_.$][\w.$]*):|SYM_\w+\(\s*(\w+)|^\s*\.macro\s+(\w+)"
-                                         r"|\b(?:DEFINE|OFFSET)\(\s*(\w+)", post, re.M):
-                        out.names.add(next(g for g in m.groups() if g))
-                elif cls == "kconfig":
-                    out.kconfig.update(n for n, *_ in scan_kconfig(post))
-                elif cls == "kbuild":
-                    for _, var, _, _ in scan_kbuild(post):
-                        out.makevars.add(var)
-    return out
-
+__all__ = ["Need", "SeriesDefs", "base_tree", "check_patch", "check_series", "exit_status", "find_known_words",
+           "find_needs", "find_series_defs", "get_index", "render_deps_json", "render_deps_text"]
 
 # ------------------------------------------------------------------ the index in use
 
@@ -504,7 +156,7 @@ def find_known_words(patch: Patch, tree: TargetTree, placements: Sequence[Placem
         for path in (placed.get(fi), fp.old_path, (moved or {}).get(fp.path)):
             text = tree.read(path) if path else None
             if text:
-                words.update(RE_WORD.findall(_strip_c(text) if file_class(path or "") else text))
+                words.update(RE_WORD.findall(strip_c(text) if file_class(path or "") else text))
                 break
     return out
 
@@ -678,7 +330,7 @@ def _check_typed_member(need: Need, patch: Patch, idx: TreeIndex, sdefs: SeriesD
     if need.name in sdefs.members or need.file_index < 0 or file_class(need.path) not in ("c", "asm-offsets"):
         return None
     rx = re.compile(r"(?:^|[^\w.>\])])\s*([A-Za-z_]\w*)\s*(?:->|\.)\s*" + re.escape(need.name) + r"\b")
-    m = rx.search(_strip_c(need.text))
+    m = rx.search(strip_c(need.text))
     if not m:
         return None
     key = (need.file_index, need.hunk_index)
