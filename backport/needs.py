@@ -227,14 +227,18 @@ def _added_enumerators(h) -> set[str]:  # noqa: ANN001
     return names
 
 
+def _added_clean(lines: Sequence[HunkLine]) -> Iterator[tuple[str, HunkLine]]:
+    """(added line with comments and strings stripped, the line) for each added line, the
+    stripping done over the hunk's whole post-image so comments spanning lines are seen."""
+    text, where = _hunk_post_text(lines)
+    for j, line in enumerate(strip_c(text).split("\n")):
+        if j < len(where) and where[j] >= 0:
+            yield line, lines[where[j]]
+
+
 def find_needs_c(path: str, lines: Sequence[HunkLine]) -> Iterator[Need]:
     """Names used by the added lines of one C hunk."""
-    text, where = _hunk_post_text(lines)
-    clean = strip_c(text).split("\n")
-    for j, line in enumerate(clean):
-        if j >= len(where) or where[j] < 0:
-            continue
-        hl = lines[where[j]]
+    for line, hl in _added_clean(lines):
         m = RE_INCLUDE.match(hl.text)
         if m:
             yield Need(m.group(1), "header", hl.ref, hl.text, path)
@@ -264,12 +268,8 @@ def find_needs_c(path: str, lines: Sequence[HunkLine]) -> Iterator[Need]:
 
 
 def find_needs_asm(path: str, lines: Sequence[HunkLine]) -> Iterator[Need]:
-    text, where = _hunk_post_text(lines)
-    clean = strip_c(text).split("\n")
-    for j, line in enumerate(clean):
-        if j >= len(where) or where[j] < 0:
-            continue
-        hl = lines[where[j]]
+    """Branch targets, asm-offsets/macro constants and CONFIG_ symbols of an assembly hunk."""
+    for line, hl in _added_clean(lines):
         if re.match(r"\s*#\s*(include|if|ifdef|ifndef|else|endif|define|error)\b", line):
             for m in RE_CONFIG.finditer(line):
                 yield Need(m.group(1), "kconfig", hl.ref, hl.text, path)
