@@ -72,6 +72,10 @@ RE_DEFINER = re.compile(r"^(?:COMPAT_)?SYSCALL_DEFINE\d|^(?:__)?[A-Z][A-Z0-9_]*D
 RE_NAMER = re.compile(r"^(?:EXPORT_SYMBOL\w*|\w*_initcall(?:_sync)?|module_init|module_exit|__setup|early_param|"
                       r"core_param|module_param\w*|subsys_initcall|fs_initcall|device_initcall|arch_initcall|"
                       r"postcore_initcall|pure_initcall|console_initcall|security_initcall)$")
+# open   /   const   (identifiers, e.g. the arguments of a macro)
+RE_IDENT = re.compile(r"[A-Za-z_]\w*")
+# if   /   sizeof   (a keyword that looks like a call in a section header)
+RE_KEYWORD = re.compile(r"^(?:if|for|while|switch|return|sizeof)$")
 # MODULE_DEVICE_TABLE(of, foo_of_match);   (the table is its second argument)
 RE_TABLE_NAMER = re.compile(r"^MODULE_DEVICE_TABLE$")
 # &uart0 {   /   serial@1000 {   /   cpus: cpus {
@@ -107,46 +111,33 @@ def anchor_name(section: str) -> str | None:
     s = section.strip()
     if not s:
         return None
-    for rx in (RE_KCONFIG_ENTRY, RE_ASM_START, RE_ASM_END, RE_ASM_MACRO, RE_DEFINE):
-        m = rx.match(s)
-        if m:
-            return m.group(1)
-    m = RE_MAKE_COND.match(s)
-    if m:
-        return m.group(1)
-    m = RE_FUNC_POINTER.search(s)
-    if m:
-        return m.group(1)
+    name = _first_group(s, (RE_KCONFIG_ENTRY, RE_ASM_START, RE_ASM_END, RE_ASM_MACRO, RE_DEFINE, RE_MAKE_COND,
+                            RE_FUNC_POINTER))
+    if name:
+        return name
     if "(" in s:
-        head = s[: s.index("(") + 1]
-        m = RE_CALL_NAME.search(head)
+        m = RE_CALL_NAME.search(s[: s.index("(") + 1])
         if m:
             name = m.group(1)
-            args: list[str] = re.findall(r"[A-Za-z_]\w*", s[s.index("(") + 1:].split(")")[0])
-            if RE_NAMER.match(name) and args:
+            args: list[str] = RE_IDENT.findall(s[s.index("(") + 1:].split(")")[0])
+            if (RE_NAMER.match(name) or RE_DEFINER.match(name)) and args:
                 return args[0]
             if RE_TABLE_NAMER.match(name) and len(args) > 1:
                 return args[1]
-            if RE_DEFINER.match(name):
-                arg = re.match(r"\s*([A-Za-z_]\w*)", s[s.index("(") + 1:])
-                return arg.group(1) if arg else name
-            if not re.match(r"^(?:if|for|while|switch|return|sizeof)$", name):
+            if not RE_KEYWORD.match(name):
                 return name
-    m = RE_TAG.search(s)
-    if m:
-        return m.group(1)
-    m = RE_INIT.search(s)
-    if m:
-        return m.group(1)
     m = RE_DTS_NODE.match(s)
-    if m:
+    if m and not RE_TAG.search(s) and not RE_INIT.search(s):
         return m.group(1) or m.group(2)
-    m = RE_MAKE_ASSIGN.match(s)
-    if m:
-        return m.group(1)
-    m = RE_ASM_LABEL.match(s)
-    if m:
-        return m.group(1)
+    return _first_group(s, (RE_TAG, RE_INIT, RE_MAKE_ASSIGN, RE_ASM_LABEL))
+
+
+def _first_group(s: str, regexes: Sequence[re.Pattern[str]]) -> str | None:
+    """Group 1 of the first regex that finds something in ``s``."""
+    for rx in regexes:
+        m = rx.search(s) if rx in (RE_FUNC_POINTER, RE_TAG, RE_INIT) else rx.match(s)
+        if m:
+            return m.group(1)
     return None
 
 
