@@ -164,9 +164,13 @@ def build(spec: HunkSpec, target: Sequence[str], al: Alignment) -> Built:
     oi = 0
     differing = unsafe = insert_amb = 0
     after_plus = False  # the last thing emitted was a run of new lines
+    # a CRLF target file: new lines get its "\r" (the lines were split on "\n")
+    paired = [target[p] for p in al.pairs if p is not None]
+    eol = "\r" if paired and all(x.endswith("\r") for x in paired) \
+        and not any(t.endswith("\r") for t in spec.lines) else ""
     for kind, text in zip(spec.kinds, spec.lines, strict=True):
         if kind == "+":
-            out.append(text)
+            out.append(text + eol)
             after_plus = True
             continue
         t, s = al.pairs[oi], al.sims[oi]

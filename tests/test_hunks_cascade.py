@@ -263,3 +263,11 @@ def test_partly_present_new_lines_cap_a_loose_placement():
 def test_invalid_kinds_are_refused():
     with pytest.raises(ValueError):
         locate(BASE, HunkSpec(("x",), ("line",), 1))
+
+
+def test_crlf_target_gets_crlf_new_lines():
+    target = [x + "\r" for x in BASE]
+    m = locate(target, HUNK, hint=16)
+    assert m is not None and m.method == "whitespace"
+    out = apply(target, m)
+    assert out[19] == "\td->new = 1;\r" and all(x.endswith("\r") for x in out)
