@@ -180,7 +180,18 @@ def _known(idx: TreeIndex, need: Need, sdefs: SeriesDefs, words: set[str], has_c
         return n in sdefs.members or n in sdefs.names or idx.has(n, members=True)
     if n in sdefs.names or n in words:
         return True
-    return not has_c or idx.has(n) or idx.has(n, members=need.kind == "name")
+    return not has_c or idx.has(n) or idx.has(n, members=need.kind == "name") or _generated(idx, n)
+
+
+def _generated(idx: TreeIndex, name: str) -> bool:
+    """``btrfs_root_ref_name_len`` made by ``BTRFS_SETGET_FUNCS(root_ref_name_len, ...)``: a
+    file-level macro invocation declared the tail of the name (token pasting adds the head)."""
+    parts = name.split("_")
+    for k in range(1, min(4, len(parts))):
+        tail = "_".join(parts[k:])
+        if len(tail) >= 8 and "_" in tail and any(d.kind == "decl" for d in idx.defines(tail)):
+            return True
+    return False
 
 
 def _similar_hint(idx: TreeIndex, name: str) -> tuple[str, list[str]]:

@@ -95,6 +95,8 @@ RE_DEFINE_ARG = re.compile(r"\b(?:DEFINE|DECLARE)_\w+\(\s*([A-Za-z_]\w*)")
 RE_INIT_DECL = re.compile(r"^\s*([A-Za-z_]\w*)\s*(?:\[[^\]]*\]\s*)?=\s*\{")
 # #include <linux/cleanup.h>   /   #include "internal.h"
 RE_INCLUDE = re.compile(r'^\s*#\s*include\s*([<"][^>"]+[>"])')
+# __has_attribute(btf_type_tag)   /   __has_builtin(__builtin_foo)   (their argument is no symbol)
+RE_HAS_FEATURE = re.compile(r"\b__has_(?:attribute|builtin|include|include_next|feature|extension|c_attribute)\s*\([^)]*\)")
 # #if defined(X)   /   #ifdef Y   /   #elif __has_attribute(z)
 RE_PP_COND = re.compile(r"^\s*#\s*(?:if|ifdef|ifndef|elif|elifdef|elifndef|undef)\b")
 # enum foo {   /   enum {   /   typedef enum {
@@ -238,7 +240,11 @@ def _added_clean(lines: Sequence[HunkLine]) -> Iterator[tuple[str, HunkLine]]:
 
 def find_needs_c(path: str, lines: Sequence[HunkLine]) -> Iterator[Need]:
     """Names used by the added lines of one C hunk."""
+    in_cond = False  # inside a #if spread over lines with backslashes
     for line, hl in _added_clean(lines):
+        cond = in_cond or bool(RE_PP_COND.match(line))
+        in_cond = cond and line.rstrip().endswith("\\")
+        line = RE_HAS_FEATURE.sub(" ", line)
         m = RE_INCLUDE.match(hl.text)
         if m:
             yield Need(m.group(1), "header", hl.ref, hl.text, path)
@@ -247,7 +253,7 @@ def find_needs_c(path: str, lines: Sequence[HunkLine]) -> Iterator[Need]:
             continue
         for m in RE_CONFIG.finditer(line):
             yield Need(m.group(1), "kconfig", hl.ref, hl.text, path)
-        if RE_PP_COND.match(line):
+        if cond:
             continue  # #ifdef FOO / #if defined(__x86_64__): the name may be undefined on purpose
         tags = {m.start(1) for m in RE_TAG_USE.finditer(line)}
         for m in RE_TOKEN.finditer(line):

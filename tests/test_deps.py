@@ -275,3 +275,16 @@ def test_added_includes_must_exist(tree: DirTree, opts: PortOptions):
                                           "include/linux/cleanup.h": (None, "#define guard(x) x\n")})])
     left = {f.message.split(":")[0] for f in check_patch(s2.patches[0], tree, series=s2, options=opts)}
     assert left == {"<linux/mod/widget.h>"}
+
+
+def test_token_pasted_accessors_and_feature_tests(tree: DirTree, tmp_path: Path):
+    files = dict(MINI_TREE)
+    files["fs/btrfs/accessors.h"] = ("#define BTRFS_SETGET_FUNCS(name, type, member, bits) \\\n"
+                                     "static inline u64 btrfs_##name(const type *s) { return s->member; }\n"
+                                     "BTRFS_SETGET_FUNCS(root_ref_name_len, struct btrfs_root_ref, name_len, 16);\n")
+    t = write_tree(tmp_path / "t2", files)
+    opts = PortOptions(extra={"index-cache": str(tmp_path / "cache2")})
+    new = _edit(CORE, "\tcopy->id = w->id;\n", "\tcopy->id = btrfs_root_ref_name_len(copy);\n"
+                "#if defined(CONFIG_WIDGET) && \\\n\t__has_attribute(btf_type_tag) && NOT_A_SYMBOL\n#endif\n")
+    s = series_of([("x", {"drivers/widget/core.c": (CORE, new)})])
+    assert check_patch(s.patches[0], t, series=s, options=opts) == ()
