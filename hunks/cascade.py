@@ -23,7 +23,7 @@ from functools import lru_cache
 
 from .align import build, identity
 from .applied import find_applied
-from .exact import WHITESPACE_QUALITY, find_exact, find_whitespace
+from .exact import WHITESPACE_QUALITY, find_exact, find_runs, find_whitespace
 from .fuzz import find_fuzz
 from .fuzzy import find_fuzzy
 from .score import DRIFT_CAP, api_words, distance_prior, is_trivial, norm
@@ -55,6 +55,12 @@ def _locate_empty(target: tuple[str, ...], spec: HunkSpec) -> Match | None:
     if spec.old_start <= 0:
         return None  # creating a file that exists with other content: the caller decides
     at = min(max(spec.old_start, 0), len(target))
+    there = find_runs(target, new, at) if new else []
+    if there and abs(there[0] - at) <= len(new) + 3:
+        s = there[0]
+        return Match("already-applied", s, s + len(new), target[s:s + len(new)], 0.6, 0, (),
+                     (f"the new lines are already at line {s + 1}; without context nothing more confirms it",),
+                     len(there) > 1)
     return Match("offset", at, at, new, 0.5, 0, (),
                  ("the hunk has no context at all: inserted at its stated line, nothing confirms it",),
                  True)

@@ -271,3 +271,11 @@ def test_crlf_target_gets_crlf_new_lines():
     assert m is not None and m.method == "whitespace"
     out = apply(target, m)
     assert out[19] == "\td->new = 1;\r" and all(x.endswith("\r") for x in out)
+
+
+def test_context_free_insertion_is_never_confident():
+    add = HunkSpec(("+",), ("\tnew_call(d);",), 19)  # a -U0 hunk: insert after line 19
+    m = locate(BASE, add)
+    assert m is not None and m.start == 19 and m.ambiguous and m.confidence <= 0.5
+    again = locate(apply(BASE, m), add)
+    assert again is not None and again.method == "already-applied" and again.confidence < 0.8
