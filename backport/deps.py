@@ -189,9 +189,14 @@ def _generated(idx: TreeIndex, name: str) -> bool:
     parts = name.split("_")
     for k in range(1, min(4, len(parts))):
         tail = "_".join(parts[k:])
-        if len(tail) >= 8 and "_" in tail and any(d.kind == "decl" for d in idx.defines(tail)):
+        if len(tail) >= 8 and "_" in tail and any(d.kind == "decl" and RE_ACCESSOR_MACRO.search(d.scope)
+                                                  for d in idx.defines(tail)):
             return True
     return False
+
+
+# BTRFS_SETGET_FUNCS   /   BTRFS_SETGET_STACK_FUNCS   /   DEFINE_ACCESSORS  (macros that paste names)
+RE_ACCESSOR_MACRO = re.compile(r"SETGET|GETSET|FUNCS|ACCESSOR")
 
 
 def _similar_hint(idx: TreeIndex, name: str) -> tuple[str, list[str]]:
