@@ -111,7 +111,7 @@ def locate(target: Sequence[str], spec: HunkSpec, *, hint: int | None = None, ma
         found.append(m)
     if not found:
         return None
-    best = max(found, key=lambda m: (not m.unsafe, m.confidence))
+    best = max(found, key=lambda m: (not m.unsafe, not m.ambiguous, m.confidence))
     return _with_runners_up(best, [m for m in found if m is not best])
 
 
