@@ -40,7 +40,6 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import hashlib
-import multiprocessing
 import os
 import re
 import sqlite3
@@ -169,6 +168,19 @@ def _scan_source(source: tuple, items: Iterable[tuple[int, str]]) -> Iterator[tu
     return _scan_disk(source[1], items)
 
 
+def _fork_worker(source: tuple, items: list[tuple[int, str]], dbpath: str) -> int:
+    """Fork a child that runs _scan_worker and exits without running the parent's cleanup."""
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child
+        code = 1
+        try:
+            _scan_worker(source, items, dbpath)
+            code = 0
+        finally:
+            os._exit(code)
+    return pid
+
+
 def _scan_worker(source: tuple, items: list[tuple[int, str]], dbpath: str) -> None:
     """Worker process: scan ``items`` into its own sqlite file (merged by the parent in C)."""
     db = sqlite3.connect(dbpath)
@@ -275,21 +287,19 @@ def build_index_db(tree: TargetTree, db: sqlite3.Connection, *, paths: Iterable[
         source = ("git", root, tree._blobs)  # type: ignore[attr-defined]
     jobs = jobs or min(2, os.cpu_count() or 1)
     if source is not None and jobs > 1 and len(wanted) > 2000 and workdir and hasattr(os, "fork"):
-        ctx = multiprocessing.get_context("fork")
         parts = _partition(root, wanted, jobs) if on_disk else [wanted[i::jobs] for i in range(jobs)]
         dbs = [os.path.join(workdir, f".scan-{os.getpid()}-{i}.sqlite") for i in range(jobs)]
         for d in dbs:
             if os.path.exists(d):
                 os.unlink(d)
-        procs = [ctx.Process(target=_scan_worker, args=(source, part, d)) for part, d in zip(parts, dbs, strict=True)]
-        for pr in procs[1:]:
-            pr.start()
+        # plain fork, not multiprocessing: a daemonic pool worker (a bench's) may not have children
+        pids = [_fork_worker(source, part, d) for part, d in zip(parts[1:], dbs[1:], strict=True)]
         _insert_scanned(db, _scan_source(source, parts[0]))  # the parent is worker 0
         db.commit()
-        for pr in procs[1:]:
-            pr.join()
-            if pr.exitcode != 0:
-                raise RuntimeError(f"index worker failed with exit code {pr.exitcode}")
+        for pid in pids:
+            _, status = os.waitpid(pid, 0)
+            if os.waitstatus_to_exitcode(status) != 0:
+                raise RuntimeError(f"index worker failed with status {os.waitstatus_to_exitcode(status)}")
         for d in dbs[1:]:
             db.execute("ATTACH DATABASE ? AS w", (d,))
             for table in ("files", "defs", "kconfig", "makevars"):

@@ -295,3 +295,20 @@ def test_cache_of_a_vanished_directory_is_pruned(tmp_path: Path):
     kept = write_tree(tmp_path / "kept", {"b.c": "int b(void)\n{\n}\n"})
     assert load_index(kept, cache_dir=cache).has("b")
     assert len(list(cache.glob("*.sqlite"))) == 1
+
+
+def _build_in_worker(args: tuple[str, str]) -> tuple[bool, int]:
+    idx = load_index(DirTree(args[0]), cache_dir=args[1])
+    return idx.has("fn_2099"), idx.stats_cached()["files"]
+
+
+def test_parallel_build_inside_a_daemonic_pool_worker(tmp_path: Path):
+    # more than 2000 files: the build forks a second scanner, which a pool worker may not do
+    # through multiprocessing (daemonic processes are not allowed to have children)
+    import multiprocessing
+
+    files = {f"d{i % 7}/f{i}.c": f"int fn_{i}(void)\n{{\n}}\n" for i in range(2100)}
+    tree = write_tree(tmp_path / "many", files)
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        assert pool.map(_build_in_worker, [(tree.root, str(tmp_path / "cache"))]) == [(True, 2100)]
+    assert not list((tmp_path / "cache").glob(".scan-*"))  # worker databases merged and removed
