@@ -302,3 +302,30 @@ def test_header_anchors(name, span, kind):
     assert find_anchor(HEADER_SRC, name, language="c") == span
     it = find_enclosing(HEADER_SRC, span[0], language="c")
     assert it is not None and it.kind == kind
+
+
+SEED_HUNK = spec("""@@ -55,6 +55,7 @@ config ARM
+ \tselect HAVE_DMA_API_DEBUG
+ \tselect HAVE_DMA_CONTIGUOUS if MMU
+ \tselect HAVE_DYNAMIC_FTRACE if (!XIP_KERNEL) && !CPU_ENDIAN_BE32 && MMU
++\tselect HAVE_DYNAMIC_FTRACE_WITH_REGS if HAVE_DYNAMIC_FTRACE && OLD_MCOUNT
+ \tselect HAVE_EFFICIENT_UNALIGNED_ACCESS if (CPU_V6 || CPU_V6K || CPU_V7) && MMU
+ \tselect HAVE_EXIT_THREAD
+ \tselect HAVE_FTRACE_MCOUNT_RECORD if (!XIP_KERNEL)
+""")  # the arm Kconfig hunk quoted in the seed thread (arm: ftrace: DYNAMIC_FTRACE_WITH_REGS)
+
+
+def test_seed_kconfig_hunk_lands_in_a_vendor_select_list():
+    # a vendor tree: config ARM moved down, two selects of the context are gone, one is new
+    target = ["config ARM64_VENDOR", "\tbool", ""] * 10 + [
+        "config ARM", "\tbool", "\tdefault y", "\tselect HAVE_DMA_CONTIGUOUS if MMU",
+        "\tselect HAVE_DYNAMIC_FTRACE if (!XIP_KERNEL) && !CPU_ENDIAN_BE32 && MMU",
+        "\tselect HAVE_EFFICIENT_UNALIGNED_ACCESS if (CPU_V6 || CPU_V6K || CPU_V7) && MMU",
+        "\tselect VENDOR_FAST_BOOT", "\tselect HAVE_FTRACE_MCOUNT_RECORD if (!XIP_KERNEL)", "\thelp", "\t  ARM.", ""]
+    m = locate(target, SEED_HUNK, language="kconfig")
+    assert m is not None and not m.unsafe and not m.ambiguous
+    out = apply(target, m)
+    i = out.index("\tselect HAVE_DYNAMIC_FTRACE if (!XIP_KERNEL) && !CPU_ENDIAN_BE32 && MMU")
+    assert out[i + 1] == "\tselect HAVE_DYNAMIC_FTRACE_WITH_REGS if HAVE_DYNAMIC_FTRACE && OLD_MCOUNT"
+    assert "\tselect VENDOR_FAST_BOOT" in out and "\tselect HAVE_EXIT_THREAD" not in out
+    assert m.fuzz >= 2 and m.confidence < 0.9  # diverged context is never "clean"
