@@ -249,12 +249,48 @@ def check_patch(patch: Patch, tree: TargetTree, *, placements: Sequence[Placemen
             findings.append(f)
             if need.kind == "call":
                 lines_with_missing_call.add(need.ref)
-    if options is not None and options.upstream:
-        from .upstream import check_prerequisites
+    if options is not None and options.upstream and any(f.code in MISSING_CODES for f in findings):
+        from .upstream import check_prerequisites, is_git_repo
 
-        missing = [f for f in findings if f.code in ("missing-symbol", "missing-kconfig", "renamed-symbol")]
-        findings.extend(check_prerequisites(patch, base, options.upstream, missing=missing))
+        if is_git_repo(options.upstream):
+            missing = [f for f in findings if f.code in MISSING_CODES]
+            findings.extend(check_prerequisites(patch, base, options.upstream, missing=missing))
+        else:  # a plain upstream tree: say where it defines what the target lacks
+            findings = [locate_upstream(f, options) if f.code in MISSING_CODES else f for f in findings]
     return tuple(findings)
+
+
+MISSING_CODES = ("missing-symbol", "missing-kconfig", "renamed-symbol")
+# foo_helper: function or macro defined neither ...   /   CONFIG_FOO: Kconfig symbol ...
+RE_FINDING_NAME = re.compile(r"^(?:CONFIG_)?([A-Za-z_]\w*): ")
+_UPSTREAM_TREES: dict[str, TargetTree] = {}
+
+
+def locate_upstream(f: Finding, options: PortOptions) -> Finding:
+    """Add where a plain upstream tree (``--upstream DIR``) defines the missing name."""
+    from .target import DirTree
+
+    m = RE_FINDING_NAME.match(f.message)
+    up = options.upstream or ""
+    if not m or not up:
+        return f
+    if up not in _UPSTREAM_TREES:
+        _UPSTREAM_TREES[up] = DirTree(up)
+    uidx = get_index(_UPSTREAM_TREES[up], PortOptions(extra={k: v for k, v in options.extra.items()
+                                                            if k == "index-cache"}))
+    name = m.group(1)
+    if f.code == "missing-kconfig":
+        k = uidx.kconfig(name)
+        where = [f"{k.path}:{k.line}: config {k.name}"] if k else []
+    else:
+        defs = uidx.defines(name) or uidx.members(name)
+        defs.sort(key=lambda d: (d.kind in ("decl", "export", "member"), d.path.startswith(("tools/", "arch/")), d.path))
+        where = [str(d) for d in defs[:2]]
+    if not where:
+        return f
+    first = where[0].split(": ", 1)[0]
+    return replace(f, evidence=(*f.evidence, *(f"upstream {w}" for w in where)),
+                   hint=f"upstream defines it at {first}; " + f.hint)
 
 
 def _weakened(f: Finding, need: Need) -> Finding:

@@ -53,6 +53,12 @@ def _repo(path: str):  # -> git.Repo (GitPython imported lazily)
         raise TreeError(f"{path}: not a git repository") from e
 
 
+def is_git_repo(path: str) -> bool:
+    """True for a git work tree or a bare repository (not for a plain upstream directory)."""
+    p = Path(path)
+    return (p / ".git").exists() or ((p / "objects").is_dir() and (p / "HEAD").is_file())
+
+
 def _git(repo_path: str, *args: str) -> str:
     import git
 

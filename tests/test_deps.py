@@ -288,3 +288,20 @@ def test_token_pasted_accessors_and_feature_tests(tree: DirTree, tmp_path: Path)
                 "#if defined(CONFIG_WIDGET) && \\\n\t__has_attribute(btf_type_tag) && NOT_A_SYMBOL\n#endif\n")
     s = series_of([("x", {"drivers/widget/core.c": (CORE, new)})])
     assert check_patch(s.patches[0], t, series=s, options=opts) == ()
+
+
+def test_plain_upstream_tree_says_where_the_missing_piece_is(tree: DirTree, tmp_path: Path):
+    files = dict(MINI_TREE)
+    files["include/linux/widget.h"] += "void widget_sync_state(struct widget *w);\n"
+    files["kernel/Kconfig"] += "\nconfig WIDGET_TRACE\n\tbool \"trace\"\n"
+    up = write_tree(tmp_path / "upstream", files)
+    options = PortOptions(upstream=up.root, extra={"index-cache": str(tmp_path / "cache")})
+    new = _edit(CORE, "\tcopy->id = w->id;\n", "\twidget_sync_state(copy);\n\tif (IS_ENABLED(CONFIG_WIDGET_TRACE))\n"
+                "\t\tcopy->id = 0;\n\tother_missing(copy);\n")
+    s = series_of([("widget: sync", {"drivers/widget/core.c": (CORE, new)})])
+    found = {f.message.split(":")[0]: f for f in check_patch(s.patches[0], tree, series=s, options=options)}
+    assert set(found) == {"widget_sync_state", "CONFIG_WIDGET_TRACE", "other_missing"}
+    assert found["widget_sync_state"].evidence[-1].startswith("upstream include/linux/widget.h:")
+    assert found["widget_sync_state"].hint.startswith("upstream defines it at include/linux/widget.h:")
+    assert found["CONFIG_WIDGET_TRACE"].evidence[-1].startswith("upstream kernel/Kconfig:")
+    assert not any(e.startswith("upstream") for e in found["other_missing"].evidence)
