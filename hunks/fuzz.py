@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from .align import Alignment, build, find_drift, identity
 from .exact import WHITESPACE_QUALITY, find_runs
-from .score import DRIFT_CAP, TIE_RATIO, distance_prior, similarity, tie_factor, tie_ratio
+from .score import DRIFT_CAP, TIE_RATIO, describe_line, distance_prior, similarity, tie_factor, tie_ratio
 from .types import Candidate, HunkSpec, Match
 
 
@@ -33,20 +33,24 @@ def trim(spec: HunkSpec, top: int, bottom: int) -> HunkSpec:
     return HunkSpec(spec.kinds[top:end], spec.lines[top:end], spec.old_start + top, spec.section)
 
 
-def _mismatches(target: tuple[str, ...], spec: HunkSpec, start: int, top: int, bottom: int) -> int:
-    """How many of the dropped context lines really differ around a core match at ``start``."""
+def _bad_lines(target: tuple[str, ...], spec: HunkSpec, start: int, top: int, bottom: int) -> list[int]:
+    """Pre-image indices of the dropped context lines that really differ around a core at ``start``."""
     old = spec.old
-    bad = 0
+    bad = []
     for j in range(top):  # dropped leading lines sit just above the core
         t = start - top + j
         if t < 0 or similarity(old[j], target[t]) < 1.0:
-            bad += 1
+            bad.append(j)
     core_len = len(old) - top - bottom
     for j in range(bottom):
         t = start + core_len + j
         if t >= len(target) or similarity(old[len(old) - bottom + j], target[t]) < 1.0:
-            bad += 1
+            bad.append(len(old) - bottom + j)
     return bad
+
+
+def _mismatches(target: tuple[str, ...], spec: HunkSpec, start: int, top: int, bottom: int) -> int:
+    return len(_bad_lines(target, spec, start, top, bottom))
 
 
 def find_fuzz(target: tuple[str, ...], spec: HunkSpec, hint: int, *, max_fuzz: int = 2) -> Match | None:
@@ -79,7 +83,8 @@ def _score(target: tuple[str, ...], spec: HunkSpec, core: HunkSpec, starts: list
     d = best - hint
     conf = distance_prior(d) * quality * _fuzz_factor(bad, n_context)
     ev = [f"fuzz {level}: ignored {top} leading and {bottom} trailing context line(s); "
-          f"{bad} of them differ in the target (kept the target's)",
+          f"{bad} of them differ in the target (kept the target's): "
+          + ", ".join(describe_line(j, spec.old[j], 40) for j in _bad_lines(target, spec, best, top, bottom)),
           f"core of the hunk found {'up to blanks ' if ws else ''}at line {best + 1}"
           + (f" (offset {d:+d})" if d else "")]
     alts = tuple(Candidate(s, round(distance_prior(s - hint) * quality *
