@@ -84,7 +84,7 @@ def _score(target: tuple[str, ...], spec: HunkSpec, core: HunkSpec, starts: list
     conf = distance_prior(d) * quality * _fuzz_factor(bad, n_context)
     ev = [f"fuzz {level}: ignored {top} leading and {bottom} trailing context line(s); "
           f"{bad} of them differ in the target (kept the target's): "
-          + ", ".join(describe_line(j, spec.old[j], 40) for j in _bad_lines(target, spec, best, top, bottom)),
+          + ", ".join("context " + describe_line(j, spec.old[j], 40) for j in _bad_lines(target, spec, best, top, bottom)),
           f"core of the hunk found {'up to blanks ' if ws else ''}at line {best + 1}"
           + (f" (offset {d:+d})" if d else "")]
     alts = tuple(Candidate(s, round(distance_prior(s - hint) * quality *
