@@ -5,7 +5,8 @@ optionally the upstream pre-image file (``base``, enables 3-way) and the file's 
 Outputs: a Match (method, target lines replaced, replacement, confidence, fuzz, the
 alternatives it beat, evidence, ambiguous/unsafe flags) or None when nothing fits.
 
-Order: exact -> offset -> whitespace -> already-applied -> 3-way -> fuzz -> fuzzy -> syntax.
+Order: exact -> offset -> whitespace -> already-applied -> 3-way -> fuzz -> fuzzy -> syntax
+-> removed lines alone (hunks.removed, reported as a low-confidence fuzzy placement).
 3-way (only when the upstream pre-image ``base`` is given) runs before fuzz: it knows which
 differing context lines touch the change, where fuzz would ignore them blindly.
 A method's answer is taken at once when it is confident (>= GOOD) and unambiguous;
@@ -26,6 +27,7 @@ from .applied import find_applied
 from .exact import WHITESPACE_QUALITY, find_exact, find_runs, find_whitespace
 from .fuzz import find_fuzz
 from .fuzzy import find_fuzzy
+from .removed import find_by_removed
 from .score import DRIFT_CAP, api_words, distance_prior, is_trivial, norm
 from .syntax import find_anchors, find_syntax, hunk_anchor, items
 from .threeway import find_threeway
@@ -95,6 +97,7 @@ def locate(target: Sequence[str], spec: HunkSpec, *, hint: int | None = None, ma
     steps.append(lambda: find_fuzzy(tgt, spec, hint, score_cutoff=score_cutoff, ambiguity_margin=ambiguity_margin))
     steps.append(lambda: find_syntax(tgt, spec, hint, language=language, score_cutoff=score_cutoff,
                                      ambiguity_margin=ambiguity_margin))
+    steps.append(lambda: find_by_removed(tgt, spec, hint))
     found: list[Match] = []
     for step in steps:
         m = step()

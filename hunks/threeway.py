@@ -40,7 +40,7 @@ def base_map(base: tuple[str, ...], target: tuple[str, ...]) -> dict[int, int]:
     return out
 
 
-def _fill_gaps(old: Sequence[str], target: tuple[str, ...], pairs: list[int | None]) -> None:
+def fill_gaps(old: Sequence[str], target: tuple[str, ...], pairs: list[int | None]) -> None:
     """Pair unmapped pre-image lines with target lines between their mapped neighbours."""
     m = len(old)
     i = 0
@@ -80,7 +80,7 @@ def find_threeway(target: tuple[str, ...], spec: HunkSpec, hint: int, base: Sequ
     pairs: list[int | None] = [mapping.get(bs + i) for i in range(len(old))]
     if all(p is None for p in pairs):
         return None
-    _fill_gaps(old, target, pairs)
+    fill_gaps(old, target, pairs)
     # keep the mapping monotone: a pair that goes backwards is dropped
     last = -1
     for i, p in enumerate(pairs):

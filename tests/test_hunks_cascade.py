@@ -10,6 +10,7 @@ from test_hunks_support import apply, c_file, spec
 
 from hunks.cascade import find_applied, locate
 from hunks.fuzz import find_fuzz
+from hunks.removed import find_by_removed
 from hunks.types import HunkSpec
 
 BASE = c_file()
@@ -279,3 +280,31 @@ def test_context_free_insertion_is_never_confident():
     assert m is not None and m.start == 19 and m.ambiguous and m.confidence <= 0.5
     again = locate(apply(BASE, m), add)
     assert again is not None and again.method == "already-applied" and again.confidence < 0.8
+
+
+def test_a_moved_removed_line_is_found_alone_with_low_confidence():
+    # the includes were re-sorted in the target: only the removed line itself is left to go by
+    target = ["/* header */", "#include <linux/clk.h>", "#include <linux/delay.h>", "#include <linux/io.h>",
+              "#include <linux/reset.h>", "#include <crypto/internal/rng.h>", "#include <crypto/internal/skcipher.h>",
+              "", '#include "sun8i-ss.h"']
+    hunk = spec("""@@ -11,7 +11,6 @@
+  */
+
+ #include <crypto/engine.h>
+-#include <crypto/internal/rng.h>
+ #include <crypto/internal/skcipher.h>
+ #include <linux/clk.h>
+ #include <linux/delay.h>
+""")
+    m = locate(target, hunk)
+    assert m is not None and not m.unsafe and 0.3 < m.confidence < 0.8
+    assert apply(target, m) == target[:5] + target[6:]
+    assert any("removed lines alone" in e for e in m.evidence)
+
+
+def test_removed_line_occurring_twice_is_no_anchor():
+    target = ["#include <a.h>", "#include <x.h>", "int a;", "#include <x.h>", "int b;"]
+    hunk = spec(" #include <q.h>\n-#include <x.h>\n #include <r.h>\n")
+    assert find_by_removed(tuple(target), hunk, 0) is None
+    m = locate(target, hunk)
+    assert m is None or m.confidence < 0.8  # whatever else finds it, never above the bar
