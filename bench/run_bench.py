@@ -9,7 +9,13 @@ RESULTS.md.
 
 backport runs in-process on one loaded tree (file reads are lazy; nothing hashes the tree per
 case). Baselines: ``git apply``, ``patch -p1 --fuzz=2``, ``wiggle --replace`` (when installed)
-and ``git merge-file`` with the upstream base. Usage::
+and ``git merge-file`` with the upstream base.
+
+backport's answer per case: a ``.patch`` (the regenerated diff) when every hunk was applied, or
+when the only hunks left out fit nowhere in the target (dropped as not applicable there, which
+raises an ERROR finding); ``.flagged`` beside it when any WARNING or ERROR finding was raised
+(what ``--fail-on warning`` turns into exit 1); ``.refused`` when a hunk was placed but held back
+as doubtful (ambiguous, low confidence, deleting lines the target does not have). Usage::
 
     bench/run_bench.py                       # everything, ~minutes
     bench/run_bench.py --cases 100 --no-baselines
@@ -66,13 +72,13 @@ def load_cases(set_dir: Path, *, only: list[str], limit: int | None) -> list[dic
 _STATE: dict[str, object] = {}
 
 
-def _init_tool(tree: str, base: str | None, checks: bool, partial: bool = False) -> None:
+def _init_tool(tree: str, base: str | None, checks: bool, policy: str = "drop-unplaced") -> None:
     from backport.model import PortOptions
     from backport.target import DirTree
 
     _STATE["tree"] = DirTree(tree)
     _STATE["options"] = PortOptions(upstream=base, checks=checks)
-    _STATE["partial"] = partial
+    _STATE["policy"] = policy
 
 
 def _load_patch(case: dict):
@@ -115,7 +121,10 @@ def run_tool_case(case: dict, out: str) -> tuple[str, float, str]:
                        for f in r.findings)
     pl = "\n".join(f"hunk {p.file_index}.{p.hunk_index}: {p.method.value} {p.path}:{p.start} "
                    f"conf {p.confidence:.2f} applied={p.applied}" for p in r.placements)
-    if (held and not _STATE.get("partial")) or not r.text:
+    policy = _STATE.get("policy", "drop-unplaced")
+    doubtful = [p for p in held if p.placed]  # placed somewhere, but held back as doubtful
+    refuse = {"strict": bool(held), "drop-unplaced": bool(doubtful), "partial": False}[str(policy)]
+    if refuse or not r.text:
         why = "hunks not applied" if held else "nothing to apply"
         (o / f"{cid}.refused").write_text(f"{why}\n{pl}\n{report}\n{r.leftovers}")
         return cid, secs, "refused"
@@ -235,8 +244,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", action="append", default=[], metavar="ID", help="just this case (repeatable)")
     ap.add_argument("--no-baselines", action="store_true", help="skip the baselines (reuse earlier outputs)")
     ap.add_argument("--no-checks", action="store_true", help="skip the deps and kb checks")
-    ap.add_argument("--partial", action="store_true",
-                    help="write what was placed even when hunks were held back (always flagged)")
+    ap.add_argument("--policy", choices=("strict", "drop-unplaced", "partial"), default="drop-unplaced",
+                    help="when hunks are not applied: refuse (strict); write the rest, flagged, only when "
+                         "the missing hunks fit nowhere in the target (drop-unplaced, default); always "
+                         "write the rest, flagged (partial)")
     ap.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
     ap.add_argument("--results", type=Path, help="write the tables as Markdown here (e.g. bench/RESULTS.md)")
     ap.add_argument("-v", "--verbose", action="store_true", help="list every silent wrong and crash")
@@ -258,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     ctx = multiprocessing.get_context("fork")
     jobs = max(1, min(args.jobs, len(cases)))
-    with ctx.Pool(jobs, initializer=_init_tool, initargs=(str(args.tree), base, not args.no_checks, args.partial)) as pool:
+    with ctx.Pool(jobs, initializer=_init_tool, initargs=(str(args.tree), base, not args.no_checks, args.policy)) as pool:
         res = pool.starmap(run_tool_case, [(c, str(d)) for c in cases], chunksize=4)
     timings = {cid: round(s, 4) for cid, s, _ in res}
     (d / "timings.json").write_text(json.dumps(timings, indent=1))
