@@ -37,7 +37,13 @@ class Candidate:
 
 @dataclass(frozen=True, slots=True)
 class Match:
-    """Where a hunk lands: ``target[start:end]`` becomes ``replacement``."""
+    """Where a hunk lands: ``target[start:end]`` becomes ``replacement``.
+
+    ``fuzz`` counts context lines that differ in (or are absent from) the target: dropped by
+    ``fuzz``, or kept as the target has them by ``fuzzy``/``syntax``/``3way``. Alternatives
+    are scored on the method's own scale (distance prior for verbatim copies, similarity
+    for aligned candidates). ``already-applied`` matches replace the lines with themselves.
+    """
 
     method: str  # exact | offset | whitespace | fuzz | fuzzy | syntax | 3way | already-applied
     start: int
