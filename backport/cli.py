@@ -157,7 +157,7 @@ def cmd_port(args: argparse.Namespace) -> int:
     from .errors import ApplyError
     from .ingest import load_series
     from .model import PortOptions
-    from .pipeline import exit_code, port_series, render_plain_summary
+    from .pipeline import exit_code, port_series
     from .target import load_tree
 
     series = load_series(args.series, upstream=args.upstream)
@@ -177,13 +177,10 @@ def cmd_port(args: argparse.Namespace) -> int:
 
         print(render_json(results, series))
     elif not args.quiet:
-        color = args.color == "always" or (args.color == "auto" and sys.stdout.isatty())
-        try:
-            from .render.summary import render_summary
+        from .render.summary import render_summary
 
-            print(render_summary(results, color=color))
-        except ImportError:
-            print(render_plain_summary(results))
+        color = args.color == "always" or (args.color == "auto" and sys.stdout.isatty())
+        print(render_summary(results, color=color))
     if getattr(args, "out", None):
         from .render.output import write_outputs
 

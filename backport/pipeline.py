@@ -387,7 +387,7 @@ def _clip(evidence: list[str]) -> tuple[str, ...]:
     return tuple(evidence[:MAX_EVIDENCE]) + (("...",) if len(evidence) > MAX_EVIDENCE else ())
 
 
-def check_identifiers(base_text: str, old_text: str, new_text: str, fp: FilePatch, *, path: str,
+def check_identifiers(base_text: str, old_text: str, fp: FilePatch, *, path: str,
                       ref: SourceRef | None) -> Finding | None:
     """Identifiers the patch adds that upstream's file knows but the target's file does not."""
     added = {w for h in fp.hunks for ln in h.added for w in RE_IDENT.findall(ln.text)}
@@ -651,7 +651,7 @@ def _port_modified_file(w: _Work, fi: int, fp: FilePatch) -> None:
         st.rename_from = path
     if base_text is not None:
         old_text = join_lines(st.lines, st.final_newline)
-        f = check_identifiers(base_text, old_text, "", fp, path=path, ref=ref)
+        f = check_identifiers(base_text, old_text, fp, path=path, ref=ref)
         if f is not None:
             w.findings.append(f)
 
@@ -780,21 +780,3 @@ def exit_code(results: Sequence[PortResult], *, fail_on: str = "error", min_conf
             return 1
     return 0
 
-
-def render_plain_summary(results: Sequence[PortResult]) -> str:
-    """A plain terminal summary: one line per patch, then each doubtful hunk and finding."""
-    out: list[str] = []
-    for i, r in enumerate(results, 1):
-        placed = sum(1 for p in r.placements if p.applied)
-        out.append(f"[{i}/{len(results)}] {r.status.value.upper():7} {r.patch.subject} "
-                   f"({placed}/{len(r.placements)} hunks applied, {r.seconds:.2f}s)")
-        for p in r.placements:
-            if p.applied and p.method in (Method.EXACT, Method.OFFSET):
-                continue
-            where = f"{p.path}:{p.start}" if p.placed else "nowhere"
-            state = "applied" if p.applied else "not applied"
-            out.append(f"    hunk {p.file_index + 1}.{p.hunk_index + 1}: {p.method.value} at {where}, "
-                       f"confidence {p.confidence:.2f}, {state}")
-        for f in r.findings:
-            out.append(f"    {f.severity}: {f.code}: {f.message}")
-    return "\n".join(out)
