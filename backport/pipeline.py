@@ -612,9 +612,10 @@ def _port_modified_file(w: _Work, fi: int, fp: FilePatch) -> None:
         m = _place(st.lines, h, hint=hint, base=base, language=lang, options=opts)
         target, tst = path, st
         extra: tuple[str, ...] = ()
-        if m is None:
+        doubtful = m is None or m.confidence < opts.min_confidence or m.ambiguous or m.unsafe
+        if doubtful:
             moved = _relocate_hunk(w, path, h, base)
-            if moved is not None:
+            if moved is not None and (m is None or moved[1].confidence > m.confidence):
                 target, m = moved
                 tst = w.state(target)
                 assert tst is not None
