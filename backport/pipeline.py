@@ -118,6 +118,7 @@ class FileState:
     new_final_newline: bool | None = None
     delete: bool = False
     rename_from: str | None = None
+    modes: tuple[str | None, str | None] = (None, None)  # (old, new) git modes when the patch sets them
 
 
 def split_lines(text: str) -> tuple[list[str], bool]:
@@ -427,7 +428,8 @@ RE_HUNK_HEADER = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+\d+(?:,\d+)? @@")
 
 
 def render_file_diff(old_path: str | None, new_path: str | None, old_text: str | None,
-                     new_text: str | None, *, context: int = 3) -> str:
+                     new_text: str | None, *, context: int = 3, old_mode: str | None = None,
+                     new_mode: str | None = None) -> str:
     """A git-style diff of one file (None text = absent), with the target's own context."""
     old_lines, old_final = split_lines(old_text or "")
     new_lines, new_final = split_lines(new_text or "")
@@ -435,13 +437,16 @@ def render_file_diff(old_path: str | None, new_path: str | None, old_text: str |
     b = new_path if new_path is not None else old_path
     head = [f"diff --git a/{a} b/{b}\n"]
     if old_text is None:
-        head.append("new file mode 100644\n")
+        head.append(f"new file mode {new_mode or '100644'}\n")
     elif new_text is None:
-        head.append("deleted file mode 100644\n")
-    elif old_path != new_path:
-        head += [f"rename from {old_path}\n", f"rename to {new_path}\n"]
-    if old_text == new_text and old_path != new_path:
-        return "".join(head)
+        head.append(f"deleted file mode {old_mode or '100644'}\n")
+    else:
+        if old_mode and new_mode and old_mode != new_mode:
+            head += [f"old mode {old_mode}\n", f"new mode {new_mode}\n"]
+        if old_path != new_path:
+            head += [f"rename from {old_path}\n", f"rename to {new_path}\n"]
+    if old_text == new_text:
+        return "".join(head) if len(head) > 1 else ""
     body = []
     ol, nl = _keepends(old_lines, old_final), _keepends(new_lines, new_final)
     fromfile = f"a/{a}" if old_text is not None else "/dev/null"
@@ -512,7 +517,7 @@ def _port_new_file(w: _Work, fi: int, fp: FilePatch) -> None:
                                       ref, (f"{path}:1",), "merge the two files by hand"))
             _leftover(w, fp, 0, h, f"{path} already exists in the target")
         return
-    st = FileState(path, [], True, existed=False)
+    st = FileState(path, [], True, existed=False, modes=(None, fp.new_mode))
     st.edits.append((0, 0, tuple(lines), len(w.placements)))
     st.new_final_newline = final
     w.files[path] = st
@@ -539,8 +544,13 @@ def _port_deleted_file(w: _Work, fi: int, fp: FilePatch) -> None:
         _leftover(w, fp, 0, h, "the target's file differs from what upstream deletes")
         return
     st.delete = True
+    st.modes = (fp.old_mode, None)
     w.placements.append(Placement(h, Method.EXACT, path, 1, confidence=1.0, target_old=tuple(st.lines),
                                   file_index=fi))
+
+
+def _mode_change(fp: FilePatch) -> bool:
+    return bool(fp.old_mode and fp.new_mode and fp.old_mode != fp.new_mode)
 
 
 def _try_file(w: _Work, path: str, fp: FilePatch, base: Sequence[str] | None) -> list[Match | None]:
@@ -605,6 +615,8 @@ def _port_modified_file(w: _Work, fi: int, fp: FilePatch) -> None:
     st = w.state(path)
     assert st is not None
     lang = language_for(path)
+    if path == fp.old_path and _mode_change(fp):
+        st.modes = (fp.old_mode, fp.new_mode)
     delta = 0  # how far the target's lines run from upstream's, from the previous hunk
     for hi, h in enumerate(fp.hunks):
         label, href = _hunk_label(fp, hi, h), _ref(h, fp, w.patch)
@@ -683,7 +695,8 @@ def _finish_files(w: _Work) -> tuple[list[str], list[tuple[str, str | None]]]:
             if fp is not None and fp.new_path:
                 rename_target = fp.new_path
                 new_name = fp.new_path
-        if not kept and not st.delete and rename_target is None:
+        mode_changed = st.modes[0] is not None and st.modes[1] is not None and st.existed
+        if not kept and not st.delete and rename_target is None and not mode_changed:
             continue
         lines = list(st.lines)
         for s, e, new, _ in reversed(kept):
@@ -691,10 +704,10 @@ def _finish_files(w: _Work) -> tuple[list[str], list[tuple[str, str | None]]]:
         final = st.new_final_newline if st.new_final_newline is not None else st.final_newline
         old_text = join_lines(st.lines, st.final_newline) if st.existed else None
         new_text = None if st.delete else join_lines(lines, final)
-        if old_text == new_text and rename_target is None:
+        if old_text == new_text and rename_target is None and not mode_changed:
             continue
         diff = render_file_diff(fp_path if st.existed else None, None if st.delete else new_name,
-                                old_text, new_text)
+                                old_text, new_text, old_mode=st.modes[0], new_mode=st.modes[1])
         if diff:
             diffs.append(diff)
         if rename_target is not None:
@@ -738,7 +751,7 @@ def port_patch(patch: Patch, tree: TargetTree, *, options: PortOptions | None = 
             _port_new_file(w, fi, fp)
         elif fp.is_deleted:
             _port_deleted_file(w, fi, fp)
-        elif fp.hunks or fp.is_rename:
+        elif fp.hunks or fp.is_rename or _mode_change(fp):
             _port_modified_file(w, fi, fp)
     diffs, new_files = _finish_files(w)
     placements = tuple(w.placements)

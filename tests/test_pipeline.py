@@ -402,3 +402,24 @@ diff --git a/drivers/old/foo_new.c b/drivers/old/foo_new.c
     (p,) = r2.placements
     assert p.path == "drivers/foo/foo_new.c" and p.applied
     assert dict(r2.new_files)["drivers/foo/foo_new.c"] == "int foo_new(void)\n{\n\treturn 0;\n}\n"
+
+
+def test_file_modes_are_carried_into_the_ported_diff(tmp_path: Path) -> None:
+    diff = """\
+diff --git a/scripts/new.sh b/scripts/new.sh
+new file mode 100755
+--- /dev/null
++++ b/scripts/new.sh
+@@ -0,0 +1,2 @@
++#!/bin/sh
++echo new
+diff --git a/scripts/old.sh b/scripts/old.sh
+old mode 100644
+new mode 100755
+"""
+    files = {"scripts/old.sh": "#!/bin/sh\necho old\n"}
+    r = port_patch(_patch(diff), _tree(files), options=OPTS)
+    assert r.status is Status.CLEAN
+    assert "new file mode 100755\n" in r.text
+    assert "diff --git a/scripts/old.sh b/scripts/old.sh\nold mode 100644\nnew mode 100755\n" in r.text
+    assert _git_apply_check(tmp_path, files, r.text).returncode == 0
