@@ -38,6 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cases", type=int, default=0, help="only the first N cases (0 = all)")
     ap.add_argument("--json", default=None, help="write per-case findings here")
     ap.add_argument("--show", type=int, default=20, help="print this many false alarms")
+    ap.add_argument("--upstream", default=None, help="upstream tree or git repo (e.g. the 6.12.107 tree)")
     ap.add_argument("--index", choices=("whole", "lazy"), default="whole",
                     help="deps on the whole cached index, or on a lazy partial one grown case after case")
     args = ap.parse_args(argv)
@@ -70,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     extra = {"deps-index": args.index}
     if args.cache:
         extra["index-cache"] = args.cache
-    opts = PortOptions(extra=extra)
+    opts = PortOptions(upstream=args.upstream, extra=extra)
     cases = sorted(p for p in Path(args.bench).iterdir() if (p / "upstream.patch").exists())
     if args.cases:
         cases = cases[: args.cases]
@@ -100,6 +101,11 @@ def main(argv: list[str] | None = None) -> int:
     if times:
         print(f"deps per patch (warm): median {times[len(times) // 2] * 1000:.1f} ms, "
               f"p95 {times[int(len(times) * 0.95)] * 1000:.1f} ms, max {times[-1] * 1000:.1f} ms over {len(times)} cases")
+    missing = [f for r in rows for f in r["findings"] if f["code"] in ("missing-symbol", "missing-kconfig",
+                                                                        "renamed-symbol")]
+    if args.upstream and missing:
+        located = sum(1 for f in missing if any(e.startswith("upstream ") for e in f["evidence"]))
+        print(f"upstream: {located}/{len(missing)} missing pieces located in {args.upstream}")
     if n_ident:
         print(f"false alarms on 'identical' cases: {ident_flagged}/{n_ident} cases "
               f"({100 * ident_flagged / n_ident:.1f}%) with a warning/error, {len(alarms)} findings")
