@@ -21,7 +21,7 @@ import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 
-from .index import TreeIndex, file_class, find_cached_index, lazy_paths, load_index
+from .index import TreeIndex, file_class, find_cached_index, lazy_paths, load_index, scan_c
 from .model import Finding, LineKind, Patch, Placement, PortOptions, Series, Severity, TargetTree
 from .needs import (  # re-exported: deps' public extraction API lives in backport.needs
     BUILTINS,
@@ -449,18 +449,18 @@ def _check_files(patch: Patch, tree: TargetTree, idx: TreeIndex, placements: Seq
             continue
         moved = placed_paths.get(fi)
         cands = [p for p in idx.paths_named(fp.old_path.rsplit("/", 1)[-1]) if p != fp.old_path]
-        funcs = _functions_of(fp)
         holders: dict[str, int] = {}
-        for fn in funcs:
-            for d in idx.defines(fn):
-                if d.kind == "function":
-                    holders[d.path] = holders.get(d.path, 0) + 1
+        for name in _names_held(fp):
+            places = {d.path for d in idx.defines(name) if d.kind in HELD_KINDS}
+            if len(places) <= 3:  # distinctive: a name defined everywhere says nothing
+                for path in places:
+                    holders[path] = holders.get(path, 0) + 1
         by_funcs = sorted(holders, key=lambda p: -holders[p])[:2]
         evidence = [f"{fp.ref or patch.ref}: modifies {fp.old_path}"]
         if moved:
             evidence.append(f"{moved}: the hunks were placed here")
         evidence += [f"{c}: same file name" for c in cands[:3]]
-        evidence += [f"{c}: defines {holders[c]} of the functions the patch touches" for c in by_funcs]
+        evidence += [f"{c}: defines {holders[c]} of the names the hunks' pre-image holds" for c in by_funcs]
         guess = moved or (by_funcs[0] if by_funcs else (cands[0] if len(cands) == 1 else ""))
         if guess:
             moved_to[fp.path] = guess
@@ -475,12 +475,20 @@ def _check_files(patch: Patch, tree: TargetTree, idx: TreeIndex, placements: Seq
 RE_SECTION_FUNC = re.compile(r"\b([A-Za-z_]\w*)\s*\(")
 
 
-def _functions_of(fp) -> list[str]:  # noqa: ANN001
+HELD_KINDS = frozenset({"function", "struct", "union", "enum", "macro", "fmacro", "variable", "typedef"})
+
+
+def _names_held(fp) -> list[str]:  # noqa: ANN001
+    """What a patched file holds, as far as its hunks show: the functions the hunk headers
+    name and what the pre-image lines define (functions, types, macros, globals)."""
     names = []
     for h in fp.hunks:
         m = RE_SECTION_FUNC.search(h.section or "")
         if m:
             names.append(m.group(1))
+        if file_class(fp.old_path or "") in ("c", "asm-offsets"):
+            pre = ("\n" + "\n".join(h.old_lines) + "\n").encode("utf-8", "surrogateescape")
+            names.extend(n for n, kind, _, _ in scan_c(pre) if kind in HELD_KINDS)
     return list(dict.fromkeys(names))
 
 

@@ -305,3 +305,15 @@ def test_plain_upstream_tree_says_where_the_missing_piece_is(tree: DirTree, tmp_
     assert found["widget_sync_state"].hint.startswith("upstream defines it at include/linux/widget.h:")
     assert found["CONFIG_WIDGET_TRACE"].evidence[-1].startswith("upstream kernel/Kconfig:")
     assert not any(e.startswith("upstream") for e in found["other_missing"].evidence)
+
+
+def test_moved_file_found_by_what_its_hunks_hold(tree: DirTree, opts: PortOptions):
+    # no hunk header names a function and the file name changed: the pre-image's definitions
+    # (widget_old_helper, sys_widget_ctl) point at the file that holds them now
+    base = Path(tree.root)
+    (base / "kernel/widget.c").rename(base / "kernel/gadget_core.c")
+    w = MINI_TREE["kernel/widget.c"]
+    s = series_of([("widget: tweak", {"kernel/widget.c": (w, w.replace("\treturn w->id;", "\treturn w->id + 1;"))})])
+    (f,) = [f for f in check_patch(s.patches[0], DirTree(base), series=s, options=opts) if f.code == "missing-file"]
+    assert f.message.endswith("moved or renamed to kernel/gadget_core.c")
+    assert any("pre-image" in e for e in f.evidence)
