@@ -97,6 +97,9 @@ RE_INIT_DECL = re.compile(r"^\s*([A-Za-z_]\w*)\s*(?:\[[^\]]*\]\s*)?=\s*\{")
 RE_INCLUDE = re.compile(r'^\s*#\s*include\s*([<"][^>"]+[>"])')
 # __has_attribute(btf_type_tag)   /   __has_builtin(__builtin_foo)   (their argument is no symbol)
 RE_HAS_FEATURE = re.compile(r"\b__has_(?:attribute|builtin|include|include_next|feature|extension|c_attribute)\s*\([^)]*\)")
+# *(.text.hot)   /   KEEP(*(__mcount_loc))   (linker input sections, in vmlinux.lds.h macros)
+RE_LDS_INPUT = re.compile(r"^\s*(?:KEEP\(\s*)?\*\(")
+RE_LDS_SECTION = re.compile(r"\*\(\s*[^)]*\)")
 # #if defined(X)   /   #ifdef Y   /   #elif __has_attribute(z)
 RE_PP_COND = re.compile(r"^\s*#\s*(?:if|ifdef|ifndef|elif|elifdef|elifndef|undef)\b")
 # enum foo {   /   enum {   /   typedef enum {
@@ -245,6 +248,8 @@ def find_needs_c(path: str, lines: Sequence[HunkLine]) -> Iterator[Need]:
         cond = in_cond or bool(RE_PP_COND.match(line))
         in_cond = cond and line.rstrip().endswith("\\")
         line = RE_HAS_FEATURE.sub(" ", line)
+        if ".lds" in path or (RE_LDS_INPUT.match(line) and line.rstrip().endswith("\\")):
+            line = RE_LDS_SECTION.sub(" ", line)  # *(__patchable_function_entries): section names
         m = RE_INCLUDE.match(hl.text)
         if m:
             yield Need(m.group(1), "header", hl.ref, hl.text, path)

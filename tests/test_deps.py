@@ -317,3 +317,15 @@ def test_moved_file_found_by_what_its_hunks_hold(tree: DirTree, opts: PortOption
     (f,) = [f for f in check_patch(s.patches[0], DirTree(base), series=s, options=opts) if f.code == "missing-file"]
     assert f.message.endswith("moved or renamed to kernel/gadget_core.c")
     assert any("pre-image" in e for e in f.evidence)
+
+
+def test_linker_input_sections_are_no_symbols(tree: DirTree, opts: PortOptions, tmp_path: Path):
+    files = dict(MINI_TREE)
+    lds = ("#define MCOUNT_REC()\t\t\t\t\t\t\\\n\t\t\tKEEP(*(__mcount_loc))\t\t\t\\\n\n")
+    files["include/asm-generic/vmlinux.lds.h"] = lds
+    t = write_tree(tmp_path / "t3", files)
+    new_lds = lds.replace("KEEP(*(__mcount_loc))\t\t\t\\\n", "KEEP(*(__mcount_loc))\t\t\t\\\n"
+                          "\t\t\tKEEP(*(__patchable_function_entries))\t\\\n\t\t\tFTRACE_NEW_SYM\t\\\n")
+    s = series_of([("lds", {"include/asm-generic/vmlinux.lds.h": (lds, new_lds)})])
+    found = check_patch(s.patches[0], t, series=s, options=PortOptions(extra={"index-cache": str(tmp_path / "c3")}))
+    assert [f.message.split(":")[0] for f in found] == ["FTRACE_NEW_SYM"]
