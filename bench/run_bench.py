@@ -230,6 +230,35 @@ def silent_wrongs(rows: list[dict]) -> list[str]:
     return [r["id"] for r in rows if r["outcome"] == "wrong" and not r.get("flagged")]
 
 
+def render_analysis(rows: dict[str, list[dict]], tool_out: Path) -> str:
+    """Markdown: every silent wrong (what each baseline did there, why backport was sure) and the
+    warnings raised on results that were correct anyway (the price of flagging)."""
+    mine = rows["backport"]
+    by_id = {name: {r["id"]: r for r in rs} for name, rs in rows.items()}
+    others = [n for n in rows if n != "backport"]
+    out = ["| case | scope | " + " | ".join(others) + " |", "|---|---|" + "---|" * len(others)]
+    for cid in silent_wrongs(mine):
+        r = by_id["backport"][cid]
+        out.append(f"| {cid} | {r['scope']}{' (pure)' if r.get('pure') else ''} | "
+                   + " | ".join(by_id[n][cid]["outcome"] for n in others) + " |")
+    ident = [r for r in mine if r["label"] == "identical" and r["outcome"] == "correct"]
+    flagged = [r for r in ident if r.get("flagged")]
+    codes: dict[str, int] = {}
+    for r in flagged:
+        text = (tool_out / f"{r['id']}.flagged").read_text(errors="replace")
+        for code in {ln.split(":")[1].strip() for ln in text.splitlines() if ln.startswith(("warning:", "error:"))}:
+            codes[code] = codes.get(code, 0) + 1
+    price = ", ".join(f"{c} {n}" for c, n in sorted(codes.items(), key=lambda x: -x[1]))
+    return ("## Reading it\n\nbackport writes a result when every hunk was placed with confidence, or when "
+            "the only hunks left out fit nowhere in the target (dropped, with an error finding); it refuses "
+            "a case when a hunk was placed but held back as doubtful. `.flagged` = a warning or error "
+            "finding (e.g. `context-diverged`: the code around a hunk differs between the upstream base and "
+            "the target, which is where humans adapt).\n\n## Silent wrongs\n\nEach row: a result backport produced without a warning that differs from "
+            "the human backport, and what each baseline produced on the same case.\n\n" + "\n".join(out)
+            + f"\n\n## The price of flagging\n\n{len(flagged)} of {len(ident)} correct results on "
+            f"`identical` cases carried a warning (cases per finding code: {price or 'none'}).\n")
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -315,7 +344,7 @@ def main(argv: list[str] | None = None) -> int:
             f"upstream base `{'none' if base is None else args.base.name}`, checks "
             f"{'off' if args.no_checks else 'on'}. Command: `{command}`.\n\n## Correctness (score.py)\n\n{table}\n\n"
             f"## Time per case\n\n{tt}\n\nbackport silent wrongs: {len(sw)}; crashes: {len(crashes)}; "
-            f"identical-case failures: {len(wrong_ident)}.\n")
+            f"identical-case failures: {len(wrong_ident)}.\n\n{render_analysis(rows, outs['backport'])}")
     return 0
 
 
