@@ -449,19 +449,22 @@ def _check_files(patch: Patch, tree: TargetTree, idx: TreeIndex, placements: Seq
             continue
         moved = placed_paths.get(fi)
         cands = [p for p in idx.paths_named(fp.old_path.rsplit("/", 1)[-1]) if p != fp.old_path]
+        generic = file_class(fp.old_path) in ("kconfig", "kbuild") or len(cands) > 3  # Makefile, core.c ...
+        near = [] if generic else [p for p in cands if _nearby(fp.old_path, p)]
         holders: dict[str, int] = {}
         for name in _names_held(fp):
             places = {d.path for d in idx.defines(name) if d.kind in HELD_KINDS}
             if len(places) <= 3:  # distinctive: a name defined everywhere says nothing
                 for path in places:
                     holders[path] = holders.get(path, 0) + 1
-        by_funcs = sorted(holders, key=lambda p: -holders[p])[:2]
+        need = 2 if len(holders) > 1 or sum(holders.values()) > 1 else 1  # one shared name is no evidence
+        by_funcs = [p for p in sorted(holders, key=lambda p: -holders[p])[:2] if holders[p] >= need]
         evidence = [f"{fp.ref or patch.ref}: modifies {fp.old_path}"]
         if moved:
             evidence.append(f"{moved}: the hunks were placed here")
         evidence += [f"{c}: same file name" for c in cands[:3]]
         evidence += [f"{c}: defines {holders[c]} of the names the hunks' pre-image holds" for c in by_funcs]
-        guess = moved or (by_funcs[0] if by_funcs else (cands[0] if len(cands) == 1 else ""))
+        guess = moved or (by_funcs[0] if by_funcs else (near[0] if len(near) == 1 else ""))
         if guess:
             moved_to[fp.path] = guess
             msg = f"{fp.old_path} does not exist in the target; it seems moved or renamed to {guess}"
@@ -473,6 +476,16 @@ def _check_files(patch: Patch, tree: TargetTree, idx: TreeIndex, placements: Seq
 
 
 RE_SECTION_FUNC = re.compile(r"\b([A-Za-z_]\w*)\s*\(")
+
+
+def _nearby(old: str, new: str) -> bool:
+    """A same-named file is a likely move when it stays in the same top directory and one
+    directory contains the other (kernel/x.c -> kernel/sub/x.c), or keeps its parent's name."""
+    od, nd = posixpath.dirname(old), posixpath.dirname(new)
+    if od.split("/")[0] != nd.split("/")[0]:
+        return False
+    return od.startswith(nd + "/") or nd.startswith(od + "/") or od == nd or \
+        posixpath.basename(od) == posixpath.basename(nd)
 
 
 HELD_KINDS = frozenset({"function", "struct", "union", "enum", "macro", "fmacro", "variable", "typedef"})

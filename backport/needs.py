@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
-from .index import file_class, scan_c, scan_kbuild, scan_kconfig
+from .index import file_class, scan_asm, scan_c, scan_kbuild, scan_kconfig
 from .model import HunkLine, LineKind, Patch, SourceRef
 
 # ------------------------------------------------------------------ vocabularies
@@ -353,7 +353,8 @@ def find_series_defs(patches: Iterable[Patch]) -> SeriesDefs:
                 post = "\n".join(h.new_lines)
                 if cls in ("c", "asm-offsets", "asm"):
                     data = ("\n" + post + "\n").encode("utf-8", "surrogateescape")
-                    for name, kind, _, _ in scan_c(data):
+                    rows = scan_asm(data, fp.path) if cls == "asm" else scan_c(data)
+                    for name, kind, _, _ in rows:
                         (out.members if kind == "member" else out.names).add(name)
                     if cls != "asm":
                         added = "\n".join(ln.text for ln in h.added)
