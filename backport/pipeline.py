@@ -26,6 +26,7 @@ from hunks.syntax import anchor_name, find_anchor, language_for
 from hunks.types import HunkSpec, Match
 
 from . import deps, kbcheck
+from .errors import UnsafePathError
 from .model import (
     Alternative,
     FilePatch,
@@ -188,7 +189,7 @@ def load_base(fp: FilePatch, upstream: str | None) -> str | None:
     try:
         full = Path(upstream) / check_relpath(fp.old_path)
         return full.read_bytes().decode("utf-8", "surrogateescape") if full.is_file() else None
-    except (OSError, ValueError):
+    except (OSError, ValueError, UnsafePathError):
         return None
 
 

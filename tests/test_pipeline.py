@@ -423,3 +423,14 @@ new mode 100755
     assert "new file mode 100755\n" in r.text
     assert "diff --git a/scripts/old.sh b/scripts/old.sh\nold mode 100644\nnew mode 100755\n" in r.text
     assert _git_apply_check(tmp_path, files, r.text).returncode == 0
+
+
+def test_hostile_path_in_the_patch_never_reads_outside_the_base(tmp_path: Path) -> None:
+    from backport.model import FilePatch
+    from backport.pipeline import load_base
+
+    (tmp_path / "secret").write_text("do not read\n")
+    base = tmp_path / "upstream"
+    base.mkdir()
+    assert load_base(FilePatch("../secret", "../secret"), str(base)) is None
+    assert load_base(FilePatch("/etc/passwd", "/etc/passwd"), str(base)) is None
