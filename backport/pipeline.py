@@ -170,26 +170,37 @@ def _upstream_repo(path: str) -> object | None:
         return None
 
 
-def load_base(fp: FilePatch, upstream: str | None) -> str | None:
-    """The exact upstream pre-image of ``fp``: its ``index`` blob in an upstream git repo, or
-    ``old_path`` in a plain upstream directory. None when unknown."""
+def load_base(fp: FilePatch, upstream: str | None, *, base_commit: str | None = None) -> str | None:
+    """The exact upstream pre-image of ``fp``: its ``index`` blob in an upstream git repo (else
+    ``old_path`` at the patch's ``base-commit:``), or ``old_path`` in a plain upstream directory.
+    None when unknown."""
     if not upstream or fp.old_path is None:
+        return None
+    try:
+        rel = check_relpath(fp.old_path)
+    except UnsafePathError:
         return None
     repo = _upstream_repo(upstream)
     if repo is not None:
         import git
 
-        if not fp.old_blob or not re.fullmatch(r"[0-9a-f]{4,40}", fp.old_blob) or set(fp.old_blob) == {"0"}:
-            return None
-        try:
-            sha = repo.git.rev_parse("--verify", "--quiet", f"{fp.old_blob}^{{blob}}")  # type: ignore[attr-defined]
-            return repo.odb.stream(bytes.fromhex(sha)).read().decode("utf-8", "surrogateescape")  # type: ignore[attr-defined]
-        except (git.exc.GitCommandError, ValueError):
-            return None
+        specs = []
+        if fp.old_blob and re.fullmatch(r"[0-9a-f]{4,40}", fp.old_blob) and set(fp.old_blob) != {"0"}:
+            specs.append(f"{fp.old_blob}^{{blob}}")
+        if base_commit and re.fullmatch(r"[0-9a-f]{7,40}", base_commit):
+            specs.append(f"{base_commit}:{rel}")
+        for spec in specs:
+            try:
+                sha = repo.git.rev_parse("--verify", "--quiet", spec)  # type: ignore[attr-defined]
+                return repo.odb.stream(bytes.fromhex(sha)).read().decode(  # type: ignore[attr-defined]
+                    "utf-8", "surrogateescape")
+            except (git.exc.GitCommandError, ValueError):
+                continue
+        return None
     try:
-        full = Path(upstream) / check_relpath(fp.old_path)
+        full = Path(upstream) / rel
         return full.read_bytes().decode("utf-8", "surrogateescape") if full.is_file() else None
-    except (OSError, ValueError, UnsafePathError):
+    except OSError:
         return None
 
 
@@ -599,7 +610,7 @@ def _relocate_hunk(w: _Work, path: str, h: Hunk, base: Sequence[str] | None) -> 
 
 def _port_modified_file(w: _Work, fi: int, fp: FilePatch) -> None:
     opts = w.options
-    base_text = load_base(fp, opts.upstream)
+    base_text = load_base(fp, opts.upstream, base_commit=w.patch.base_commit)
     base = split_lines(base_text)[0] if base_text is not None else None
     path, why = _choose_target(w, fp, base)
     ref = fp.ref or w.patch.ref

@@ -434,3 +434,25 @@ def test_hostile_path_in_the_patch_never_reads_outside_the_base(tmp_path: Path) 
     base.mkdir()
     assert load_base(FilePatch("../secret", "../secret"), str(base)) is None
     assert load_base(FilePatch("/etc/passwd", "/etc/passwd"), str(base)) is None
+
+
+def test_base_from_an_upstream_git_repo_by_blob_or_base_commit(tmp_path: Path) -> None:
+    from backport.model import FilePatch
+    from backport.pipeline import load_base
+
+    repo = tmp_path / "up"
+    (repo / "drivers/foo").mkdir(parents=True)
+    (repo / "drivers/foo/foo.c").write_text(FOO_C)
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    subprocess.run([*git, "init", "-q"], cwd=repo, check=True)
+    subprocess.run([*git, "add", "-A"], cwd=repo, check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "base"], cwd=repo, check=True)
+    blob = subprocess.run(["git", "hash-object", "drivers/foo/foo.c"], cwd=repo, capture_output=True, text=True,
+                          check=True).stdout.strip()
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True,
+                          check=True).stdout.strip()
+    fp = FilePatch("drivers/foo/foo.c", "drivers/foo/foo.c", old_blob=blob[:7])
+    assert load_base(fp, str(repo)) == FOO_C
+    nameless = FilePatch("drivers/foo/foo.c", "drivers/foo/foo.c", old_blob="1234567")
+    assert load_base(nameless, str(repo)) is None
+    assert load_base(nameless, str(repo), base_commit=head) == FOO_C
