@@ -161,6 +161,9 @@ def cmd_port(args: argparse.Namespace) -> int:
     from .target import load_tree
 
     series = load_series(args.series, upstream=args.upstream)
+    if not args.quiet:
+        for warning in series.warnings:
+            print(warning, file=sys.stderr)
     tree = load_tree(args.onto, args.rev)
     options = PortOptions(min_confidence=args.min_confidence, upstream=args.upstream, config=args.config,
                           kb_dirs=tuple(args.kb), ignore=tuple(args.ignore))
