@@ -312,8 +312,8 @@ def _check_need(need: Need, idx: TreeIndex, sdefs: SeriesDefs, tree: TargetTree,
             return None
         if _is_userspace(need.path):
             return None
-        best = idx.similar_kconfig(name)
-        hint = f"the target has CONFIG_{best.name} ({best.path}:{best.line}); renamed?" if best else \
+        near = idx.similar_kconfig(name)
+        hint = f"the target has CONFIG_{near.name} ({near.path}:{near.line}); renamed?" if near else \
             "port the Kconfig entry that introduces it first, or drop the code it guards"
         return Finding("missing-kconfig", Severity.WARNING, f"CONFIG_{name}: Kconfig symbol defined by no Kconfig file of the target",
                        need.ref, (ev,), hint)

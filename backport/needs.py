@@ -287,11 +287,11 @@ def find_needs_asm(path: str, lines: Sequence[HunkLine]) -> Iterator[Need]:
             continue
         for m in RE_CONFIG.finditer(line):
             yield Need(m.group(1), "kconfig", hl.ref, hl.text, path)
-        m = RE_ASM_BRANCH.match(line)
-        if m and m.group(1) not in ASM_WORDS:
-            yield Need(m.group(1), "asm", hl.ref, hl.text, path)
-        for m in RE_ASM_CONST.finditer(line):
-            name = m.group(1) or m.group(2)
+        branch = RE_ASM_BRANCH.match(line)
+        if branch and branch.group(1) not in ASM_WORDS:
+            yield Need(branch.group(1), "asm", hl.ref, hl.text, path)
+        for c in RE_ASM_CONST.finditer(line):
+            name = c.group(1) or c.group(2)
             if not name.startswith("CONFIG_"):
                 yield Need(name, "asm", hl.ref, hl.text, path)
 

@@ -329,3 +329,11 @@ def test_linker_input_sections_are_no_symbols(tree: DirTree, opts: PortOptions, 
     s = series_of([("lds", {"include/asm-generic/vmlinux.lds.h": (lds, new_lds)})])
     found = check_patch(s.patches[0], t, series=s, options=PortOptions(extra={"index-cache": str(tmp_path / "c3")}))
     assert [f.message.split(":")[0] for f in found] == ["FTRACE_NEW_SYM"]
+
+
+def test_renamed_kconfig_symbol_is_hinted(tree: DirTree, opts: PortOptions):
+    new = _edit(CORE, "\tcopy->id = w->id;\n", "\tif (IS_ENABLED(CONFIG_WIDGET_DRIVER))\n\t\tcopy->id = 0;\n")
+    s = series_of([("widget: cfg", {"drivers/widget/core.c": (CORE, new)})])
+    (f,) = check_patch(s.patches[0], tree, series=s, options=opts)
+    assert f.code == "missing-kconfig" and f.message.startswith("CONFIG_WIDGET_DRIVER:")
+    assert f.hint == "the target has CONFIG_WIDGET_DRV (drivers/widget/Kconfig:1); renamed?"
