@@ -806,3 +806,21 @@ def exit_code(results: Sequence[PortResult], *, fail_on: str = "error", min_conf
             return 1
     return 0
 
+
+
+def render_plain_summary(results: Sequence[PortResult]) -> str:
+    """A plain summary: one line per patch, then each doubtful hunk and every finding."""
+    out: list[str] = []
+    for i, r in enumerate(results, 1):
+        placed = sum(1 for p in r.placements if p.applied)
+        out.append(f"[{i}/{len(results)}] {r.status.value.upper():7} {r.patch.subject} "
+                   f"({placed}/{len(r.placements)} hunks applied, {r.seconds:.2f}s)")
+        for p in r.placements:
+            if p.applied and p.method in (Method.EXACT, Method.OFFSET):
+                continue
+            where = f"{p.path}:{p.start}" if p.placed else "nowhere"
+            state = "applied" if p.applied else "not applied"
+            out.append(f"    hunk {p.file_index + 1}.{p.hunk_index + 1}: {p.method.value} at {where}, "
+                       f"confidence {p.confidence:.2f}, {state}")
+        out.extend(f"    {f.severity}: {f.code}: {f.message}" for f in r.findings)
+    return "\n".join(out)
