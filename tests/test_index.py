@@ -10,6 +10,7 @@ import pytest
 
 from backport.errors import ParseError
 from backport.index import (
+    SCHEMA,
     load_dotconfig,
     load_index,
     scan_asm,
@@ -312,3 +313,19 @@ def test_parallel_build_inside_a_daemonic_pool_worker(tmp_path: Path):
     with multiprocessing.get_context("fork").Pool(1) as pool:
         assert pool.map(_build_in_worker, [(tree.root, str(tmp_path / "cache"))]) == [(True, 2100)]
     assert not list((tmp_path / "cache").glob(".scan-*"))  # worker databases merged and removed
+
+
+def test_an_older_layout_is_replaced_not_updated(mini: DirTree, tmp_path: Path):
+    import sqlite3
+
+    cache = tmp_path / "cache"
+    load_index(mini, cache_dir=cache)
+    (old,) = cache.glob("*.sqlite")
+    con = sqlite3.connect(old)
+    con.execute("UPDATE meta SET value = '1' WHERE key = 'schema'")
+    con.commit()
+    con.close()
+    (Path(mini.root) / "kernel" / "new.c").write_text("int brand_new(void)\n{\n}\n")
+    idx = load_index(mini, cache_dir=cache)
+    assert idx.has("brand_new") and not old.exists()
+    assert [r[0] for r in idx.db.execute("SELECT value FROM meta WHERE key = 'schema'")] == [str(SCHEMA)]
