@@ -224,12 +224,15 @@ def _hunk_label(fp: FilePatch, hi: int, h: Hunk) -> str:
 def _removed_lines_present(h: Hunk, m: Match, lines: Sequence[str]) -> list[str]:
     """Lines ``h`` deletes that the matched target region does not give up (never delete blindly).
 
-    Compared as multisets of stripped lines: what the target region loses in the replacement must
-    cover what the hunk removes net of what it adds back."""
-    need = Counter(ln.text.strip() for ln in h.removed) - Counter(ln.text.strip() for ln in h.added)
-    have = Counter(ln.strip() for ln in lines[m.start:m.end]) - Counter(ln.strip() for ln in m.replacement)
+    Compared as multisets of whitespace-normalised lines: what the target region loses in the
+    replacement must cover what the hunk removes net of what it adds back."""
+    def norm(text: str) -> str:
+        return " ".join(text.split())
+
+    need = Counter(norm(ln.text) for ln in h.removed) - Counter(norm(ln.text) for ln in h.added)
+    have = Counter(norm(ln) for ln in lines[m.start:m.end]) - Counter(norm(ln) for ln in m.replacement)
     short = need - have
-    return [ln.text for ln in h.removed if short.get(ln.text.strip(), 0) > 0]
+    return [ln.text for ln in h.removed if short.get(norm(ln.text), 0) > 0]
 
 
 def _judge(m: Match, h: Hunk, lines: Sequence[str], label: str, ref: SourceRef | None, path: str,
