@@ -456,3 +456,23 @@ def test_base_from_an_upstream_git_repo_by_blob_or_base_commit(tmp_path: Path) -
     nameless = FilePatch("drivers/foo/foo.c", "drivers/foo/foo.c", old_blob="1234567")
     assert load_base(nameless, str(repo)) is None
     assert load_base(nameless, str(repo), base_commit=head) == FOO_C
+
+
+def test_a_line_deleted_up_to_blanks_is_still_deleted(tmp_path: Path) -> None:
+    diff = """\
+diff --git a/drivers/foo/foo.c b/drivers/foo/foo.c
+--- a/drivers/foo/foo.c
++++ b/drivers/foo/foo.c
+@@ -23,5 +23,4 @@ static void foo_exit(struct foo *f)
+ static void foo_exit(struct foo *f)
+ {
+ \tkfree(f->buf);
+-\tfoo_count--;
+ }
+"""
+    spaced = FOO_C.replace("\tfoo_count--;\n}\n", "        foo_count--;\n}\n")
+    r = port_patch(_patch(diff), _tree({"drivers/foo/foo.c": spaced}), options=OPTS)
+    (p,) = r.placements
+    assert p.method is Method.WHITESPACE and p.applied
+    assert "foo_count--" not in dict(r.new_files)["drivers/foo/foo.c"]
+    assert _git_apply_check(tmp_path, {"drivers/foo/foo.c": spaced}, r.text).returncode == 0
