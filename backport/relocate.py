@@ -71,13 +71,15 @@ def _neighbourhood(paths: Sequence[str], path: str) -> list[str]:
     ext = posixpath.splitext(path)[1]
     exts = (".c", ".h") if ext in (".c", ".h") else (ext,)
     d = posixpath.dirname(path)
-    near: list[str] = []
+    near: dict[str, None] = {}  # ordered set: the directory's files first
     for scope in (d, posixpath.dirname(d)):
         prefix = scope + "/" if scope else ""
-        near.extend(p for p in paths if p.startswith(prefix) and p.endswith(exts) and p != path and p not in near)
-        if len(near) >= MAX_SCAN_FILES:
-            break
-    return near[:MAX_SCAN_FILES]
+        for p in paths:
+            if p.startswith(prefix) and p.endswith(exts) and p != path:
+                near.setdefault(p)
+                if len(near) >= MAX_SCAN_FILES:
+                    return list(near)
+    return list(near)
 
 
 # static int foo(struct bar *b)      (a line that may define ``foo``; the name is substituted)
