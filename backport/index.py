@@ -232,12 +232,16 @@ CREATE TABLE makevars(file INT, line INT, name TEXT, op TEXT, value TEXT);
 """
 # the definitions, clustered by name (no rowid, no second index): half the size of a heap table
 # with a name index, and a lookup is one B-tree descent. Deleting a file's rows scans (~0.5 s).
-_INDEXES = """
+_CLUSTERED_DEFS = """
 CREATE TABLE defs_c(name TEXT, kind TEXT, file INT, line INT, scope TEXT,
                     PRIMARY KEY (name, kind, file, line, scope)) WITHOUT ROWID;
+"""
+_FROM_HEAP = """
 INSERT OR IGNORE INTO defs_c SELECT name, kind, file, line, scope FROM defs ORDER BY name, kind, file, line, scope;
 DROP TABLE defs;
 ALTER TABLE defs_c RENAME TO defs;
+"""
+_INDEXES = """
 CREATE INDEX kconfig_name ON kconfig(name);
 CREATE INDEX makevars_name ON makevars(name);
 """
@@ -279,9 +283,9 @@ def build_index_db(tree: TargetTree, db: sqlite3.Connection, *, paths: Iterable[
     """Scan ``paths`` (default: every file of the tree) into the empty database ``db``.
 
     A plain directory (or a git revision, through ``git cat-file --batch``) is scanned by
-    ``jobs`` processes (default: up to 2), each writing its own
-    sqlite file in ``workdir``; the parent merges them with INSERT ... SELECT and builds the
-    lookup indexes, so no Python object crosses a process boundary.
+    ``jobs`` processes (default: up to 2, the parent being one), each writing its own sqlite
+    file in ``workdir``; the parent merges them with INSERT ... SELECT, the definitions sorted
+    once into their clustered table, so no Python object crosses a process boundary.
     """
     db.executescript(_DDL)
     wanted = list(enumerate((p for p in (paths if paths is not None else tree.iter_paths()) if file_class(p)), 1))
@@ -291,7 +295,8 @@ def build_index_db(tree: TargetTree, db: sqlite3.Connection, *, paths: Iterable[
     if type(tree).__name__ == "GitTree":
         source = ("git", root, tree._blobs)  # type: ignore[attr-defined]
     jobs = jobs or min(2, os.cpu_count() or 1)
-    if source is not None and jobs > 1 and len(wanted) > 2000 and workdir and hasattr(os, "fork"):
+    on_disk_parallel = source is not None and jobs > 1 and len(wanted) > 2000 and bool(workdir) and hasattr(os, "fork")
+    if on_disk_parallel and source is not None and workdir:
         parts = _partition(root, wanted, jobs) if on_disk else [wanted[i::jobs] for i in range(jobs)]
         dbs = [os.path.join(workdir, f".scan-{os.getpid()}-{i}.sqlite") for i in range(jobs)]
         for d in dbs:
@@ -299,24 +304,32 @@ def build_index_db(tree: TargetTree, db: sqlite3.Connection, *, paths: Iterable[
                 os.unlink(d)
         # plain fork, not multiprocessing: a daemonic pool worker (a bench's) may not have children
         pids = [_fork_worker(source, part, d) for part, d in zip(parts[1:], dbs[1:], strict=True)]
-        _insert_scanned(db, _scan_source(source, parts[0]))  # the parent is worker 0
-        db.commit()
+        _scan_worker(source, parts[0], dbs[0])  # the parent is worker 0, into its own file too
         for pid in pids:
             _, status = os.waitpid(pid, 0)
             if os.waitstatus_to_exitcode(status) != 0:
                 raise RuntimeError(f"index worker failed with status {os.waitstatus_to_exitcode(status)}")
-        for d in dbs[1:]:
-            db.execute("ATTACH DATABASE ? AS w", (d,))
-            for table in ("files", "defs", "kconfig", "makevars"):
-                db.execute(f"INSERT INTO main.{table} SELECT * FROM w.{table}")
-            db.commit()
-            db.execute("DETACH DATABASE w")
+        # merge in C; the definitions go straight into their clustered table (sorted once), so
+        # the cache file holds no heap copy and no freed pages
+        for i, d in enumerate(dbs):
+            db.execute(f"ATTACH DATABASE ? AS w{i}", (d,))
+            for table in ("files", "kconfig", "makevars"):
+                db.execute(f"INSERT INTO main.{table} SELECT * FROM w{i}.{table}")
+        db.execute("DROP TABLE main.defs")
+        union = " UNION ALL ".join(f"SELECT name, kind, file, line, scope FROM w{i}.defs" for i in range(len(dbs)))
+        db.executescript(_CLUSTERED_DEFS.replace("defs_c", "defs"))
+        db.execute(f"INSERT OR IGNORE INTO main.defs SELECT * FROM ({union}) ORDER BY 1, 2, 3, 4, 5")
+        db.commit()
+        for i, d in enumerate(dbs):
+            db.execute(f"DETACH DATABASE w{i}")
             os.unlink(d)
+        db.executescript(_INDEXES)
     elif source is not None:
         _insert_scanned(db, _scan_source(source, wanted))
     else:
         _insert_scanned(db, _scan_tree_files(tree, wanted))
-    db.executescript(_INDEXES)
+    if not on_disk_parallel:
+        db.executescript(_CLUSTERED_DEFS + _FROM_HEAP + _INDEXES)
     version = tree.kernel_version()
     db.execute("INSERT INTO meta VALUES ('version', ?)", (".".join(map(str, version)) if version else "",))
     db.execute("INSERT INTO meta VALUES ('partial', ?)", ("1" if paths is not None else "0",))
