@@ -72,12 +72,13 @@ def load_cases(set_dir: Path, *, only: list[str], limit: int | None) -> list[dic
 _STATE: dict[str, object] = {}
 
 
-def _init_tool(tree: str, base: str | None, checks: bool, policy: str = "drop-unplaced") -> None:
+def _init_tool(tree: str, base: str | None, checks: bool, policy: str = "drop-unplaced",
+               min_confidence: float = 0.8) -> None:
     from backport.model import PortOptions
     from backport.target import DirTree
 
     _STATE["tree"] = DirTree(tree)
-    _STATE["options"] = PortOptions(upstream=base, checks=checks)
+    _STATE["options"] = PortOptions(upstream=base, checks=checks, min_confidence=min_confidence)
     _STATE["policy"] = policy
 
 
@@ -277,6 +278,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="when hunks are not applied: refuse (strict); write the rest, flagged, only when "
                          "the missing hunks fit nowhere in the target (drop-unplaced, default); always "
                          "write the rest, flagged (partial)")
+    ap.add_argument("--min-confidence", type=float, default=0.8, help="backport's bar (default 0.8)")
     ap.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
     ap.add_argument("--results", type=Path, help="write the tables as Markdown here (e.g. bench/RESULTS.md)")
     ap.add_argument("-v", "--verbose", action="store_true", help="list every silent wrong and crash")
@@ -298,7 +300,8 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     ctx = multiprocessing.get_context("fork")
     jobs = max(1, min(args.jobs, len(cases)))
-    with ctx.Pool(jobs, initializer=_init_tool, initargs=(str(args.tree), base, not args.no_checks, args.policy)) as pool:
+    with ctx.Pool(jobs, initializer=_init_tool, initargs=(str(args.tree), base, not args.no_checks, args.policy,
+                                                                 args.min_confidence)) as pool:
         res = pool.starmap(run_tool_case, [(c, str(d)) for c in cases], chunksize=4)
     timings = {cid: round(s, 4) for cid, s, _ in res}
     (d / "timings.json").write_text(json.dumps(timings, indent=1))
