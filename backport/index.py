@@ -346,8 +346,8 @@ def _write_counts(db: sqlite3.Connection) -> None:
 
 def _previous_index(cdir: Path, tree: TargetTree) -> Path | None:
     """The newest cache file built for the same directory (before it changed), if any.
-    On the way, cache files of directories that no longer exist and builders' leftovers older
-    than a day are removed, so the cache does not grow without bound."""
+    On the way, cache files of an older layout or of directories that no longer exist, and
+    builders' leftovers older than a day, are removed, so the cache does not grow without bound."""
     want = f"{type(tree).__name__}:{getattr(tree, 'root', '')}"
     best: tuple[float, Path] | None = None
     now = time.time()
@@ -355,7 +355,7 @@ def _previous_index(cdir: Path, tree: TargetTree) -> Path | None:
         with contextlib.suppress(OSError):
             if now - f.stat().st_mtime > 86400:
                 f.unlink()
-    for f in cdir.glob("*.sqlite"):
+    for f in cdir.glob("[!.]*.sqlite"):  # not the workers' .scan-*.sqlite of a build under way
         try:
             con = sqlite3.connect(f"file:{f}?mode=ro", uri=True)
             meta = dict(con.execute("SELECT key, value FROM meta WHERE key IN ('root', 'schema')"))
@@ -363,18 +363,14 @@ def _previous_index(cdir: Path, tree: TargetTree) -> Path | None:
             mtime = f.stat().st_mtime
         except (sqlite3.DatabaseError, OSError):
             continue
-        if "root" not in meta:
-            continue
-        kind, _, root = meta["root"].partition(":")
-        stale = meta.get("schema") != str(SCHEMA)  # an older layout: superseded by this build
-        if (kind == "DirTree" and root and not os.path.isdir(root)) or (stale and meta["root"] == want):
+        # an older layout is never read again (the file name hashes SCHEMA), nor is the index of
+        # a directory that is gone
+        kind, _, root = meta.get("root", "").partition(":")
+        if meta.get("schema") != str(SCHEMA) or (kind == "DirTree" and root and not os.path.isdir(root)):
             with contextlib.suppress(OSError):
                 f.unlink()
             continue
-        if stale:
-            continue
-        row = (meta["root"],)
-        if row[0] == want and (best is None or mtime > best[0]):
+        if meta["root"] == want and (best is None or mtime > best[0]):
             best = (mtime, f)
     return best[1] if best else None
 
