@@ -639,13 +639,15 @@ def _port_modified_file(w: _Work, fi: int, fp: FilePatch) -> None:
         m = _place(st.lines, h, hint=hint, base=base, language=lang, options=opts)
         target, tst = path, st
         extra: tuple[str, ...] = ()
+        moved_st: FileState | None
         doubtful = m is None or m.confidence < opts.min_confidence or m.ambiguous or m.unsafe
         if doubtful:
             moved = _relocate_hunk(w, path, h, base)
             if moved is not None and (m is None or moved[1].confidence > m.confidence):
                 target, m = moved
-                tst = w.state(target)
-                assert tst is not None
+                moved_st = w.state(target)
+                assert moved_st is not None
+                tst = moved_st
                 extra = (f"function '{anchor_name(h.section)}' is not in {path}; it is defined in {target}",)
                 w.findings.append(Finding("relocated-hunk", Severity.WARNING,
                                           f"{label} moved to {target}:{m.start + 1}", href,
@@ -714,8 +716,8 @@ def _finish_files(w: _Work) -> tuple[list[str], list[tuple[str, str | None]]]:
         if not kept and not st.delete and rename_target is None and not mode_changed:
             continue
         lines = list(st.lines)
-        for s, e, new, _ in reversed(kept):
-            lines[s:e] = list(new)
+        for start, end, new, _ in reversed(kept):
+            lines[start:end] = list(new)
         final = st.new_final_newline if st.new_final_newline is not None else st.final_newline
         old_text = join_lines(st.lines, st.final_newline) if st.existed else None
         new_text = None if st.delete else join_lines(lines, final)
