@@ -476,3 +476,16 @@ diff --git a/drivers/foo/foo.c b/drivers/foo/foo.c
     assert p.method is Method.WHITESPACE and p.applied
     assert "foo_count--" not in dict(r.new_files)["drivers/foo/foo.c"]
     assert _git_apply_check(tmp_path, {"drivers/foo/foo.c": spaced}, r.text).returncode == 0
+
+
+def test_exit_code_follows_settled_hunks_and_fail_on() -> None:
+    from backport.pipeline import exit_code
+
+    clean = port_patch(_patch(FIX_INIT), _tree({"drivers/foo/foo.c": FOO_C}), options=OPTS)
+    unplaced = port_patch(_patch(FIX_INIT), _tree({"drivers/foo/foo.c": "int x;\n"}), options=OPTS)
+    moved = port_patch(_patch(FIX_INIT), _tree({"drivers/legacy/foo/foo.c": FOO_C}), options=OPTS)
+    assert exit_code([clean]) == 0
+    assert exit_code([clean, unplaced]) == 1
+    assert exit_code([unplaced], fail_on="never") == 1  # an unplaced hunk always fails
+    assert exit_code([moved]) == 0  # a warning, below the default bar
+    assert exit_code([moved], fail_on="warning") == 1
