@@ -774,10 +774,8 @@ def port_patch(patch: Patch, tree: TargetTree, *, options: PortOptions | None = 
     placements = tuple(w.placements)
     findings = list(w.findings)
     if opts.checks:
-        # a plain upstream directory serves the 3-way base only; the checks want a git repo there
-        check_opts = opts if not opts.upstream or _upstream_repo(opts.upstream) else replace(opts, upstream=None)
         for checker in (deps.check_patch, kbcheck.check_patch):
-            findings.extend(checker(patch, tree, placements=placements, series=series, options=check_opts))
+            findings.extend(checker(patch, tree, placements=placements, series=series, options=opts))
     findings = [f for f in findings if f.code not in opts.ignore]
     return PortResult(
         patch=patch, placements=placements, findings=tuple(findings), text="".join(diffs),
