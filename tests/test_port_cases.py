@@ -121,3 +121,20 @@ def test_plain_diff_gets_a_subject_from_its_files(tmp_path: Path, capsys: pytest
     assert main(["check", *_args("relocated", TABLE["relocated"], tmp_path), "--format", "json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert "foo" in report["patches"][0]["patch"]["subject"]
+
+
+def test_port_onto_a_git_revision_reads_the_commit_not_the_work_tree(tmp_path: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    repo = tmp_path / "repo"
+    shutil.copytree(CASES / "exact" / "tree", repo)
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    subprocess.run([*git, "init", "-q"], cwd=repo, check=True)
+    subprocess.run([*git, "add", "-A"], cwd=repo, check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "target"], cwd=repo, check=True)
+    (repo / "drivers/foo/foo.c").write_text("garbage in the work tree\n")
+    args = [_series(CASES / "exact"), "--onto", str(repo), "--rev", "HEAD", "--format", "json"]
+    assert main(["check", *args]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["patches"][0]["placements"][0]["method"] == "exact"
+    assert main(["check", _series(CASES / "exact"), "--onto", str(repo)]) == 1  # the work tree: unplaced
+    capsys.readouterr()
