@@ -15,7 +15,7 @@ from hunks.types import HunkSpec
 
 TREE61 = Path.home() / ".cache/kbench/trees/6.1.187-1"
 TREE612 = Path.home() / ".cache/kbench/trees/6.12.107-1~deb12u1"
-BENCH = Path("/work/shared/bench/public")
+BENCH = Path(__file__).resolve().parents[2] / "shared" / "bench" / "public"
 # static int foo(struct bar *b)   (kernel style: a definition starts in column 0, "{" on the next line)
 RE_DEF = re.compile(r"^(?:static\s+|inline\s+|__\w+\s+)*[a-z_][\w\s\*]*?\b([a-z_]\w*)\([^;]*\)$")
 

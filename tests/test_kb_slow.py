@@ -12,7 +12,7 @@ from backport.kbcheck import check_patch
 from backport.model import PortOptions
 from backport.target import load_tree
 
-TREE = Path("/root/.cache/kbench/trees/6.1.187-1")
+TREE = Path.home() / ".cache" / "kbench" / "trees" / "6.1.187-1"
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "ftrace-with-regs"
 
 

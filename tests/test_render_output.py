@@ -135,8 +135,8 @@ def test_port_then_git_am_end_to_end(tmp_path):
     assert [p["placements"][0]["method"] for p in report["patches"]] == ["offset", "exact"]
 
 
-TREE_61 = Path("/root/.cache/kbench/trees/6.1.187-1")
-BENCH = Path("/work/shared/bench/public")
+TREE_61 = Path.home() / ".cache" / "kbench" / "trees" / "6.1.187-1"
+BENCH = Path(__file__).resolve().parents[2] / "shared" / "bench" / "public"
 
 
 @pytest.mark.slow

@@ -1,12 +1,12 @@
 """Index and deps benchmark (stage: target + deps) on a real kernel tree and the shared bench.
 
 Inputs: a kernel tree (default the Debian 6.1.187 tree of ../shared/bench/get-tree.sh), the
-bench cases (``/work/shared/bench/public/*/upstream.patch``). Outputs (stdout, JSON with
+bench cases (``../shared/bench/public/*/upstream.patch``). Outputs (stdout, JSON with
 ``--json``): tree identity time, whole-index build time (wall and CPU of all processes), cached
 load time in a fresh process, per-patch deps time (warm), and the false-alarm rate of deps on
 the cases labelled ``identical`` (they need no prerequisite, so any warning/error is false).
 
-    python benchmarks/index_bench.py [--tree DIR] [--cache DIR] [--rebuild] [--cases N] [--json F]
+    python bench/index_bench.py [--tree DIR] [--cache DIR] [--rebuild] [--cases N] [--json F]
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 DEFAULT_TREE = os.path.expanduser("~/.cache/kbench/trees/6.1.187-1")
-DEFAULT_BENCH = "/work/shared/bench/public"
+DEFAULT_BENCH = str(Path(__file__).resolve().parents[2] / "shared" / "bench" / "public")
 
 
 def _cpu() -> float:
