@@ -1,0 +1,141 @@
+"""Divergence checks (stage: deps, per hunk): where the target differs from the upstream base.
+
+Inputs: the upstream base's lines of a file (its exact pre-image), the target's lines, a hunk and
+the engine's Match for it. Outputs: Findings (``context-diverged``, ``function-diverged``,
+``base-mismatch``, ``missing-identifier``) or None: a clean apply is not proof of the same meaning,
+and these name the lines a human adapts a backport around.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Sequence
+
+from hunks.syntax import anchor_name, find_anchor
+from hunks.types import Match
+
+from .model import FilePatch, Finding, Hunk, LineKind, Severity, SourceRef
+
+# kmalloc_array  (an identifier worth checking: 3+ characters)
+RE_IDENT = re.compile(r"\b[A-Za-z_]\w{2,}\b")
+#: lines around a hunk compared between the upstream base and the target when no function is known
+DIVERGENCE_WINDOW = 3
+#: functions longer than this are compared only around the hunk
+MAX_FUNCTION_LINES = 400
+MAX_EVIDENCE = 8
+#: names too common to tie a distant difference to a hunk
+COMMON_WORDS = frozenset("""
+    if else for while return int unsigned long char void struct static const sizeof goto break
+    continue switch case default bool true false NULL u8 u16 u32 u64 s32 size_t ret err rc dev data
+    inline extern enum union signed short define include endif ifdef ifndef
+""".split())
+
+
+def _region(lines: Sequence[str], start: int, end: int, section: str, language: str) -> tuple[int, int]:
+    """The enclosing function of lines[start:end] when the section names it, else a small window."""
+    name = anchor_name(section) if section else None
+    if name:
+        span = find_anchor(list(lines), name, language=language)
+        if span is not None:
+            s, e = span
+            if s <= start and e >= end and e - s <= MAX_FUNCTION_LINES:
+                return s, e
+    return max(0, start - DIVERGENCE_WINDOW), min(len(lines), end + DIVERGENCE_WINDOW)
+
+
+# * a comment line   /   /* a comment */   /   // a comment
+RE_COMMENT_LINE = re.compile(r"^\s*(?:/?\*|//)")
+
+
+def _code_lines(lines: Sequence[str], start: int, end: int) -> list[tuple[int, str]]:
+    """(index, whitespace-normalised text) of the lines that carry code: blank lines and
+    comment-only lines are left out, so a reworded comment is not a divergence."""
+    out = []
+    for i in range(start, end):
+        text = " ".join(lines[i].split())
+        if text and not RE_COMMENT_LINE.match(text):
+            out.append((i, text))
+    return out
+
+
+def _find_preimage(base: Sequence[str], h: Hunk) -> int | None:
+    pre = list(h.old_lines)
+    guess = max(0, h.old_start - 1) if h.old_count else h.old_start
+    if list(base[guess:guess + len(pre)]) == pre:
+        return guess
+    if not pre:
+        return None
+    for i in range(len(base) - len(pre) + 1):
+        if base[i] == pre[0] and list(base[i:i + len(pre)]) == pre:
+            return i
+    return None
+
+
+def check_divergence(base: Sequence[str], lines: Sequence[str], h: Hunk, m: Match, *, path: str,
+                     language: str, label: str, ref: SourceRef | None) -> Finding | None:
+    """A WARNING when the code the hunk touches differs between the upstream base and the target:
+    exactly where a human adapts a backport, even if the hunk itself applied cleanly."""
+    b0 = _find_preimage(base, h)
+    if b0 is None:
+        return Finding("base-mismatch", Severity.WARNING,
+                       f"{label}: its pre-image is not in the upstream base; 3-way evidence unavailable", ref,
+                       hint="check that --upstream holds the tree the patch was made against")
+    bs, be = _region(base, b0, b0 + len(h.old_lines), h.section, language)
+    ts, te = _region(lines, m.start, m.end, h.section, language)
+    a, b = _code_lines(base, bs, be), _code_lines(lines, ts, te)
+    if [t for _, t in a] == [t for _, t in b]:
+        return None
+    # relevant: next to the hunk, or sharing a name with the lines the hunk changes
+    near_b = range(b0 - DIVERGENCE_WINDOW, b0 + len(h.old_lines) + DIVERGENCE_WINDOW)
+    near_t = range(m.start - DIVERGENCE_WINDOW, m.end + DIVERGENCE_WINDOW)
+    names = {w for ln in h.lines if ln.kind is not LineKind.CONTEXT for w in RE_IDENT.findall(ln.text)}
+    names -= COMMON_WORDS
+    near: list[str] = []
+    far: list[str] = []
+    sm = difflib.SequenceMatcher(None, [t for _, t in a], [t for _, t in b], autojunk=False)
+    for tag, i1, i2, j1, j2 in sm.get_opcodes():
+        if tag == "equal":
+            continue
+        olds, news = [a[i][0] for i in range(i1, i2)], [b[j][0] for j in range(j1, j2)]
+        texts = [base[i] for i in olds] + [lines[j] for j in news]
+        relevant = (any(i in near_b for i in olds) or any(j in near_t for j in news)
+                    or any(names.intersection(RE_IDENT.findall(t)) for t in texts))
+        (near if relevant else far).extend(
+            [f"upstream base:{i + 1}: {base[i]}" for i in olds] + [f"{path}:{j + 1}: {lines[j]}" for j in news])
+    if near:
+        return Finding(
+            "context-diverged", Severity.WARNING,
+            f"{label}: the code next to it, or using what it changes, differs between upstream and "
+            f"{path}:{m.start + 1}", ref, _clip(near + far),
+            "this is where a backport is adapted by hand: check the hunk still means the same here")
+    if not far:
+        return None
+    return Finding(
+        "function-diverged", Severity.WARNING,
+        f"{label}: the function around it differs between upstream and {path}:{m.start + 1} "
+        "(away from the hunk)", ref, _clip(far),
+        "other upstream changes to this function are missing or different in the target: check "
+        "the hunk does not depend on them (--ignore function-diverged silences this)")
+
+
+def _clip(evidence: list[str]) -> tuple[str, ...]:
+    return tuple(evidence[:MAX_EVIDENCE]) + (("...",) if len(evidence) > MAX_EVIDENCE else ())
+
+
+def check_identifiers(base_text: str, old_text: str, fp: FilePatch, *, path: str,
+                      ref: SourceRef | None) -> Finding | None:
+    """Identifiers the patch adds that upstream's file knows but the target's file does not."""
+    added = {w for h in fp.hunks for ln in h.added for w in RE_IDENT.findall(ln.text)}
+    if not added:
+        return None
+    base_ids = set(RE_IDENT.findall(base_text))
+    removed = {w for h in fp.hunks for ln in h.removed for w in RE_IDENT.findall(ln.text)}
+    target_ids = set(RE_IDENT.findall(old_text))
+    missing = sorted(w for w in added if w in base_ids and w not in target_ids and w not in removed)
+    if not missing:
+        return None
+    return Finding("missing-identifier", Severity.WARNING,
+                   f"{path}: the patch uses {', '.join(missing[:6])} which upstream's file has and the "
+                   "target's file lacks", ref, tuple(f"{path}: no '{w}'" for w in missing[:MAX_EVIDENCE]),
+                   "the target may lack a prerequisite or name it differently; check its definition")
