@@ -66,7 +66,17 @@ __all__ = ["C_WORDS", "Definition", "KconfigSymbol", "MakeVar", "TreeIndex", "fi
            "load_index", "scan_asm", "scan_asm_offsets", "scan_c", "scan_file", "scan_kbuild", "scan_kconfig",
            "tree_key"]
 
-SCHEMA = 7
+SCHEMA = 8  # 8: paths stored as UTF-8 BLOBs (surrogateescape), so any file name fits
+
+
+def _enc(path: str) -> bytes:
+    """A path as bound to sqlite: its bytes (a non-UTF-8 name arrives as surrogateescape str)."""
+    return path.encode("utf-8", "surrogateescape")
+
+
+def _dec(value: bytes | str) -> str:
+    """A path read back from sqlite (the inverse of ``_enc``)."""
+    return value.decode("utf-8", "surrogateescape") if isinstance(value, bytes) else value
 
 # ------------------------------------------------------------------ value types
 
@@ -206,13 +216,13 @@ def tree_key(tree: TargetTree) -> str:
     caught later by TreeIndex.refresh, which compares sizes and mtimes of the files deps reads."""
     root = getattr(tree, "root", "")
     if type(tree).__name__ == "DirTree" and os.path.isdir(root):
-        h = hashlib.sha1(root.encode())
+        h = hashlib.sha1(_enc(root))
         stack = [root]
         while stack:
             d = stack.pop()
             try:
                 st = os.stat(d)
-                h.update(f"{d}\0{st.st_mtime_ns}\n".encode())
+                h.update(_enc(f"{d}\0{st.st_mtime_ns}\n"))
                 with os.scandir(d) as it:
                     for e in it:
                         if e.name not in (".git", ".hg", ".svn", ".pc") and e.is_dir(follow_symlinks=False):
@@ -225,7 +235,7 @@ def tree_key(tree: TargetTree) -> str:
 
 _DDL = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);
-CREATE TABLE files(id INTEGER PRIMARY KEY, path TEXT UNIQUE, size INT, mtime INT, cls TEXT);
+CREATE TABLE files(id INTEGER PRIMARY KEY, path BLOB UNIQUE, size INT, mtime INT, cls TEXT);
 CREATE TABLE defs(name TEXT, kind TEXT, file INT, line INT, scope TEXT);
 CREATE TABLE kconfig(name TEXT, type TEXT, file INT, line INT, depends TEXT, selects TEXT);
 CREATE TABLE makevars(file INT, line INT, name TEXT, op TEXT, value TEXT);
@@ -250,7 +260,7 @@ CREATE INDEX makevars_name ON makevars(name);
 def _insert_scanned(db: sqlite3.Connection, results: Iterable[tuple[int, str, int, int, str, list]]) -> None:
     cur = db.cursor()
     for fid, path, size, mtime, cls, rows in results:
-        cur.execute("INSERT OR REPLACE INTO files VALUES (?,?,?,?,?)", (fid, path, size, mtime, cls))
+        cur.execute("INSERT OR REPLACE INTO files VALUES (?,?,?,?,?)", (fid, _enc(path), size, mtime, cls))
         if cls in ("c", "asm", "asm-offsets"):
             cur.executemany("INSERT OR IGNORE INTO defs VALUES (?,?,?,?,?)", [(n, k, fid, ln, s) for n, k, ln, s in rows])
         elif cls == "kconfig":
@@ -333,7 +343,7 @@ def build_index_db(tree: TargetTree, db: sqlite3.Connection, *, paths: Iterable[
     version = tree.kernel_version()
     db.execute("INSERT INTO meta VALUES ('version', ?)", (".".join(map(str, version)) if version else "",))
     db.execute("INSERT INTO meta VALUES ('partial', ?)", ("1" if paths is not None else "0",))
-    db.execute("INSERT INTO meta VALUES ('root', ?)", (f"{type(tree).__name__}:{root}",))
+    db.execute("INSERT INTO meta VALUES ('root', ?)", (_enc(f"{type(tree).__name__}:{root}"),))
     db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA),))
     _write_counts(db)
 
@@ -365,7 +375,8 @@ def _previous_index(cdir: Path, tree: TargetTree) -> Path | None:
             continue
         # an older layout is never read again (the file name hashes SCHEMA), nor is the index of
         # a directory that is gone
-        kind, _, root = meta.get("root", "").partition(":")
+        meta["root"] = _dec(meta.get("root", ""))
+        kind, _, root = meta["root"].partition(":")
         if meta.get("schema") != str(SCHEMA) or (kind == "DirTree" and root and not os.path.isdir(root)):
             with contextlib.suppress(OSError):
                 f.unlink()
@@ -389,7 +400,7 @@ def update_index_db(db: sqlite3.Connection, tree: TargetTree, *, max_changed: fl
     """Bring an index of an earlier state of the same directory up to date: rescan files whose
     size or mtime changed, add new ones, drop deleted ones (one stat walk, ~1 s on a kernel).
     Returns how many files changed, or None when too many did (a full build is cheaper)."""
-    known = {p: (fid, size, mtime) for p, fid, size, mtime in db.execute("SELECT path, id, size, mtime FROM files")}
+    known = {_dec(p): (fid, size, mtime) for p, fid, size, mtime in db.execute("SELECT path, id, size, mtime FROM files")}
     seen: set[str] = set()
     todo: list[str] = []
     for path, size, mtime in tree.stat_listing():  # type: ignore[attr-defined]
@@ -465,7 +476,7 @@ class TreeIndex:
 
     # ---- definitions
     def _defs(self, sql: str, args: tuple) -> list[Definition]:
-        return [Definition(n, k, p, ln, s) for n, k, p, ln, s in self.db.execute(
+        return [Definition(n, k, _dec(p), ln, s) for n, k, p, ln, s in self.db.execute(
             "SELECT d.name, d.kind, f.path, d.line, d.scope FROM defs d JOIN files f ON f.id = d.file " + sql, args)]
 
     def defines(self, name: str) -> list[Definition]:
@@ -480,16 +491,16 @@ class TreeIndex:
         return self.db.execute(sql, (name,)).fetchone() is not None
 
     def file_definitions(self, path: str) -> list[Definition]:
-        return self._defs("WHERE f.path = ? ORDER BY d.line", (path,))
+        return self._defs("WHERE f.path = ? ORDER BY d.line", (_enc(path),))
 
     def has_file(self, path: str) -> bool:
-        return self.db.execute("SELECT 1 FROM files WHERE path = ?", (path,)).fetchone() is not None
+        return self.db.execute("SELECT 1 FROM files WHERE path = ?", (_enc(path),)).fetchone() is not None
 
     def paths_named(self, basename: str) -> list[str]:
         """Indexed files whose basename is ``basename`` (moved files)."""
-        return [p for (p,) in self.db.execute(
-            "SELECT path FROM files WHERE path = ? OR path LIKE ?", (basename, "%/" + basename))
-            if p.rsplit("/", 1)[-1] == basename]
+        name = _enc(basename)
+        return [_dec(p) for (p,) in self.db.execute(
+            "SELECT path FROM files WHERE path = ? OR substr(path, -?) = ?", (name, len(name) + 1, b"/" + name))]
 
     def members_of(self, tag: str) -> set[str] | None:
         """A superset of the members of ``struct/union tag``: every word of every body that
@@ -545,7 +556,7 @@ class TreeIndex:
         if row is None:
             return None
         n, t, p, ln, d, s = row
-        return KconfigSymbol(n, t, p, ln, tuple(x for x in d.split(" && ") if x), tuple(s.split()))
+        return KconfigSymbol(n, t, _dec(p), ln, tuple(x for x in d.split(" && ") if x), tuple(s.split()))
 
     def similar_kconfig(self, name: str, *, score_cutoff: float = 85.0) -> KconfigSymbol | None:
         """The Kconfig symbol closest to ``name`` (renamed options), or None."""
@@ -569,7 +580,7 @@ class TreeIndex:
         rows = self.db.execute(
             "SELECT f.path, m.line, m.name, m.op, m.value FROM makevars m JOIN files f ON f.id = m.file "
             "WHERE m.name GLOB ? ORDER BY f.path, m.line", (glob,))
-        return [MakeVar(*r) for r in rows]
+        return [MakeVar(_dec(p), *r) for p, *r in rows]
 
     def makefile_flags(self) -> list[MakeVar]:
         """Assignments to flag variables: CFLAGS_*, CFLAGS_REMOVE_*, ccflags-*, asflags-*,
@@ -584,7 +595,7 @@ class TreeIndex:
 
     def cc_options(self) -> list[MakeVar]:
         """Assignments whose value tests a compiler flag ($(call cc-option,...) and friends)."""
-        return [MakeVar(*r) for r in self.db.execute(
+        return [MakeVar(_dec(p), *r) for p, *r in self.db.execute(
             "SELECT f.path, m.line, m.name, m.op, m.value FROM makevars m JOIN files f ON f.id = m.file "
             "WHERE m.value LIKE '%cc-option%' OR m.value LIKE '%cc-flag%' OR m.value LIKE '%as-option%' "
             "ORDER BY f.path, m.line")]
@@ -607,8 +618,8 @@ class TreeIndex:
                 mpath = f"{d}/{mf}" if d else mf
                 for v in self.db.execute(
                         "SELECT f.path, m.line, m.name, m.op, m.value FROM makevars m JOIN files f ON f.id = m.file "
-                        "WHERE f.path = ?", (mpath,)):
-                    mv = MakeVar(*v)
+                        "WHERE f.path = ?", (_enc(mpath),)):
+                    mv = MakeVar(_dec(v[0]), *v[1:])
                     if base not in mv.value.split():
                         continue
                     m = rx.match(mv.name)
@@ -653,7 +664,7 @@ class TreeIndex:
                 continue
             self._refreshed.add(p)
             full = os.path.join(root, p)
-            row = self.db.execute("SELECT id, size, mtime FROM files WHERE path = ?", (p,)).fetchone()
+            row = self.db.execute("SELECT id, size, mtime FROM files WHERE path = ?", (_enc(p),)).fetchone()
             try:
                 st = os.stat(full)
             except OSError:
@@ -694,7 +705,7 @@ class TreeIndex:
 
 
 def _cache_file(cdir: Path, key: str) -> Path:
-    return cdir / (hashlib.sha1(f"{SCHEMA}\0{key}".encode()).hexdigest()[:24] + ".sqlite")
+    return cdir / (hashlib.sha1(_enc(f"{SCHEMA}\0{key}")).hexdigest()[:24] + ".sqlite")
 
 
 def find_cached_index(tree: TargetTree, *, cache_dir: str | os.PathLike[str] | None = None) -> Path | None:
