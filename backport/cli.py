@@ -64,8 +64,17 @@ def build_parser() -> argparse.ArgumentParser:
     top.add_argument("--version", action="version", version=f"backport {__version__}")
     sub = top.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    p = sub.add_parser("show", help="print what was understood of a series")
-    _series_args(p)
+    p = sub.add_parser(
+        "show", help="print what was understood of a series",
+        description="Print what was understood of a series: cover letter, each patch's subject, author, "
+                    "trailers, upstream ids, files and hunks (-v adds messages and hunk headers, -vv hunk lines). "
+                    "SERIES may be an mbox (git format-patch, b4), one or more .patch/.eml files, a directory of "
+                    "them, a maildir, a quilt series directory (series or patches/series), git show or "
+                    "git log -p output, a plain diff -u / git diff, a Debian DEP-3 patch, a review reply quoting "
+                    "a patch, - for stdin, or an A..B commit range of the --upstream git repo.")
+    p.add_argument("series", nargs="+", metavar="SERIES",
+                   help="mbox, .patch/.eml files, a directory, maildir, quilt series dir, git show / git log -p "
+                        "output, DEP-3 patch, quoted review reply, - for stdin, or A..B with --upstream")
     _common(p, tree=False)
     p.add_argument("--upstream", metavar="REPO", help="upstream git repo, for A..B ranges")
     p.set_defaults(func=cmd_show)
@@ -96,6 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("revert", help="undo a previous --apply from its record")
     p.add_argument("record", metavar="DIR", help="the target tree (or the --out dir) holding the apply record")
+    p.add_argument("--force", action="store_true",
+                   help="restore the originals even over files changed since the apply")
     p.set_defaults(func=cmd_revert)
 
     p = sub.add_parser("hook", help="install or remove the git am hooks in a target repo")
@@ -154,27 +165,26 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_port(args: argparse.Namespace) -> int:
-    from .errors import ApplyError
+    from .errors import ApplyError, UnsafePathError, UsageError
     from .ingest import load_series
     from .model import PortOptions
-    from .pipeline import exit_code, port_series
+    from .pipeline import exit_code, find_refusal, is_worktree_head, port_series
+    from .render.summary import DelayedProgress
+    from .safety import render_printable
     from .target import load_tree
 
     series = load_series(args.series, upstream=args.upstream)
     if not args.quiet:
         for warning in series.warnings:
-            print(warning, file=sys.stderr)
+            print(render_printable(warning), file=sys.stderr)
     tree = load_tree(args.onto, args.rev)
+    if args.apply and args.rev is not None and not is_worktree_head(tree):
+        raise UsageError(f"--apply writes the work tree of {args.onto}, but --rev {args.rev} is not its HEAD; "
+                         "check out that revision first, or drop --rev")
     options = PortOptions(min_confidence=args.min_confidence, upstream=args.upstream, config=args.config,
                           kb_dirs=tuple(args.kb), ignore=tuple(args.ignore))
-
-    def progress(i: int, n: int, patch: object) -> None:
-        print(f"\r[{i + 1}/{n}] porting ...", end="", file=sys.stderr, flush=True)
-
-    show = sys.stderr.isatty() and not args.quiet
-    results = port_series(series, tree, options=options, progress=progress if show else None)
-    if show:
-        print("\r\033[K", end="", file=sys.stderr)
+    with DelayedProgress("porting") as progress:
+        results = port_series(series, tree, options=options, progress=None if args.quiet else progress)
     if args.format == "json":
         from .render.report_json import render_json
 
@@ -184,19 +194,27 @@ def cmd_port(args: argparse.Namespace) -> int:
 
         color = args.color == "always" or (args.color == "auto" and sys.stdout.isatty())
         print(render_summary(results, color=color))
-    if getattr(args, "out", None):
+    if args.out:
         from .render.output import write_outputs
 
-        for path in write_outputs(results, series, args.out, signoff=args.signoff):
+        for path in write_outputs(results, series, args.out, signoff=args.signoff, repo=args.onto):
             if args.verbose:
-                print(f"wrote {path}", file=sys.stderr)
-    if getattr(args, "apply", False):
-        from .apply import apply_results
+                print(f"wrote {render_printable(path)}", file=sys.stderr)
+    if args.apply:
+        from .apply import apply_results, write_apply_pointer
 
+        refusal = find_refusal(results)
+        if refusal is not None:
+            f, n = refusal
+            more = f" (and {n - 1} more)" if n > 1 else ""
+            raise UnsafePathError(f"{f.code}: {render_printable(f.message)}{more}; nothing was written", f.ref)
         if exit_code(results, fail_on="error", min_confidence=args.min_confidence):
             raise ApplyError("not applied: some hunks are unplaced, held back or blocked (see the findings)")
         record = apply_results(tree.root, results, force=args.force)
-        print(f"applied; undo record: {record}", file=sys.stderr)
+        if args.out:
+            write_apply_pointer(args.out, record)
+        print(f"applied; undo record: {record}" + (f" (backport revert {args.out})" if args.out else ""),
+              file=sys.stderr)
     return exit_code(results, fail_on=args.fail_on, min_confidence=args.min_confidence)
 
 

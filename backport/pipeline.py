@@ -46,6 +46,7 @@ from .model import (
     TargetTree,
 )
 from .relocate import find_function_files, find_moved_file, list_paths
+from .safety import REFUSING_CODES, check_filepatch_safety
 from .target import check_relpath
 
 # static int foo(struct bar *b)      (git's default funcname: a line starting a definition)
@@ -81,6 +82,14 @@ class Overlay:
         for p, text in self.changes.items():
             (paths.add if text is not None else paths.discard)(p)
         return iter(sorted(paths))
+
+    def is_symlink(self, path: str) -> bool:
+        """Whether ``path`` is a symlink in the tree (what the patches wrote so far is never one),
+        so backport.safety sees the target's links through the overlay."""
+        if path in self.changes:
+            return False
+        check = getattr(self.tree, "is_symlink", None)
+        return bool(check(path)) if check is not None else False
 
     def kernel_version(self) -> tuple[int, int, int] | None:
         return self.tree.kernel_version()
@@ -440,6 +449,25 @@ def _port_deleted_file(w: _Work, fi: int, fp: FilePatch) -> None:
                                   file_index=fi))
 
 
+def _refuse_unsafe(w: _Work, fi: int, fp: FilePatch) -> bool:
+    """Add the safety findings of ``fp`` (backport.safety); True when the file must not be placed:
+    a hostile path, a symlink on the way, a dangerous mode. Its hunks are then recorded unplaced,
+    so the patch is BLOCKED and nothing of that file reaches the ported text."""
+    found = check_filepatch_safety(fp, w.tree)
+    if fp.is_binary:  # reported below as an unplaced binary file
+        found = tuple(f for f in found if f.code != "binary-unsupported")
+    w.findings.extend(found)
+    refusing = [f for f in found if f.code in REFUSING_CODES]
+    if not refusing:
+        return False
+    for hi, h in enumerate(fp.hunks or (Hunk(0, 0, 0, 0),)):
+        w.placements.append(Placement(h, Method.NONE, None, file_index=fi, hunk_index=hi, applied=False,
+                                      evidence=(f"refused: {refusing[0].code}",)))
+        if fp.hunks:
+            _leftover(w, fp, hi, h, f"refused: {refusing[0].message}")
+    return True
+
+
 def _mode_change(fp: FilePatch) -> bool:
     return bool(fp.old_mode and fp.new_mode and fp.old_mode != fp.new_mode)
 
@@ -635,6 +663,8 @@ def port_patch(patch: Patch, tree: TargetTree, *, options: PortOptions | None = 
     opts = options or PortOptions()
     w = _Work(tree, opts, patch)
     for fi, fp in enumerate(patch.files):
+        if _refuse_unsafe(w, fi, fp):
+            continue
         if fp.is_binary:
             h = fp.hunks[0] if fp.hunks else Hunk(0, 0, 0, 0)
             w.placements.append(Placement(h, Method.NONE, None, file_index=fi, applied=False))
@@ -672,6 +702,28 @@ def port_series(series: Series, tree: TargetTree, *, options: PortOptions | None
         overlay.update(r.new_files)
         results.append(r)
     return tuple(results)
+
+
+def find_refusal(results: Sequence[PortResult]) -> tuple[Finding, int] | None:
+    """The first finding that makes ``--apply`` refuse the whole series (a hostile path, a
+    symlink, a dangerous mode: backport.safety.REFUSING_CODES) and how many there are; None
+    when there is none."""
+    refused = [f for r in results for f in r.findings if f.code in REFUSING_CODES]
+    return (refused[0], len(refused)) if refused else None
+
+
+def is_worktree_head(tree: TargetTree) -> bool:
+    """True when ``tree`` shows what its work tree holds: a plain directory, or a git revision
+    that resolves to the HEAD commit of a non-bare repository (so writing the result into the
+    work tree changes the files that were read)."""
+    commit = getattr(tree, "commit", None)
+    repo = getattr(tree, "repo", None)
+    if commit is None or repo is None:
+        return True
+    try:
+        return not repo.bare and repo.head.commit.hexsha == commit.hexsha
+    except ValueError:  # an unborn HEAD
+        return False
 
 
 def exit_code(results: Sequence[PortResult], *, fail_on: str = "error", min_confidence: float = 0.8) -> int:
