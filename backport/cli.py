@@ -152,11 +152,12 @@ def _not_yet(name: str) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
     from .ingest import load_series
     from .render.series import render_series_json, render_series_text
+    from .safety import render_printable
 
     series = load_series(list(args.series), upstream=args.upstream)
     if not args.quiet:
         for w in series.warnings:
-            print(w, file=sys.stderr)
+            print(render_printable(w), file=sys.stderr)
     if args.format == "json":
         sys.stdout.write(render_series_json(series))
     else:

@@ -46,7 +46,7 @@ from .model import (
     TargetTree,
 )
 from .relocate import find_function_files, find_moved_file, list_paths
-from .safety import REFUSING_CODES, check_filepatch_safety
+from .safety import REFUSING_CODES, check_filepatch_safety, render_printable
 from .target import check_relpath
 
 # static int foo(struct bar *b)      (git's default funcname: a line starting a definition)
@@ -754,4 +754,4 @@ def render_plain_summary(results: Sequence[PortResult]) -> str:
             out.append(f"    hunk {p.file_index + 1}.{p.hunk_index + 1}: {p.method.value} at {where}, "
                        f"confidence {p.confidence:.2f}, {state}")
         out.extend(f"    {f.severity}: {f.code}: {f.message}" for f in r.findings)
-    return "\n".join(out)
+    return render_printable("\n".join(out))

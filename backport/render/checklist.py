@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..model import Finding, Placement, PortResult, Series, Severity, SourceRef, Status
+from ..safety import render_printable
 from .note import (
     describe_placement,
     find_ported_hunk,
@@ -193,4 +194,5 @@ def render_checklist(results: Sequence[PortResult], series: Series | None = None
         out += [f"- {w}" for w in series.warnings] + [""]
     total = len(results)
     body = "\n".join(render_patch_checklist(i, total, r) for i, r in enumerate(results, 1))
-    return "\n".join(out) + "\n" + body
+    # read in terminals too: a stranger's ESC sequences and bidi overrides are made visible
+    return render_printable("\n".join(out) + "\n" + body)

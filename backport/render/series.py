@@ -2,6 +2,7 @@
 
 Inputs: a model.Series. Outputs: ``render_series_text`` (a human summary: cover, each patch's
 subject, metadata, trailers, upstream ids, files with blob ids and hunks, review comments)
+(control characters and bidi overrides made visible by backport.safety.render_printable)
 and ``render_series_json`` (the same as JSON for machines, with ``schema_version``);
 ``series_to_dict`` gives the plain dict behind the JSON.
 """
@@ -12,6 +13,7 @@ import json
 from typing import Any
 
 from ..model import SCHEMA_VERSION, FilePatch, Hunk, Patch, ReviewComment, Series, SourceRef
+from ..safety import render_printable
 from ..series import render_subject_prefix
 
 
@@ -149,7 +151,7 @@ def render_patch_text(p: Patch, *, verbose: int = 0) -> list[str]:
                 out.extend(_comment_lines(c, "        ", verbose=verbose))
             if verbose > 1:
                 out.extend("        " + text for ln in h.lines for text in ln.render().splitlines())
-    return out
+    return [render_printable(line) for line in out]
 
 
 def render_series_text(series: Series, *, verbose: int = 0) -> str:
@@ -166,4 +168,5 @@ def render_series_text(series: Series, *, verbose: int = 0) -> str:
     if series.warnings:
         out.append("")
         out.append(f"{len(series.warnings)} warning{'s' if len(series.warnings) != 1 else ''} (on stderr)")
-    return "\n".join(out) + "\n"
+    # every field came from a stranger's mail: no ESC, CR, bidi override reaches the terminal
+    return render_printable("\n".join(out) + "\n")

@@ -2,7 +2,8 @@
 
 Inputs: the PortResults of a series (or any iterable of work, for the progress bar).
 Outputs: ``render_summary`` (a compact rich table, one row per patch, and a totals line;
-ANSI colour only when asked, so callers pass ``color=stream.isatty()``) and ``track`` (yields
+ANSI colour only when asked, so callers pass ``color=stream.isatty()``; the subjects, which
+come from strangers, go through ``backport.safety.render_printable``) and ``track`` (yields
 the items of an iterable, showing a rich progress bar on stderr only when it is a terminal and
 the work has already taken more than ``delay`` seconds).
 """
@@ -17,6 +18,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, TextIO, TypeVar
 
 from ..model import Method, PortResult, Severity, Status
+from ..safety import render_printable
 from .note import is_doubtful
 
 T = TypeVar("T")
@@ -53,7 +55,7 @@ def render_summary(results: Sequence[PortResult], *, color: bool, width: int = S
     for i, r in enumerate(results, 1):
         placed = sum(1 for p in r.placements if p.placed)
         e, w, n = _findings(r)
-        table.add_row(str(i), Text(r.patch.subject), Text(r.status.value, style=STATUS_STYLE[r.status]),
+        table.add_row(str(i), Text(render_printable(r.patch.subject)), Text(r.status.value, style=STATUS_STYLE[r.status]),
                       f"{placed}/{len(r.placements)}", _methods(r) or "-",
                       str(sum(1 for p in r.placements if is_doubtful(p))), f"{e}/{w}/{n}")
     buf = io.StringIO()
