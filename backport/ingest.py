@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 from email.message import Message
 from pathlib import Path
 
-from .errors import ParseError, TreeError, UsageError
+from .errors import ParseError, TreeError, UnsafePathError, UsageError
 from .model import Patch, ReviewComment, Series, SourceRef, Trailer
 from .quoted import find_quoted_diff, parse_quoted_reply
 from .series import (
@@ -38,6 +38,7 @@ from .series import (
     parse_subject,
     split_lines,
 )
+from .target import check_relpath
 
 # From 7b53f86c0ffee1234567890abcdef0123456789a Mon Sep 17 00:00:00 2001
 RE_MBOX_FROM = re.compile(rb"^From (\S+) ?.*$")
@@ -49,6 +50,8 @@ RE_DEP3_KEY = re.compile(rb"^(?:Description|Origin):", re.M | re.I)
 RE_SHA40 = re.compile(r"\b([0-9a-f]{40})\b")
 # Content-Type: text/x-patch; name="0001-fix.patch"
 RE_CONTENT_TYPE = re.compile(rb"^content-type:", re.I | re.M)
+# Content-Type: multipart/mixed; boundary="------------2A9C1E7F"
+RE_BOUNDARY = re.compile(rb"boundary\s*=", re.I)
 # commit 80d6b0c2eed2a8a1a6ee46cb6a41e4a0fd4e8a3c   (git show / git log -p output)
 RE_GIT_SHOW = re.compile(rb"^commit [0-9a-f]{40}(?: \(.*\))?\n")
 RE_GIT_SHOW_LINE = re.compile(r"^commit [0-9a-f]{40}(?: \(.*\))?$")
@@ -99,7 +102,10 @@ class _Item:
 
 
 def _normalize(data: bytes) -> bytes:
-    """CRLF to LF when every line ends in CRLF (mail transport); lone CRs are content."""
+    """CRLF to LF when every line ends in CRLF (mail transport); lone CRs are content, unless
+    no line ends in LF at all (old Mac line ends): then every CR ends a line."""
+    if b"\n" not in data and b"\r" in data:
+        return data.replace(b"\r", b"\n")
     if b"\r\n" in data and data.count(b"\n") == data.count(b"\r\n"):
         return data.replace(b"\r\n", b"\n")
     return data
@@ -111,6 +117,17 @@ def _check_lines(data: bytes, origin: str, first_line: int = 1) -> None:
     for n, line in enumerate(data.split(b"\n")):
         if len(line) > MAX_LINE:
             raise ParseError(f"line of {len(line)} bytes is too long", SourceRef(origin, first_line + n))
+
+
+def _check_boundaries(raw: bytes, origin: str, first_line: int) -> None:
+    """Refuse a mail declaring more MIME boundaries than MAX_DEPTH nesting can use, before the
+    stdlib parser spends superlinear time on the nesting (a cheap DoS otherwise)."""
+    limit = 4 * MAX_DEPTH
+    for n, m in enumerate(RE_BOUNDARY.finditer(raw), 1):
+        if n > limit:
+            line = first_line + raw.count(b"\n", 0, m.start())
+            raise ParseError(f"MIME parts nested deeper than {MAX_DEPTH} (more than {limit} boundaries declared)",
+                             SourceRef(origin, line))
 
 
 def split_mbox(data: bytes) -> list[tuple[int, bytes, str]]:
@@ -282,6 +299,7 @@ def parse_message(raw: bytes, *, origin: str, first_line: int = 1) -> tuple[list
         raise ParseError("truncated mail: its headers never end", SourceRef(origin, first_line))
     if len(RE_CONTENT_TYPE.findall(raw)) > MAX_PARTS:  # refuse before the stdlib parser spends time
         raise ParseError(f"mail has more than {MAX_PARTS} MIME parts", SourceRef(origin, first_line))
+    _check_boundaries(raw, origin, first_line)
     try:
         msg = email.message_from_bytes(raw, policy=email.policy.default)
         headers = _mail_headers(msg)
@@ -332,7 +350,7 @@ def parse_series_bytes(data: bytes, *, origin: str, first_line: int = 1) -> Seri
 
 def _parse_items(data: bytes, *, origin: str, first_line: int = 1) -> tuple[list[_Item], list[str]]:
     if len(data) > MAX_INPUT:
-        raise ParseError(f"input of {len(data)} bytes is larger than {MAX_INPUT}", SourceRef(origin))
+        raise ParseError(f"input of {len(data)} bytes is larger than {MAX_INPUT}", SourceRef(origin, first_line))
     data = _normalize(data)
     _check_lines(data, origin, first_line)
     items: list[_Item] = []
@@ -593,10 +611,10 @@ def _read(path: Path) -> bytes:
     try:
         size = path.stat().st_size
         if size > MAX_INPUT:
-            raise ParseError(f"file of {size} bytes is larger than {MAX_INPUT}", SourceRef(str(path)))
+            raise ParseError(f"file of {size} bytes is larger than {MAX_INPUT}", SourceRef(str(path), 1))
         return path.read_bytes()
     except OSError as e:
-        raise ParseError(f"cannot read: {e.strerror or e}", SourceRef(str(path))) from None
+        raise ParseError(f"cannot read: {e.strerror or e}", SourceRef(str(path), 1)) from None
 
 
 def find_quilt_series(directory: Path) -> Path | None:
@@ -613,7 +631,16 @@ def _quilt_files(series_file: Path) -> list[Path]:
         words = line.split("#", 1)[0].split()
         if not words:
             continue
+        where = SourceRef(str(series_file), n)
+        try:
+            check_relpath(words[0])
+        except UnsafePathError as e:
+            raise ParseError(f"quilt series entry {words[0]!r} points outside its directory: {e.message}",
+                             where) from None
         path = series_file.parent / words[0]
+        base = series_file.parent.resolve()
+        if path.exists() and not path.resolve().is_relative_to(base):
+            raise ParseError(f"quilt series entry {words[0]!r} resolves outside {base} (a symlink?)", where)
         if not path.is_file():
             raise ParseError(f"quilt series names {words[0]!r}, which does not exist", SourceRef(str(series_file), n))
         out.append(path)
@@ -689,7 +716,10 @@ def load_series(inputs: Sequence[str], *, upstream: str | None = None) -> Series
         for sub, w in _load_one(spec, upstream):
             warnings.extend(w)
             items.extend(_Item(it.patch, len(items) + k, it.from_sha) for k, it in enumerate(sub))
-    return _assemble(items, origin=tuple(inputs), warnings=warnings, where=SourceRef(inputs[0]))
+    first = inputs[0]
+    whole_file = first == "-" or Path(first).is_file()  # a whole-file error is said at its line 1
+    where = SourceRef("<stdin>" if first == "-" else first, 1 if whole_file else 0)
+    return _assemble(items, origin=tuple(inputs), warnings=warnings, where=where)
 
 
 def _load_one(spec: str, upstream: str | None) -> list[tuple[list[_Item], list[str]]]:

@@ -54,6 +54,13 @@ GIT_EXTENDED = (
 )
 DEV_NULL = "/dev/null"
 MAX_LINE = 4 * 1024 * 1024
+NO_DIFF = "no file diff found (expected 'diff --git' or '---'/'+++' lines)"
+#: safety finding codes of diff dialects that are reported as the input's error
+REFUSED_DIALECTS = ("ed-diff-refused", "normal-diff-unsupported", "context-diff-unsupported")
+
+
+class _RefusedDialect(ParseError):
+    """The input is an ed script, a normal or a context diff (said at its first such line)."""
 
 
 @dataclass
@@ -114,11 +121,12 @@ class _Scanner:
 
     def scan(self) -> None:
         lines, i, n = self.lines, 0, len(self.lines)
+        for k, line in enumerate(lines):  # every line, hunk bodies and binary payloads too
+            if len(line) > MAX_LINE:
+                raise ParseError(f"line of {len(line)} characters is too long for a diff", self.ref(k))
         cur: _Block | None = None
         while i < n:
             line = lines[i]
-            if len(line) > MAX_LINE:
-                raise ParseError(f"line of {len(line)} characters is too long for a diff", self.ref(i))
             if RE_GIT_HEADER.match(line):
                 cur = _Block(start=i, header=[line], git=True)
                 self.blocks.append(cur)
@@ -158,7 +166,8 @@ class _Scanner:
             cur = None  # foreign text (a signature, prose) ends the current file
             i += 1
         if not self.blocks:
-            raise ParseError("no file diff found (expected 'diff --git' or '---'/'+++' lines)", self.ref(0))
+            _refuse_dialect(self.lines, self.origin, self.first_line)
+            raise ParseError(NO_DIFF, self.ref(0))
 
     def _claimed(self, i: int) -> bool:
         """Whether line ``i`` already belongs to a block (so it is no preamble)."""
@@ -174,6 +183,10 @@ class _Scanner:
         lines, n = self.lines, len(self.lines)
         while i < n:
             line = lines[i]
+            if line.startswith("\\"):
+                self.warn(i, f"{line[:40]!r} inside a file header; ignored")
+                i += 1
+                continue
             if line.startswith(GIT_EXTENDED) or RE_BINARY_FILES.match(line):
                 cur.header.append(line)
                 if line.startswith("Binary files "):
@@ -219,6 +232,8 @@ class _Scanner:
                 line = " " + line
             elif line.startswith("@@ ") and RE_HUNK_HEADER.match(line):
                 break
+            if line.startswith("\\") and len(body) == 1:
+                self.warn(i, f"{line[:40]!r} before the hunk's first line; ignored")
             o, w = _needs(line)
             if o > old_left or w > new_left:
                 break
@@ -244,8 +259,34 @@ class _Scanner:
             o_found, n_found = old_need - old_left, new_need - new_left
             ostart, nstart = m.group(1), m.group(3)
             body[0] = f"@@ -{ostart},{o_found} +{nstart},{n_found} @@" + (f" {m.group(5)}" if m.group(5) else "")
+        else:
+            self._check_overflow(i)
         cur.hunks.append((head, body))
         return i
+
+    def _check_overflow(self, i: int) -> None:
+        """Warn when lines right after a complete hunk read as more of it (counts too small)."""
+        lines, n, j = self.lines, len(self.lines), i
+        changes = 0
+        # a signature ("-- ", its blank eaten: "--") or a "---" separator ends the diff, not a hunk
+        while j < n and lines[j][:1] in ("+", "-", " ") and lines[j].rstrip() not in ("--", "---") \
+                and not lines[j].startswith("@@ "):
+            if lines[j].startswith("--- ") and j + 1 < n and lines[j + 1].startswith("+++ "):
+                break  # the next file's header
+            changes += lines[j][:1] != " "
+            j += 1
+        if changes:
+            self.warn(i, f"{j - i} lines after the hunk look like hunk lines; its header counts may be wrong")
+
+
+def _refuse_dialect(lines: list[str], origin: str, first_line: int) -> None:
+    """Raise at the first line of a diff dialect backport refuses (ed script, normal or
+    context diff), if ``lines`` hold one; the safety module knows their shapes."""
+    from .safety import check_diff_text
+
+    for f in check_diff_text("\n".join(lines), origin=origin, first_line=first_line):
+        if f.code in REFUSED_DIALECTS:
+            raise _RefusedDialect(f.message, f.ref)
 
 
 def _unquote(name: str) -> str:
@@ -414,8 +455,10 @@ def _freeze(block: _Block, origin: str, first_line: int) -> FilePatch:
 
 
 def split_lines(text: str) -> list[str]:
-    """Lines without their ``\\n`` (a ``\\r`` before it is kept: it is content)."""
-    lines = text.split("\n")
+    """Lines without their ``\\n`` (a ``\\r`` before it is kept: it is content).
+
+    Text with no ``\\n`` at all but some ``\\r`` (old Mac line ends) is split on ``\\r``."""
+    lines = text.split("\r" if "\n" not in text and "\r" in text else "\n")
     if lines and lines[-1] == "":
         lines.pop()
     return lines
@@ -426,8 +469,19 @@ def parse_diff_lenient(text: str, *, origin: str = "<diff>", first_line: int = 1
     """Parse a diff, repairing short hunks (with warnings) unless ``strict``."""
     sc = _Scanner(split_lines(text), origin, first_line, strict=strict)
     sc.scan()
-    files = tuple(_freeze(b, origin, first_line) for b in sc.blocks)
-    return DiffParse(files, tuple(sc.warnings), sc.partial, sc.end)
+    files: list[FilePatch] = []
+    for block in sc.blocks:
+        fp = _freeze(block, origin, first_line)
+        if fp.old_path is None and fp.new_path is None:
+            if strict:
+                raise ParseError("a file diff names no file", fp.ref)
+            sc.warn(block.start, "a file diff names no file; skipped")
+            sc.partial = True
+            continue
+        files.append(fp)
+    if not files:
+        raise ParseError(NO_DIFF, sc.ref(sc.blocks[0].start))
+    return DiffParse(tuple(files), tuple(sc.warnings), sc.partial, sc.end)
 
 
 def parse_diff(text: str, *, origin: str = "<diff>", first_line: int = 1) -> tuple[FilePatch, ...]:
@@ -627,8 +681,12 @@ def parse_patch_text(text: str, headers: MailHeaders, *, origin: str, first_line
         parsed = parse_diff_lenient("\n".join(lines[dstart:]) + "\n", origin=origin,
                                     first_line=first_line + dstart, strict=not lenient)
     except ParseError as e:
-        if not e.message.startswith("no file diff"):
+        # a reply quoting an ed script / old-style diff is no patch of its own: no error for it
+        is_reply = parse_subject(subj_raw).is_reply
+        if e.message != NO_DIFF and not (isinstance(e, _RefusedDialect) and is_reply):
             raise
+        if not is_reply:  # the dialect may sit above a "---" line read as the message's end
+            _refuse_dialect(lines[body_start:], origin, first_line + body_start)
         if need_diff:
             raise ParseError("no diff in this message", SourceRef(origin, first_line)) from None
     else:
