@@ -267,7 +267,7 @@ def _judge(m: Match, h: Hunk, lines: Sequence[str], label: str, ref: SourceRef |
         found.append(Finding(
             "low-confidence-placement", Severity.WARNING,
             f"{label} placed at {path}:{line} by {m.method} with confidence {m.confidence:.2f} "
-            f"(fuzz {m.fuzz}) below the bar {options.min_confidence:.2f}", ref, (f"{path}:{line}",) + ev,
+            f"({_fuzz_words(m)}) below the bar {options.min_confidence:.2f}", ref, (f"{path}:{line}",) + ev,
             "review the placement; --min-confidence lowers the bar"))
     missing = _removed_lines_present(h, m, lines)
     if missing or m.unsafe:
@@ -279,6 +279,33 @@ def _judge(m: Match, h: Hunk, lines: Sequence[str], label: str, ref: SourceRef |
             tuple(f"patch deletes: {t}" for t in missing[:MAX_EVIDENCE]) + ev,
             "the target's code differs where upstream changes it; adapt the hunk by hand"))
     return _Verdict(ok, tuple(found))
+
+
+# fuzz 2: ignored 2 leading and 2 trailing context line(s); 1 of them differ ...   (hunks.fuzz)
+RE_FUZZ_EVIDENCE = re.compile(r"^fuzz (\d+): ignored (\d+) leading and (\d+) trailing")
+
+
+def _stated_fuzz(m: Match) -> tuple[int, int]:
+    """(fuzz, leading context lines dropped) as the placement states them.
+
+    For the ``fuzz`` method, Match.fuzz counts the dropped context lines that differ, while its
+    evidence (and GNU patch) name the fuzz *level*: up to that many outer context lines ignored
+    on each side. The placement reports the level the evidence states, and its start is where
+    the kept pre-image (the core without the dropped lines) begins, so the offset is measured
+    from upstream's line of that same first kept line. Other methods keep the Match's count."""
+    if m.method == Method.FUZZ.value:
+        for ev in m.evidence:
+            fm = RE_FUZZ_EVIDENCE.match(ev)
+            if fm:
+                return int(fm.group(1)), int(fm.group(2))
+    return m.fuzz, 0
+
+
+def _fuzz_words(m: Match) -> str:
+    level = _stated_fuzz(m)[0]
+    if m.method == Method.FUZZ.value:
+        return f"fuzz {level}, {m.fuzz} of the ignored context line(s) differ"
+    return f"fuzz {level}"
 
 
 def _place(lines: Sequence[str], h: Hunk, *, hint: int | None, base: Sequence[str] | None,
@@ -297,8 +324,9 @@ def _to_placement(m: Match | None, h: Hunk, path: str | None, fi: int, hi: int, 
         method = Method(m.method)
     except ValueError:
         method = Method.FUZZY
+    fuzz, dropped = _stated_fuzz(m)
     return Placement(
-        hunk=h, method=method, path=path, start=m.start + 1, offset=m.start + 1 - h.old_start, fuzz=m.fuzz,
+        hunk=h, method=method, path=path, start=m.start + 1, offset=m.start + 1 - (h.old_start + dropped), fuzz=fuzz,
         confidence=round(float(m.confidence), 4),
         alternatives=tuple(Alternative(path or "", a.start + 1, round(float(a.score), 4), a.note)
                            for a in m.alternatives[:5]),
