@@ -720,11 +720,12 @@ def port_patch(patch: Patch, tree: TargetTree, *, options: PortOptions | None = 
 # Upstream ids and the mbox "From <sha> Mon Sep 17 00:00:00 2001" line (a decision, not an
 # omission): that sha names the commit the patch was formatted from, which is upstream's only
 # when the mbox came from upstream. backport.ingest therefore puts it into Patch.upstream_ids
-# only for ``A..B`` ranges of an ``--upstream`` repo (formatted by ingest itself); for files it
-# keeps it out (a vendor or stable tree's format-patch would name a commit upstream never had,
+# only for ``A..B`` ranges of an ``--upstream`` repo (formatted by ingest itself); for mbox files
+# it keeps it out (a vendor or stable tree's format-patch would name a commit upstream never had,
 # and deps/upstream would then treat the patch's own prerequisites as "already upstream").
 # Ids stated in the message (``commit X upstream.``, ``[ Upstream commit X ]``, ``(cherry picked
-# from commit X)``) and a DEP-3 ``Origin:`` still count. Nothing here re-adds the sha.
+# from commit X)``) and a DEP-3 ``Origin:`` still count. (ingest does take the ``commit <sha>``
+# line of ``git show`` / ``git log -p`` text as an upstream id: that is ingest's call.) Nothing here re-adds the sha.
 def port_series(series: Series, tree: TargetTree, *, options: PortOptions | None = None,
                 progress: Callable[[int, int, Patch], None] | None = None) -> tuple[PortResult, ...]:
     """Port every patch of ``series`` in order; patch N sees the tree as patches 1..N-1 left it."""
