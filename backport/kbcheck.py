@@ -16,6 +16,7 @@ and every check of its ``check`` block fires on the tree (a rule without checks 
 from __future__ import annotations
 
 import fnmatch
+import os
 import re
 import weakref
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
@@ -48,6 +49,7 @@ class TreeScan:
         self._lines: dict[str, tuple[str, ...] | None] = {}
         self._globs: dict[tuple[str, ...], tuple[str, ...]] = {}
         self._kconfig: dict[str, list[tuple[str, int]]] | None = None
+        self._arches: tuple[str, ...] | None = None
 
     @property
     def paths(self) -> tuple[str, ...]:
@@ -124,7 +126,61 @@ class TreeScan:
         return [d for d in self.kconfig().get(symbol, ()) if not arches or in_arches(d[0], arches)]
 
     def arches(self) -> tuple[str, ...]:
-        return tuple(sorted({p.split("/")[1] for p in self.paths if p.startswith("arch/") and p.count("/") >= 2}))
+        """The architectures under ``arch/`` (a directory holding at least one file there);
+        computed once per scan and shared by every scan of the same tree identity."""
+        if self._arches is None:
+            key = _arch_key(self.tree)
+            cached = _ARCHES.get(key) if key is not None else None
+            if cached is None:
+                cached = _dir_arches(self.tree) if key is not None and key[0] == "dir" else None
+                if cached is None:
+                    cached = tuple(sorted({p.split("/")[1] for p in self.paths
+                                           if p.startswith("arch/") and p.count("/") >= 2}))
+                if key is not None:
+                    _ARCHES[key] = cached
+            self._arches = cached
+        return self._arches
+
+
+#: arches per tree identity (see _arch_key): a new tree object of the same tree reuses them
+_ARCHES: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+
+def _arch_key(tree: TargetTree) -> tuple[str, ...] | None:
+    """A cheap identity under which a tree's arches may be cached: a git tree id, or a plain
+    directory's root with the mtimes of it and its ``arch/`` (adding or removing an
+    architecture changes them); None for other trees (memory, overlays)."""
+    kind = type(tree).__name__
+    root = getattr(tree, "root", None)
+    if kind == "GitTree":
+        return ("git", tree.identity())
+    if kind == "DirTree" and isinstance(root, str):
+        stamps = []
+        for d in (root, os.path.join(root, "arch")):
+            try:
+                stamps.append(str(os.stat(d).st_mtime_ns))
+            except OSError:
+                stamps.append("-")
+        return ("dir", os.path.realpath(root), *stamps)
+    return None
+
+
+def _dir_arches(tree: TargetTree) -> tuple[str, ...] | None:
+    """The arches of a plain directory from one listing of ``arch/`` (no walk of the tree)."""
+    top = os.path.join(str(getattr(tree, "root", "")), "arch")
+    try:
+        with os.scandir(top) as it:
+            dirs = [e for e in it if e.is_dir(follow_symlinks=False)]
+        names = []
+        for e in dirs:
+            with os.scandir(e.path) as sub:
+                if next(iter(sub), None) is not None:
+                    names.append(e.name)
+    except FileNotFoundError:
+        return ()
+    except OSError:
+        return None
+    return tuple(sorted(names))
 
 
 class OverlayScan(TreeScan):
@@ -161,6 +217,11 @@ class OverlayScan(TreeScan):
         if path in self.changes:
             return self._lines[path] or ()
         return self.base.lines(path)
+
+    def arches(self) -> tuple[str, ...]:
+        if not any(p.startswith("arch/") for p in self.changes):
+            return self.base.arches()
+        return super().arches()
 
     def kconfig(self) -> dict[str, list[tuple[str, int]]]:
         if not any(p.rsplit("/", 1)[-1].startswith("Kconfig") for p in self.changes):

@@ -254,10 +254,11 @@ def _read(path: Path) -> str:
 
 
 @lru_cache(maxsize=16)
-def _load_cached(dirs: tuple[str, ...]) -> tuple[Rule, ...]:
+def _load_cached(files: tuple[tuple[Path, int, int], ...]) -> tuple[Rule, ...]:
+    """The rules of these files; keyed by (path, mtime, size) so an edited file is read again."""
     rules: list[Rule] = []
     seen: dict[str, SourceRef | None] = {}
-    for f in rule_files(dirs):
+    for f, _mtime, _size in files:
         for rule in parse_rules(_read(f), _display(f)):
             if rule.id in seen:
                 raise RuleError(f"rule id {rule.id} already defined at {seen[rule.id]}", rule.ref)
@@ -267,8 +268,19 @@ def _load_cached(dirs: tuple[str, ...]) -> tuple[Rule, ...]:
 
 
 def load_rules(dirs: Sequence[str] = ()) -> tuple[Rule, ...]:
-    """Every rule: bundled ones first, then the user directories'; RuleError on any bad file."""
-    return _load_cached(tuple(str(d) for d in dirs))
+    """Every rule: bundled ones first, then the user directories'; RuleError on any bad file.
+
+    Parsed and compiled once per set of files and their mtimes (a glob and a stat per file
+    on later calls), so every patch of a series, and every call of a long-lived process, shares
+    them until a rule file changes."""
+    stamped = []
+    for f in rule_files(dirs):
+        try:
+            st = f.stat()
+        except OSError as e:
+            raise RuleError(f"cannot read rule file: {e}", SourceRef(_display(f))) from e
+        stamped.append((f, st.st_mtime_ns, st.st_size))
+    return _load_cached(tuple(stamped))
 
 
 def find_rule(rule_id: str, dirs: Sequence[str] = ()) -> Rule | None:

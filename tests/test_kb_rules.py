@@ -4,6 +4,7 @@ user rule directories, `backport kb list|show|lint`, and the documentation of ev
 from __future__ import annotations
 
 import json
+import os
 import re
 import textwrap
 from pathlib import Path
@@ -15,7 +16,7 @@ from backport.errors import RuleError
 from backport.kbcheck import check_patch, find_scan
 from backport.model import Patch, PortOptions, Series
 from backport.series import parse_diff
-from backport.target import MemoryTree
+from backport.target import DirTree, MemoryTree
 from kb.loader import check_rule_files, load_rules, parse_rules, parse_version_spec, version_matches
 
 KB = Path(__file__).resolve().parent.parent / "kb"
@@ -322,3 +323,53 @@ def test_linker_script_rule_fires_unless_the_series_collects_the_section():
     out = check_patch(flag, MemoryTree(files), series=Series((flag, lds)),
                       options=PortOptions(extra={"compiler": "clang 11"}))
     assert "kb-ftrace-pfe-linker-script" not in {x.code for x in out}
+
+
+def test_rules_are_cached_until_a_rule_file_changes(tmp_path):
+    d = tmp_path / "rules"
+    d.mkdir()
+    f = d / "demo.yaml"
+    f.write_text(GOOD)
+    first = load_rules([str(d)])
+    assert load_rules([str(d)]) is first  # parsed and compiled once
+    f.write_text(GOOD.replace("kb-demo-memcpy-text", "kb-demo-renamed"))
+    st = f.stat()
+    os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+    again = load_rules([str(d)])
+    assert again is not first
+    assert "kb-demo-renamed" in {r.id for r in again}
+
+
+def test_arches_are_read_from_arch_once_per_tree_identity(tmp_path, monkeypatch):
+    root = tmp_path / "tree"
+    for arch in ("arm64", "x86"):
+        (root / "arch" / arch / "kernel").mkdir(parents=True)
+        (root / "arch" / arch / "kernel" / "entry.S").write_text("nop\n")
+    (root / "arch" / "empty").mkdir()
+    (root / "Makefile").write_text("VERSION = 6\n")
+    first = find_scan(DirTree(root))
+    assert first.arches() == ("arm64", "x86")
+    assert first._paths is None  # no walk of the whole tree for it
+
+    def no_walk(self):  # a second tree object of the same directory reuses the answer
+        raise AssertionError("walked the tree")
+
+    monkeypatch.setattr(DirTree, "iter_paths", no_walk)
+    assert find_scan(DirTree(root)).arches() == ("arm64", "x86")
+    monkeypatch.undo()
+    (root / "arch" / "riscv").mkdir()  # a new architecture changes arch/'s mtime: seen
+    (root / "arch" / "riscv" / "Kconfig").write_text("config RISCV\n\tbool\n")
+    st = (root / "arch").stat()
+    os.utime(root / "arch", ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+    assert find_scan(DirTree(root)).arches() == ("arm64", "riscv", "x86")
+
+
+def test_overlay_arches_follow_pending_changes():
+    class Overlay:
+        def __init__(self, tree, changes):
+            self.tree, self.changes = tree, changes
+
+    base = MemoryTree({"arch/arm64/Kconfig": "config ARM64\n", "kernel/a.c": "int a;\n"})
+    assert find_scan(Overlay(base, {"kernel/b.c": "int b;\n"})).arches() == ("arm64",)
+    scan = find_scan(Overlay(base, {"arch/x86/Kconfig": "config X86\n"}))
+    assert scan.arches() == ("arm64", "x86")
