@@ -10,8 +10,11 @@ How: a small scanner cuts the text into file blocks (it knows git's extended hea
 removed line reading ``-- `` never confuses it); each block's hunks are then read by
 unidiff and converted to the frozen model at this boundary. Malformed input raises
 ``ParseError`` with the exact line: a hunk whose counts do not match its lines, a diff
-that names no file. ``parse_diff_lenient`` recovers what it can from a damaged diff
-(quoted replies that lost context prefixes or snipped hunks) and returns warnings.
+that names no file, an ed script or a normal/context diff (named as such, at its first
+line). Text whose lines end in a lone CR is split there. Suspect but readable shapes (lines
+after a complete hunk that look like more of it, a misplaced ``\\ No newline at end of
+file``) become warnings in both modes. ``parse_diff_lenient`` recovers what it can from a
+damaged diff (quoted replies that lost context prefixes or snipped hunks) and returns warnings.
 """
 
 from __future__ import annotations
