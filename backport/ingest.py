@@ -320,8 +320,8 @@ def parse_message(raw: bytes, *, origin: str, first_line: int = 1) -> tuple[list
     if patches and not any(_has_diff(t.text) for t in rest):
         return patches, warnings
     main = rest[0] if rest else _Text("", first_line)
-    patch, w = _patch_from_text(main, headers, origin)
-    warnings.extend(w)
+    patch, pw = _patch_from_text(main, headers, origin)
+    warnings.extend(pw)
     for t in rest[1:]:
         if not _has_diff(t.text):
             continue
@@ -376,13 +376,13 @@ def _parse_items(data: bytes, *, origin: str, first_line: int = 1) -> tuple[list
         items.extend(_Item(p, k) for k, p in enumerate(patches))
     elif RE_GIT_SHOW.match(data[lead:]):
         text = data[lead:].decode("utf-8", "surrogateescape")
-        for patch, w in _oldest_first(parse_git_log(text, origin=origin, first_line=first_line + skip)):
-            warnings.extend(w)
+        for patch, gw in _oldest_first(parse_git_log(text, origin=origin, first_line=first_line + skip)):
+            warnings.extend(gw)
             items.append(_Item(patch, len(items)))
     else:
         text = data.decode("utf-8", "surrogateescape")
-        patch, w = _patch_from_text(_Text(text, first_line), MailHeaders(), origin)
-        warnings.extend(w)
+        patch, pw = _patch_from_text(_Text(text, first_line), MailHeaders(), origin)
+        warnings.extend(pw)
         items.append(_Item(patch, 0))
     return items, warnings
 

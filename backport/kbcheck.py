@@ -458,13 +458,14 @@ def _checks(check: Mapping[str, Any], scan: TreeScan, out: _Outcome, series_patc
                     return False
                 out.tree_evidence.extend(f"{defs[s][0][0]}:{defs[s][0][1]}: config {s}" for s in present)
             else:
-                absent = [s for s in spec if not defs[s]]
-                if not absent:
+                unset = [s for s in spec if not defs[s]]
+                if not unset:
                     return False
-                out.tree_evidence.extend(f"Kconfig: no 'config {s}' in the target" for s in absent)
+                out.tree_evidence.extend(f"Kconfig: no 'config {s}' in the target" for s in unset)
         elif key in ("tree_has_symbol", "tree_lacks_symbol"):
             globs = spec.get("paths") or ["**/*.[chS]"]
-            found, absent = [], []
+            found: list[tuple[str, list[tuple[str, int, str, str]]]] = []
+            absent: list[tuple[str, list[tuple[str, int, str, str]]]] = []
             for name in spec["names"]:
                 hits = scan.grep(globs, re.compile(rf"\b{re.escape(name)}\b"), arches=arches)
                 (found if hits else absent).append((name, hits[:1]))
@@ -525,6 +526,7 @@ def check_rule(rule: Any, patch: Patch, tree: TargetTree, *, series: Series | No
     if patch not in series_patches:
         series_patches = (*series_patches, patch)
     out_findings = []
+    row: Mapping[str, str]
     for row in rule.rows or ({},):
         out = _Outcome()
         if not _condition(_substitute(rule.when, row), (patch,), out, arches=arches, version=version):
