@@ -343,8 +343,23 @@ def cmd_demo(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------- entry point
 
 
+def _tolerate_undecodable_output() -> None:
+    """Paths from patches and trees may hold bytes that are not UTF-8 (kept as surrogates):
+    write them back as the bytes they were on a UTF-8 stream, escaped on any other."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is None:
+            continue
+        utf8 = (getattr(stream, "encoding", "") or "").lower().replace("-", "") == "utf8"
+        try:
+            reconfigure(errors="surrogateescape" if utf8 else "backslashreplace")
+        except (ValueError, OSError):
+            pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse, dispatch, and map every exception class to its exit code (the one handler)."""
+    _tolerate_undecodable_output()
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

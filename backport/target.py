@@ -141,9 +141,9 @@ class DirTree:
         return parse_kernel_version(self.read("Makefile"))
 
     def identity(self) -> str:
-        h = hashlib.sha1(self.root.encode())
+        h = hashlib.sha1(encode(self.root))
         for path, size, mtime in self.stat_listing():
-            h.update(f"{path}\0{size}\0{mtime}\n".encode())
+            h.update(encode(f"{path}\0{size}\0{mtime}\n"))
         return "dir:" + h.hexdigest()
 
     @property
@@ -249,7 +249,7 @@ class MemoryTree:
     def identity(self) -> str:
         h = hashlib.sha1()
         for p in sorted(self.files):
-            h.update(p.encode() + b"\0" + encode(self.files[p]) + b"\0")
+            h.update(encode(p) + b"\0" + encode(self.files[p]) + b"\0")
         return "mem:" + h.hexdigest()
 
 
