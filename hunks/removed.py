@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from .align import Alignment, build, quality_of
 from .exact import find_runs
 from .score import UNSAFE_CAP, informative_weight, similarity
-from .threeway import fill_gaps
+from .threeway import fill_gaps, keep_monotone
 from .types import HunkSpec, Match
 
 #: the most a placement by removed lines alone is worth
@@ -69,13 +69,7 @@ def find_by_removed(target: tuple[str, ...], spec: HunkSpec, hint: int) -> Match
     if max(placed) - min(placed) > 3 * len(old) + 10:
         return None  # the removed runs are scattered: not one hunk's worth
     fill_gaps(old, target, pairs)
-    last = -1
-    for i, p in enumerate(pairs):  # keep the pairing monotone
-        if p is not None:
-            if p <= last:
-                pairs[i] = None
-            else:
-                last = p
+    keep_monotone(pairs)
     placed = [p for p in pairs if p is not None]
     sims = [similarity(o, target[p]) if p is not None else 0.0 for o, p in zip(old, pairs, strict=True)]
     start, end = min(placed), max(placed) + 1

@@ -67,6 +67,17 @@ def fill_gaps(old: Sequence[str], target: tuple[str, ...], pairs: list[int | Non
         i = j
 
 
+
+def keep_monotone(pairs: list[int | None]) -> None:
+    """Drop (set to None) every pair that goes backwards, so the mapping stays in order."""
+    last = -1
+    for i, p in enumerate(pairs):
+        if p is not None:
+            if p <= last:
+                pairs[i] = None
+            else:
+                last = p
+
 def find_threeway(target: tuple[str, ...], spec: HunkSpec, hint: int, base: Sequence[str]) -> Match | None:
     """Place the hunk through its upstream pre-image file ``base``; None when base lacks it."""
     btup = tuple(base)
@@ -81,14 +92,7 @@ def find_threeway(target: tuple[str, ...], spec: HunkSpec, hint: int, base: Sequ
     if all(p is None for p in pairs):
         return None
     fill_gaps(old, target, pairs)
-    # keep the mapping monotone: a pair that goes backwards is dropped
-    last = -1
-    for i, p in enumerate(pairs):
-        if p is not None:
-            if p <= last:
-                pairs[i] = None
-            else:
-                last = p
+    keep_monotone(pairs)
     placed = [p for p in pairs if p is not None]
     if not placed:
         return None
