@@ -106,7 +106,7 @@ def _describe(patch: Patch, placement: Placement) -> str:
     if p.method is Method.WHITESPACE:
         return f"{label}: applied at {at} ignoring whitespace differences{moved}"
     if p.method is Method.FUZZ:
-        return f"{label}: applied at {at} with fuzz {p.fuzz} ({_lines(p.fuzz)} of context ignored){moved}"
+        return f"{label}: applied at {at} with fuzz {p.fuzz} (up to {_lines(p.fuzz)} of context ignored at each end){moved}"
     if p.method is Method.ALREADY_APPLIED:
         return f"{label}: already present in the target at {at}; left out"
     if p.method is Method.THREEWAY:
