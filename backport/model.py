@@ -2,7 +2,7 @@
 
 Inputs: none (this module is the vocabulary of the pipeline).
 Outputs: SourceRef, HunkLine, Hunk, FilePatch, Trailer, ReviewComment, Patch, Series,
-TargetTree (protocol), Placement, Finding, PortResult and their enums.
+TargetTree (protocol), Adaptation, Placement, Finding, PortResult and their enums.
 
 Conventions:
 - paths are POSIX, relative to the tree root, without the ``a/`` ``b/`` prefixes;
@@ -238,6 +238,28 @@ class Alternative:
 
 
 @dataclass(frozen=True, slots=True)
+class Adaptation:
+    """One change the port made to upstream's lines so that they fit the target (stage: adapt).
+
+    Every Adaptation on a placement is reported as an ``adapted`` finding (backport.adaptation),
+    a bracketed stable-style note in the ported mail, a checklist item and a side-by-side row in
+    report.html. ``kind``: ``token`` (a substitution learned from the aligned base/target lines),
+    ``api`` (the kb API-evolution table), ``context`` / ``removed`` (a kept or removed line acted
+    on in the target's spelling), ``prereq`` (a helper emitted as its own patch)."""
+
+    kind: str
+    summary: str  # stable-style words: "use from_timer(), 6.1 has no timer_container_of()"
+    upstream: tuple[str, ...] = ()  # the hunk lines as upstream wrote them, with their +/-/space prefix
+    port: tuple[str, ...] = ()  # the same lines as ported, with their prefix
+    evidence: tuple[str, ...] = ()  # "path:line: text" of the target line each change was learned from
+    path: str = ""  # target path
+    line: int = 0  # 1-based target line of the first changed line
+    ref: SourceRef | None = None  # the hunk in the patch
+    references: tuple[str, ...] = ()  # upstream commits that made the change being undone
+    rule: str = ""  # kb API-table entry id, when the table gave it
+
+
+@dataclass(frozen=True, slots=True)
 class Placement:
     """Where one hunk lands in the target, how it was found and how sure we are."""
 
@@ -257,6 +279,8 @@ class Placement:
     file_index: int = 0  # which FilePatch of the patch
     hunk_index: int = 0  # which hunk of that FilePatch
     applied: bool = True  # False when held back (doubtful) or already applied
+    #: what the port changed in upstream's lines to fit the target (empty: upstream's text as is)
+    adaptations: tuple[Adaptation, ...] = ()
 
     @property
     def placed(self) -> bool:
@@ -316,4 +340,6 @@ class PortOptions:
     kb_dirs: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()  # finding codes silenced
     checks: bool = True  # run deps + kb checks
+    adapt: bool = True  # rewrite hunks into the target's spelling (token substitutions, kb API table)
+    with_prereqs: bool = False  # emit missing helpers the upstream base defines as patches of their own
     extra: dict[str, str] = field(default_factory=dict)

@@ -26,6 +26,7 @@ from hunks.syntax import anchor_name, find_anchor, language_for
 from hunks.types import HunkSpec, Match
 
 from . import deps, kbcheck
+from .adaptation import check_adaptations
 from .divergence import MAX_EVIDENCE, check_divergence, check_identifiers
 from .errors import UnsafePathError
 from .model import (
@@ -707,6 +708,7 @@ def port_patch(patch: Patch, tree: TargetTree, *, options: PortOptions | None = 
     diffs, new_files = _finish_files(w)
     placements = tuple(w.placements)
     findings = list(w.findings)
+    findings.extend(check_adaptations(placements))
     if opts.checks:
         for checker in (deps.check_patch, kbcheck.check_patch):
             findings.extend(checker(patch, tree, placements=placements, series=series, options=opts))
