@@ -336,13 +336,17 @@ def run_percommit(args: argparse.Namespace, base: str | None, command: str) -> N
         for r in rows:
             if r["outcome"] != "correct":
                 print(f"--- {r['id']}: {r['outcome']}\n{r['detail']}")
+    _write_section(args, "percommit", base, "base/ of each case", (
+        f"Set: `{args.percommit}` ({len(rows)} cases; target = `old_tree` with pre/ laid over it). "
+        f"Command: `{command}`.\n\n{tab}\n\nNot correct, or correct with a warning:\n\n"
+        f"{percommit.failures(rows)}\n"))
+
+
+def _write_section(args: argparse.Namespace, name: str, base: str | None, base_name: str, body: str) -> None:
+    """This run's section of --results (none for a run of chosen cases)."""
     if args.results and not args.only:
-        key = "percommit-base" if base is not None else "percommit-nobase"
-        replace_section(args.results, key, (
-            f"## percommit, upstream base {'base/ of each case' if base is not None else 'none'}\n\n"
-            f"Set: `{args.percommit}` ({len(rows)} cases; target = `old_tree` with pre/ laid over it). "
-            f"Command: `{command}`.\n\n{tab}\n\nNot correct, or correct with a warning:\n\n"
-            f"{percommit.failures(rows)}\n"))
+        replace_section(args.results, f"{name}-{'base' if base is not None else 'nobase'}",
+                        f"## {name}, upstream base {base_name if base is not None else 'none'}\n\n{body}")
 
 
 # ---------------------------------------------------------------- main
@@ -439,17 +443,14 @@ def run_public(args: argparse.Namespace, base: str | None, command: str) -> None
     wrong_ident = [r["id"] for r in rows["backport"] if r["label"] == "identical" and r["outcome"] != "correct"]
     print(f"backport identical-case failures: {len(wrong_ident)}"
           + ("".join(f"\n  {x}" for x in wrong_ident) if args.verbose else ""))
-    if args.results and not args.only:
-        key = "public-base" if base is not None else "public-nobase"
-        replace_section(args.results, key, (
-            f"## public, upstream base {'none' if base is None else args.base.name}\n\n"
-            f"Set: `{args.set}` ({len(cases)} cases), target `{args.tree.name}`, checks "
-            f"{'off' if args.no_checks else 'on'}. Command: `{command}`.\n\n### Correctness (score.py)\n\n{table}\n\n"
-            f"`adapted/token` cases: {', '.join(token_ids) or 'none'}.\n\n"
-            f"### Time per case\n\n{tt}\n\nbackport silent wrongs: {len(sw)}; crashes: {len(crashes)}; "
-            f"identical-case failures: {len(wrong_ident)}"
-            + (f" ({', '.join(wrong_ident)})" if wrong_ident else "") + ".\n\n"
-            + render_analysis(rows, outs["backport"]).replace("## ", "### ")))
+    _write_section(args, "public", base, args.base.name, (
+        f"Set: `{args.set}` ({len(cases)} cases), target `{args.tree.name}`, checks "
+        f"{'off' if args.no_checks else 'on'}. Command: `{command}`.\n\n### Correctness (score.py)\n\n{table}\n\n"
+        f"`adapted/token` cases: {', '.join(token_ids) or 'none'}.\n\n"
+        f"### Time per case\n\n{tt}\n\nbackport silent wrongs: {len(sw)}; crashes: {len(crashes)}; "
+        f"identical-case failures: {len(wrong_ident)}"
+        + (f" ({', '.join(wrong_ident)})" if wrong_ident else "") + ".\n\n"
+        + render_analysis(rows, outs["backport"]).replace("## ", "### ")))
 
 
 if __name__ == "__main__":
