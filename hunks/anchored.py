@@ -123,9 +123,9 @@ def _anchored(m: Match, spec: HunkSpec, target: tuple[str, ...],
             hi += 1
         stretches.add((lo, hi))
     inside = {j for lo, hi in stretches for j in range(lo, hi + 1)}
-    diverged = [j for j in range(len(old)) if j not in inside]
-    if not diverged and len(stretches) == 1:
+    if all(j in inside for j in range(len(old))) and len(stretches) == 1:
         return None  # every line matches in one piece: nothing differs, nothing to calibrate here
+    diverged = [j for j in range(len(old)) if j not in inside and j not in mp]  # the lines that differ
     if _drift(spec, old, diverged, target):
         return None  # the new lines use a name the differing context had and the target never uses
     pieces = sorted(stretches)

@@ -27,14 +27,15 @@ BODY = [
 FILE = ["/* other */", "static int other;", ""] + BODY + ["", "static void foo_remove(struct foo *f)", "{", "}"]
 
 # a timestamp API line two lines above an added call
-ADD_CALL = spec("""@@ -8,7 +8,8 @@ static int foo_probe(struct foo *f)
+ADD_CALL = spec("""@@ -5,7 +5,8 @@ static int foo_probe(struct foo *f)
+ \tint ret;
+
  \tpriv->stamp = ktime_get_real_seconds();
  \tpriv->count = 0;
- \tret = foo_hw_init(priv);
 +\tfoo_trace_init(priv);
+ \tret = foo_hw_init(priv);
  \tif (ret)
  \t\treturn ret;
- \tfoo_enable_irq(priv);
 """)
 
 
@@ -48,7 +49,7 @@ def test_timestamp_api_line_near_an_added_call_is_applied_and_named() -> None:
     assert m is not None and m.anchored and m.confidence >= ANCHORED_CONFIDENCE >= 0.8
     assert any("ktime_get_real_seconds" in d for d in m.diverged)
     out = apply(target, m)
-    assert out[out.index("\tret = foo_hw_init(priv);") + 1] == "\tfoo_trace_init(priv);"
+    assert out[out.index("\tpriv->count = 0;") + 1] == "\tfoo_trace_init(priv);"
     assert "\tpriv->stamp = get_seconds();" in out  # the target's own line is kept
 
 
@@ -75,7 +76,7 @@ def _held_or_named(m: Match | None, line: str) -> bool:
 
 
 def test_a_differing_line_next_to_the_change_is_held_back_or_named() -> None:
-    # the line right above the insertion differs: where the new call belongs is not proven
+    # the line right below the insertion differs: where the new call belongs is not proven
     target = _target(**{"\tret = foo_hw_init(priv);": "\tret = foo_hw_setup(priv, 0);"})
     assert _held_or_named(locate(target, ADD_CALL), "foo_hw_init")
 
