@@ -80,10 +80,11 @@ class _Target:
         """Where the target defines what the old form needs; None when something is missing."""
         out = []
         for n in e.needs:
-            defs = self.idx.defines(n) or self.idx.members(n)
+            defs = [*self.idx.defines(n), *self.idx.members(n)]
             if not defs:
                 return None
-            defs.sort(key=lambda d: (not d.path.startswith("include/"), d.kind in ("decl", "export"), d.path))
+            defs.sort(key=lambda d: (not d.path.startswith("include/"), d.path.startswith(("tools/", "scripts/")),
+                                     d.kind in ("decl", "export"), d.path))
             out.append(str(defs[0]))
         return tuple(out)
 

@@ -104,8 +104,12 @@ def form_name(form: str) -> str:
 
 
 def _old_needs(form: str) -> tuple[str, ...]:
-    m = RE_CALL_FORM.match(form.split("\n", 1)[0]) or RE_IDENT.match(form.strip())
-    return (m.group(1) if m and m.re is RE_CALL_FORM else form_name(form),) if form.strip() else ()
+    """What an old form calls: its call's name, or its one name; nothing for an expression."""
+    first = form.split("\n", 1)[0].strip().rstrip(";").strip()
+    m = RE_CALL_FORM.match(first)
+    if m:
+        return (m.group(1),)
+    return (first,) if RE_IDENT.fullmatch(first) else ()
 
 
 # ---------------------------------------------------------------- C argument scanning
