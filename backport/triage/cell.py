@@ -65,6 +65,7 @@ class CellSpec:
     dirname: str  # cells/<tree>/<NNNN-subject>, relative to the output directory
     verify: str | None = None  # "build" or None
     prefix_ids: tuple[str, ...] = ()  # patch ids of patches[:-1]
+    identity: str = ""  # the tree identity the key was made with
 
     @property
     def patch(self) -> Patch:
@@ -84,7 +85,7 @@ class CellOutcome:
 
 class _State(threading.local):
     def __init__(self) -> None:
-        self.trees: dict[tuple[str, str | None], TargetTree] = {}
+        self.trees: dict[tuple[str, str | None], tuple[str, TargetTree]] = {}
         self.prefixes: dict[tuple[str, tuple[str, ...]], dict[str, str | None]] = {}
         self.builds: dict[tuple[str, str | None, str], Any] = {}
 
@@ -93,15 +94,16 @@ _STATE = _State()
 MAX_PREFIXES = 64
 
 
-def open_tree(spec: TreeSpec) -> TargetTree:
-    """The tree of ``spec``, opened once per worker thread (its index memo hangs on the object)."""
+def open_tree(spec: TreeSpec, identity: str = "") -> TargetTree:
+    """The tree of ``spec``, opened once per worker thread (its index memo hangs on the object)
+    and opened afresh when the driver saw another ``identity`` (the tree changed on disk)."""
     from ..target import load_tree
 
     k = (spec.path, spec.rev)
-    tree = _STATE.trees.get(k)
-    if tree is None:
-        tree = _STATE.trees[k] = load_tree(spec.path, spec.rev)
-    return tree
+    held = _STATE.trees.get(k)
+    if held is None or held[0] != identity:
+        held = _STATE.trees[k] = (identity, load_tree(spec.path, spec.rev))
+    return held[1]
 
 
 def _overlay_after(spec: CellSpec, tree: TargetTree) -> Any:
@@ -112,7 +114,7 @@ def _overlay_after(spec: CellSpec, tree: TargetTree) -> Any:
     before = spec.patches[:-1]
     if not before:
         return overlay
-    tkey = f"{spec.tree.path}@{spec.tree.rev}"
+    tkey = f"{spec.tree.path}@{spec.tree.rev}@{spec.identity}"
     ids = spec.prefix_ids
     n = len(before)
     while n > 0 and (tkey, tuple(ids[:n])) not in _STATE.prefixes:
@@ -245,7 +247,7 @@ def run_cell(spec: CellSpec) -> CellOutcome:
     timing = {"open": 0.0, "index": 0.0, "port": 0.0, "verify": 0.0}
     record = base_record(spec)
     try:
-        tree = open_tree(spec.tree)
+        tree = open_tree(spec.tree, spec.identity)
         timing["open"] = time.perf_counter() - t0
         if spec.options.checks:
             t = time.perf_counter()

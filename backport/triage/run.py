@@ -206,7 +206,7 @@ def plan_cells(series: Series, fleet: Fleet, base: PortOptions, *, order: str, v
             specs.append(CellSpec(
                 key=key, index=i + 1, patch_id=ids[i], tree=tree,
                 patches=tuple(patches[:i + 1]) if stacked else (patch,), series=one, options=opts,
-                dirname=dirname, verify=verify, prefix_ids=tuple(before)))
+                dirname=dirname, verify=verify, prefix_ids=tuple(before), identity=identities[tree.name]))
     return specs
 
 
