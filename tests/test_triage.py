@@ -212,11 +212,10 @@ def test_matrix_html_is_self_contained_escaped_and_links_every_cell(fleet_dir: P
     assert "#fs-conflict:not(:checked)~table td.s-conflict a" in style
 
 
-def test_verify_build_without_the_verifier_is_a_usage_error(fleet_dir: Path, capsys) -> None:
-    import importlib.util
-
-    if importlib.util.find_spec("backport.verify") is not None:
-        pytest.skip("backport.verify exists")
-    rc = main(["triage", str(fleet_dir / "queue"), "--trees", str(fleet_dir / "fleet.yaml"),
+def test_verify_build_refuses_a_tree_read_at_a_rev(fleet_dir: Path, capsys) -> None:
+    old = fleet_dir / "old"
+    subprocess.run(["git", "init", "-q", str(old)], check=True)
+    (fleet_dir / "git.yaml").write_text(f"trees:\n  - name: oldgit\n    path: {old}\n    rev: HEAD\n")
+    rc = main(["triage", str(fleet_dir / "queue"), "--trees", str(fleet_dir / "git.yaml"),
                "--out", str(fleet_dir / "out"), "--verify", "build"])
-    assert rc == 2 and "backport.verify" in capsys.readouterr().err
+    assert rc == 2 and "git.yaml:2: error: --verify build compiles a tree on disk" in capsys.readouterr().err

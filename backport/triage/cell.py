@@ -131,21 +131,27 @@ def _overlay_after(spec: CellSpec, tree: TargetTree) -> Any:
     return overlay
 
 
-def _prepare_build(spec: CellSpec, tree: TargetTree) -> Any:
-    """The build directory of the tree (backport.verify), prepared once per worker thread."""
-    from .. import verify  # type: ignore[attr-defined]  # backport/verify.py (issue 12, --verify build)
+def _prepare_build(spec: CellSpec) -> Any:
+    """The tree's prepared out-of-tree build (backport.verify caches it on disk by tree identity,
+    arch, config and compiler); memoised per worker thread so a worker asks once per tree."""
+    from ..verify import prepare_build
 
     k = (spec.tree.path, spec.tree.config, spec.tree.arch)
     if k not in _STATE.builds:
-        _STATE.builds[k] = verify.prepare_build(tree, arch=spec.tree.arch, config=spec.tree.config)
+        _STATE.builds[k] = prepare_build(spec.tree.path, spec.tree.arch, spec.tree.config)
     return _STATE.builds[k]
 
 
-def _verify(spec: CellSpec, tree: TargetTree, result: PortResult) -> tuple[Finding, ...]:
-    from .. import verify  # type: ignore[attr-defined]
+def _verify(spec: CellSpec, overlay: Any, result: PortResult) -> tuple[Finding, ...]:
+    """Compile what the port touches over a scratch overlay of the tree (never the tree itself):
+    the files of this patch, plus those the patches before it wrote when the queue is a series."""
+    from ..verify import verify_port
 
-    build = _prepare_build(spec, tree)
-    return tuple(verify.verify_port([result], tree, build))
+    build = _prepare_build(spec)
+    files = dict(getattr(overlay, "changes", {}))
+    files.update(dict(result.new_files))
+    return tuple(verify_port(build, spec.tree.path, tuple(files.items()), result=result,
+                             touched=[p for p, _ in result.new_files], jobs=1))
 
 
 # ---------------------------------------------------------------- classification
@@ -260,7 +266,7 @@ def run_cell(spec: CellSpec) -> CellOutcome:
         build: tuple[Finding, ...] = ()
         if spec.verify == "build":
             t = time.perf_counter()
-            build = _verify(spec, tree, result)
+            build = _verify(spec, overlay, result)
             timing["verify"] = time.perf_counter() - t
             result = replace(result, findings=result.findings + build)
         status, reason = classify(result, tree, spec.tree, min_confidence=spec.options.min_confidence,

@@ -249,6 +249,10 @@ def run_triage(series: Series, fleet: Fleet, out_dir: str, *, options: PortOptio
 
         if importlib.util.find_spec("backport.verify") is None:
             raise UsageError("--verify build needs backport.verify, which this version does not have yet")
+        for t in fleet.trees:
+            if t.rev is not None:
+                raise UsageError(f"--verify build compiles a tree on disk; tree '{t.name}' is read at "
+                                 f"rev {t.rev} (check it out and drop rev:)", t.ref)
     chosen = queue_order(series, order)
     with ThreadPoolExecutor(max_workers=min(8, len(fleet.trees))) as pool:
         identities = dict(zip((t.name for t in fleet.trees), pool.map(tree_identity, fleet.trees), strict=True))
