@@ -254,7 +254,8 @@ def check_patch(patch: Patch, tree: TargetTree, *, placements: Sequence[Placemen
 
         if is_git_repo(options.upstream):
             missing = [f for f in findings if f.code in MISSING_CODES]
-            findings.extend(check_prerequisites(patch, base, options.upstream, missing=missing))
+            findings.extend(check_prerequisites(patch, base, options.upstream, missing=missing,
+                                                cache_dir=(options.extra or {}).get("index-cache")))
         else:  # a plain upstream tree: say where it defines what the target lacks
             findings = [locate_upstream(f, options) if f.code in MISSING_CODES else f for f in findings]
     return tuple(findings)
