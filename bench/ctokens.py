@@ -69,6 +69,7 @@ class HunkChange:
     path: str
     removed: tuple[str, ...]  # whitespace-normalised
     added: tuple[str, ...]
+    context: tuple[str, ...] = ()
 
     @property
     def changed(self) -> tuple[str, ...]:
@@ -85,24 +86,27 @@ def hunk_changes(patch: str) -> list[HunkChange]:
     path = ""
     rem: list[str] | None = None
     add: list[str] = []
+    ctx: list[str] = []
     for ln in patch.splitlines():
         if ln.startswith("diff --git "):
             if rem is not None:
-                out.append(HunkChange(path, tuple(rem), tuple(add)))
+                out.append(HunkChange(path, tuple(rem), tuple(add), tuple(ctx)))
             rem = None
             path = ln.split(" b/", 1)[-1]
         elif ln.startswith("@@"):
             if rem is not None:
-                out.append(HunkChange(path, tuple(rem), tuple(add)))
-            rem, add = [], []
+                out.append(HunkChange(path, tuple(rem), tuple(add), tuple(ctx)))
+            rem, add, ctx = [], [], []
         elif rem is not None and ln.startswith("-") and not ln.startswith("--- "):
             rem.append(norm(ln[1:]))
         elif rem is not None and ln.startswith("+") and not ln.startswith("+++ "):
             add.append(norm(ln[1:]))
         elif rem is not None and ln.startswith("-- ") and ln.strip() == "--":
             break  # the mail signature after the last hunk
+        elif rem is not None and ln.startswith(" "):
+            ctx.append(norm(ln[1:]))
     if rem is not None:
-        out.append(HunkChange(path, tuple(rem), tuple(add)))
+        out.append(HunkChange(path, tuple(rem), tuple(add), tuple(ctx)))
     return out
 
 
@@ -127,13 +131,18 @@ def pair_hunks(up: list[HunkChange], ex: list[HunkChange], *, cutoff: float = 0.
     return sorted(pairs)
 
 
-def pair_lines(a: tuple[str, ...], b: tuple[str, ...]) -> list[tuple[str, str]]:
+def pair_lines(a: tuple[str, ...], b: tuple[str, ...], *, min_ratio: float = 0.0) -> list[tuple[str, str]]:
     """Corresponding lines of two line lists: equal lines, and the lines of a replaced block
-    paired in order (the shorter block's count); unpaired lines are left out."""
+    paired in order (the shorter block's count), kept when their tokens are at least
+    ``min_ratio`` similar; unpaired lines are left out."""
     out = []
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
-        if op == "equal" or op == "replace":
-            out.extend(zip(a[i1:i2], b[j1:j2], strict=False))
+        if op == "equal":
+            out.extend(zip(a[i1:i2], b[j1:j2], strict=True))
+        elif op == "replace":
+            out.extend((x, y) for x, y in zip(a[i1:i2], b[j1:j2], strict=False)
+                       if not min_ratio or difflib.SequenceMatcher(None, tokens(x), tokens(y),
+                                                                    autojunk=False).ratio() >= min_ratio)
     return out
 
 

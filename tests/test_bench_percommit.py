@@ -95,3 +95,22 @@ def test_token_level_definition() -> None:
     assert not ctokens.token_level(up, up.replace("@@ -1", "@@ -9"))  # identical: not adapted
     assert not ctokens.token_level(up, extra_line)  # a line more is not a token change
     assert ctokens.tokens("\tx = a->b >> 1; /* c */") == ("x", "=", "a", "->", "b", ">>", "1", ";", "/* c */")
+
+
+def test_mined_kinds_of_substitution() -> None:
+    import mine_adaptations as mine
+
+    def kinds(x: str, y: str) -> set[str]:
+        ta = ctokens.tokens(x)
+        out = set()
+        for op, p, q in ctokens.token_edits(x, y):
+            at = mine._find(ta, p, 0) if p else mine._anchor(ta, x, y, q)
+            out.add(mine.classify(p, q, op, ta[at - 1] if at else "", ta[at + len(p)] if at + len(p) < len(ta) else ""))
+        return out
+
+    assert kinds("cls = class_create(name);", "cls = class_create(THIS_MODULE, name);") == {"argument added"}
+    assert kinds("t = timer_container_of(t, f);", "t = from_timer(t, f);") == {"function renamed"}
+    assert "wrapper removed (e.g. READ_ONCE(x) -> x)" in kinds("t = READ_ONCE(ce->hint);", "t = ce->hint;")
+    assert kinds("static void foo_remove(struct x *p)", "static int foo_remove(struct x *p)") == {
+        "type changed (e.g. void -> int)"}
+    assert kinds("a = p->drm_edid;", "a = p->edid;") == {"field swapped"}
