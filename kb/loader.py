@@ -33,7 +33,8 @@ RULES_DIR = KB_DIR / "rules"
 SCHEMA_PATH = KB_DIR / "schema.json"
 
 #: keys whose values are regular expressions (single or list), compiled at load time
-REGEX_KEYS = frozenset({"added_matches", "removed_matches", "added_captures", "pattern", "within_ifdef"})
+REGEX_KEYS = frozenset({"added_matches", "removed_matches", "changed_matches", "added_captures", "pattern",
+                        "within_ifdef"})
 # {name}  (a placeholder of a foreach row or of a captured name)
 RE_PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 # >=4.9   /   <5.5   /   ==4.19
@@ -61,6 +62,7 @@ class Rule:
     rows: tuple[Mapping[str, str], ...] = ()  # the foreach table (empty: one plain rule)
     ref: SourceRef | None = None  # file:line of the rule's ``id``
     doc: str = ""  # longer explanation, shown by ``kb show``
+    once: bool = False  # fire on the first patch of the series whose ``when`` holds, not on every one
 
 
 # ---------------------------------------------------------------- YAML with line numbers
@@ -186,12 +188,24 @@ def version_matches(spec: str, version: tuple[int, int, int]) -> bool:
     return all(ops[op](version, v) for op, v in parse_version_spec(spec))
 
 
-def _problems(text: str, origin: str) -> tuple[list[tuple[int, str]], Any, dict[Path_, int]]:
-    data, lines = parse_yaml_with_lines(text, origin)
-    validator = jsonschema.Draft202012Validator(load_schema())
+def schema_problems(data: Any, lines: Mapping[Path_, int], schema: Mapping[str, Any]) -> list[tuple[int, str]]:
+    """(line, message) for every way ``data`` breaks ``schema`` (JSON Schema 2020-12), each at the
+    line of the offending key (also used by kb.api for the API-evolution tables)."""
+    validator = jsonschema.Draft202012Validator(schema)
     problems: list[tuple[int, str]] = []
     for err in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
         problems.extend(_schema_messages(err, lines))
+    return problems
+
+
+def line_of(lines: Mapping[Path_, int], path: Path_) -> int:
+    """The 1-based line of the key at ``path`` (or of its nearest parent)."""
+    return _line_of(lines, path)
+
+
+def _problems(text: str, origin: str) -> tuple[list[tuple[int, str]], Any, dict[Path_, int]]:
+    data, lines = parse_yaml_with_lines(text, origin)
+    problems = schema_problems(data, lines, load_schema())
     if not problems:
         problems.extend(_regex_errors(data, (), lines))
         problems.extend(_version_errors(data, (), lines))
@@ -224,7 +238,8 @@ def parse_rules(text: str, origin: str) -> tuple[Rule, ...]:
             message=r["message"].strip(), hint=r.get("hint", "").strip(), checklist=r.get("checklist", "").strip(),
             references=tuple(r.get("references", ())), when=r.get("when", {}), unless=r.get("unless", {}),
             check=r.get("check", {}), rows=tuple(r.get("foreach", ())),
-            ref=SourceRef(origin, _line_of(lines, ("rules", i, "id"))), doc=r.get("doc", "").strip()))
+            ref=SourceRef(origin, _line_of(lines, ("rules", i, "id"))), doc=r.get("doc", "").strip(),
+            once=bool(r.get("once", False))))
     return tuple(out)
 
 
