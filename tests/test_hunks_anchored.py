@@ -26,9 +26,8 @@ BODY = [
 ]
 FILE = ["/* other */", "static int other;", ""] + BODY + ["", "static void foo_remove(struct foo *f)", "{", "}"]
 
-# a timestamp API line two lines above an added call
-ADD_CALL = spec("""@@ -5,7 +5,8 @@ static int foo_probe(struct foo *f)
- \tint ret;
+# a timestamp API line just above the exact line the call is added after
+ADD_CALL = spec("""@@ -6,6 +6,7 @@ static int foo_probe(struct foo *f)
 
  \tpriv->stamp = ktime_get_real_seconds();
  \tpriv->count = 0;
