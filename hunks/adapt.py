@@ -29,7 +29,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from rapidfuzz.distance import Indel
@@ -55,6 +55,8 @@ BASE_MARGIN = 40
 #: target lines around a placed region the pre-image may still be paired with (fuzz drops ends)
 SLACK = 3
 OPEN, CLOSE = "([{", ")]}"
+#: words followed by "(" that do not call anything
+NOT_CALLS = frozenset("if while for switch return sizeof typeof __typeof__ alignof _Alignof defined do else case".split())
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +78,7 @@ class Substitution:
     line: int  # 0-based target index it was learned from
     text: str  # that target line
     anchor: str = ""  # the called name of an argument change
+    removed: bool = False  # learned from a line the hunk removes (its added lines derive from it)
 
     def summary(self) -> str:
         """Stable-style words: ``use from_timer(), the target has no timer_container_of()``."""
@@ -155,7 +158,7 @@ def _call_start(seq: Sequence[str], i: int) -> int | None:
             depth += 1
         elif seq[k] in OPEN:
             if depth == 0:
-                if seq[k] == "(" and k > 0 and RE_IDENT.match(seq[k - 1]):
+                if seq[k] == "(" and k > 0 and RE_IDENT.match(seq[k - 1]) and seq[k - 1] not in NOT_CALLS:
                     return k - 1
                 return None
             depth -= 1
@@ -171,8 +174,9 @@ def _chars(line: str, toks: Sequence[Tok], a: int, b: int) -> str:
 
 
 def _groups(up: tuple[str, ...], tg: tuple[str, ...]) -> list[list[int]]:
-    """Edits of ``up`` -> ``tg`` as [i1, i2, j1, j2, in_call], merged until both sides are balanced and
-    widened so an insertion or deletion inside a call starts at the called name."""
+    """Edits of ``up`` -> ``tg`` as [i1, i2, j1, j2, how], merged until both sides are balanced and
+    widened so an insertion or deletion inside a call starts at the called name (how 1); how 2:
+    tokens only added or dropped outside a call (``if (a)`` against ``if (a && b)``)."""
     ops = [list(op[1:]) for op in difflib.SequenceMatcher(None, up, tg, autojunk=False).get_opcodes()
            if op[0] != "equal"]
     out: list[list[int]] = []
@@ -195,7 +199,9 @@ def _groups(up: tuple[str, ...], tg: tuple[str, ...]) -> list[list[int]]:
             c = _call_start(up, i1)
             if c is not None:
                 g[0], g[2], g[4] = c, j1 - (i1 - c), 1
-                continue
+            else:
+                g[4] = 2  # tokens added or dropped outside any call: not a respelling
+            continue
         if not has_ident:  # "->" for ".": widen to the name it follows
             k = i1
             while k > 0 and not RE_IDENT.match(up[k - 1]):
@@ -241,7 +247,10 @@ def learn_line(upstream: str, target: str, line: int) -> tuple[list[Substitution
     if not up or not tg or Indel.normalized_similarity(up, tg) < MIN_TOKEN_SIM:
         return [], "differs beyond a few tokens"
     subs: list[Substitution] = []
-    for i1, i2, j1, j2, in_call in _groups(up, tg):
+    for i1, i2, j1, j2, how in _groups(up, tg):
+        if how == 2:
+            return [], f"adds or drops {' '.join(up[i1:i2] or tg[j1:j2])!r} outside a call, not a respelling"
+        in_call = how == 1
         su, st = up[i1:i2], tg[j1:j2]
         skip = 2 if in_call else 0  # an argument change starts at "name ("
         if not _balanced(su[skip:]) or not _balanced(st[skip:]) or max(len(su), len(st)) > MAX_SUB_TOKENS \
@@ -344,6 +353,8 @@ def adapt(spec: HunkSpec, target: Sequence[str], pairs: Sequence[int | None],
                 why.append(f"removed line {h + 1} {text.strip()!r} is not in the target: nothing to delete")
             continue
         subs, bad = learn_line(text, tgt[p], p)
+        if kind == "-":
+            subs = [replace(x, removed=True) for x in subs]
         if kind == "-" and bad:
             why.append(f"removed line {h + 1} {text.strip()!r} {bad} from target line {p + 1} "
                        f"{tgt[p].strip()!r}")
@@ -376,6 +387,10 @@ def adapt(spec: HunkSpec, target: Sequence[str], pairs: Sequence[int | None],
                 carried.setdefault(s.upstream, []).append(h)
         out[h] = line
         why.extend(_uncarried(h, line, learned, ways, joined, file_words, known))
+        why.extend(f"added line {h + 1} uses {s.up_text!r}, which the line it replaces spells {s.tg_text!r} in the "
+                   f"target (line {s.line + 1}), and the target file spells it both ways: not carried"
+                   for s in learned if s.removed and s.upstream not in seen and len(ways[s.upstream]) == 1
+                   and not _optional(s, known) and _find(_texts(lex(line)), s.upstream) >= 0)
     by_up = {s.upstream: s for s in usable}
     return Adapted(tuple(out), tuple((by_up[u], tuple(hs)) for u, hs in carried.items()), tuple(removed),
                    tuple(dict.fromkeys(why)), tuple(learned))

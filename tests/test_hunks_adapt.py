@@ -111,3 +111,22 @@ def test_with_base_learns_from_lines_around_the_hunk():
     a = adapt(s, tgt, pairs, more)
     assert a.ok and a.lines[2] == "\tkick(from_timer(f, t, timer));"
     assert a.carried[0][0].line == 2
+
+
+def test_tokens_added_outside_a_call_are_logic_not_spelling():
+    s = spec("-\tif (a && b)", "+\tif (a && b && c)")
+    a = adapt(s, ["\tif (a)"], [0])
+    assert not a.ok and "outside a call" in a.uncarried[0]
+    # nor is a statement the target splits over two lines one of its halves
+    s = spec("-\tp->data = init(net, sizeof(u32));", "+\tp->data = init(net, sizeof(u64));")
+    a = adapt(s, ["\tp->data =", "\t\tinit(net, sizeof(u32));"], [1])
+    assert not a.ok and not a.changed
+
+
+def test_a_replaced_lines_spelling_the_target_file_also_has_the_other_way_is_not_guessed():
+    # the removed line reads "page" in the target; the file has "folio" elsewhere, so carrying
+    # "folio" -> "page" into the new line is not sure, and keeping "folio" would not build
+    s = spec("-\tif (!test_dirty(folio))", "+\tif (!test_dirty(folio) || busy(folio))")
+    tgt = ["\tstruct folio *folio = f;", "\tif (!test_dirty(page))"]
+    a = adapt(s, tgt, [1])
+    assert not a.ok and "both ways" in a.uncarried[0]
