@@ -43,11 +43,21 @@ def _common(p: argparse.ArgumentParser, *, tree: bool = True) -> None:
                        help="target tree: a kernel source directory or git work tree")
         p.add_argument("--rev", metavar="REV", help="read the target git repo at this revision instead of its work tree")
         p.add_argument("--upstream", metavar="REPO",
-                       help="upstream git repo: 3-way bases from blob ids, commits that introduced what is missing")
+                       help="upstream git repo (3-way bases from blob ids, commits that introduced what is "
+                            "missing) or plain upstream directory (its files hashed against the blob ids)")
         p.add_argument("--config", metavar="FILE", help="the vendor .config of the target")
         p.add_argument("--kb", action="append", default=[], metavar="DIR", help="extra knowledge-base rule directory")
         p.add_argument("--min-confidence", type=float, default=0.8, metavar="X",
                        help="placements below this are not applied (default 0.8)")
+
+
+def _verify_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--verify", choices=("build",), default=None,
+                   help="build: compile the objects the port touches in an out-of-tree build dir "
+                        "(cached; the tree is not written) and report errors and new warnings")
+    p.add_argument("--arch", metavar="ARCH", default=None,
+                   help="with --verify build: the tree's arch (x86_64, arm64, ...; default the host's); "
+                        "the build uses --config, else the arch's defconfig")
 
 
 def _series_args(p: argparse.ArgumentParser) -> None:
@@ -86,11 +96,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--apply", action="store_true", help="write the result into the target tree (atomically)")
     p.add_argument("--force", action="store_true", help="with --apply: accept a dirty git tree")
     p.add_argument("--signoff", metavar="NAME <MAIL>", nargs="?", const="", help="add the porter's Signed-off-by")
+    _verify_args(p)
     p.set_defaults(func=cmd_port)
 
     p = sub.add_parser("check", help="map hunks and report findings, write nothing")
     _series_args(p)
     _common(p)
+    _verify_args(p)
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("deps", help="what the series needs that the target lacks (symbols, config, commits)")
@@ -133,6 +145,12 @@ def build_parser() -> argparse.ArgumentParser:
         kp.add_argument("--kb", action="append", default=[], metavar="DIR", help="extra rule directory")
         kp.add_argument("--format", choices=("text", "json"), default="text")
         kp.set_defaults(func=cmd_kb, kb_action=name)
+    kp = ksub.add_parser("api", help="the API-evolution table: list it, or show one entry")
+    kp.add_argument("api_action", nargs="?", choices=("list", "show"), default="list")
+    kp.add_argument("entry_id", nargs="?", metavar="ID")
+    kp.add_argument("--kb", action="append", default=[], metavar="DIR", help="extra kb directory (its api/ tables)")
+    kp.add_argument("--format", choices=("text", "json"), default="text")
+    kp.set_defaults(func=cmd_kb_api)
 
     p = sub.add_parser("demo", help="run `port` on the bundled example (examples/)")
     p.add_argument("--out", metavar="DIR", default=None, help="output directory (default: a temporary one)")
@@ -184,8 +202,19 @@ def cmd_port(args: argparse.Namespace) -> int:
                          "check out that revision first, or drop --rev")
     options = PortOptions(min_confidence=args.min_confidence, upstream=args.upstream, config=args.config,
                           kb_dirs=tuple(args.kb), ignore=tuple(args.ignore))
+    if args.verify and args.rev is not None:
+        raise UsageError("--verify build compiles the tree's files on disk; drop --rev or check that revision out")
     with DelayedProgress("porting") as progress:
         results = port_series(series, tree, options=options, progress=None if args.quiet else progress)
+    if args.verify == "build":
+        from .verify import prepare_build, verify_results
+
+        build_dir = prepare_build(tree.root, args.arch, args.config)
+        if args.verbose:
+            print(f"build dir {build_dir.objdir} (ARCH={build_dir.arch}, {build_dir.config})", file=sys.stderr)
+        with DelayedProgress("building") as progress:
+            results = verify_results(results, tree.root, build_dir, options=options,
+                                     progress=None if args.quiet else progress)
     if args.format == "json":
         from .render.report_json import render_json
 
@@ -300,19 +329,20 @@ def cmd_hook_impl(args: argparse.Namespace) -> int:
 def cmd_kb(args: argparse.Namespace) -> int:
     import json
 
+    from kb.api import check_api_files, load_api
     from kb.loader import check_rule_files, find_rule, load_rules, render_rule, render_rule_list, rule_as_dict
 
     from .errors import UsageError
 
     dirs = tuple(args.kb)
     if args.kb_action == "lint":
-        problems = check_rule_files(dirs)
+        problems = check_rule_files(dirs) + check_api_files(dirs)
         if args.format == "json":
             print(json.dumps({"schema_version": 1, "problems": list(problems)}, indent=2))
         for line in problems:
             print(line, file=sys.stderr)
         if not problems:
-            print(f"{len(load_rules(dirs))} rules, no problems", file=sys.stderr)
+            print(f"{len(load_rules(dirs))} rules, {len(load_api(dirs))} API entries, no problems", file=sys.stderr)
         return EXIT_FINDINGS if problems else EXIT_CLEAN
     if args.kb_action == "show":
         rule = find_rule(args.rule_id, dirs)
@@ -328,6 +358,28 @@ def cmd_kb(args: argparse.Namespace) -> int:
         print(json.dumps({"schema_version": 1, "rules": [rule_as_dict(r) for r in rules]}, indent=2))
     else:
         print(render_rule_list(rules), end="")
+    return EXIT_CLEAN
+
+
+def cmd_kb_api(args: argparse.Namespace) -> int:
+    import json
+
+    from kb.api import api_entry_as_dict, load_api, render_api_entry, render_api_list
+
+    from .errors import UsageError
+
+    entries = load_api(tuple(args.kb))
+    if args.api_action == "show" or args.entry_id:
+        entry = next((e for e in entries if e.id == args.entry_id), None)
+        if entry is None:
+            raise UsageError(f"no API entry {args.entry_id!r} (see `backport kb api list`)")
+        print(json.dumps(api_entry_as_dict(entry), indent=2) if args.format == "json" else render_api_entry(entry),
+              end="\n" if args.format == "json" else "")
+        return EXIT_CLEAN
+    if args.format == "json":
+        print(json.dumps({"schema_version": 1, "entries": [api_entry_as_dict(e) for e in entries]}, indent=2))
+    else:
+        print(render_api_list(entries), end="")
     return EXIT_CLEAN
 
 

@@ -2,7 +2,8 @@
 
 Inputs: a target git repository (install/uninstall), or, when git runs a hook, the hook's
 name and arguments, ``$GIT_DIR/rebase-apply/`` (the patch being applied, its message and
-number) and ``git config backport.*``. Outputs: shim files in the hooks directory, findings
+number), HEAD (the tree before the patch: the checks read the files the patch touches from
+it, see ``pre_patch_tree``) and ``git config backport.*``. Outputs: shim files in the hooks directory, findings
 on stderr, an exit status that lets ``git am`` go on or stops it, and an amended commit
 message (``Backport-checked:`` trailer, optionally the backport note).
 
@@ -39,12 +40,12 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from . import __version__
-from .errors import ParseError, TreeError, UsageError
+from .errors import ParseError, TreeError, UnsafePathError, UsageError
 
 if TYPE_CHECKING:
     import git
 
-    from .model import Finding, Patch
+    from .model import Finding, Patch, TargetTree
 
 HOOK_NAMES = ("applypatch-msg", "pre-applypatch", "post-applypatch")
 MARKER = "backport-hook-shim"
@@ -258,14 +259,51 @@ def load_am_patch(state: Path, message_file: Path | None = None) -> Patch:
                  ref=SourceRef(str(patch_path), 1))
 
 
+def pre_patch_tree(top: str, patch: Patch) -> TargetTree:
+    """The target as it was before ``git am`` applied ``patch``: the work tree, with every file
+    the patch touches read from HEAD (absent when HEAD has none, e.g. a file the patch creates).
+
+    When pre-applypatch runs, git has already written the patch into the index and the work
+    tree, so a check of the work tree sees everything the patch introduces as present (its
+    calls name themselves). HEAD is the tree before the patch. The untouched files are read
+    from the work tree so the cached index of the directory (backport.index, updated in place
+    by one stat walk) serves every patch of a long ``git am`` run; an index per HEAD would be a
+    whole-tree build per patch.
+    """
+    import git
+
+    from .pipeline import Overlay
+    from .target import DirTree, check_relpath, decode
+
+    overlay = Overlay(DirTree(top))
+    try:
+        head = git.Repo(top).head.commit.tree
+    except (ValueError, git.exc.GitError):  # no commit yet: nothing existed before
+        head = None
+    changes: list[tuple[str, str | None]] = []
+    for fp in patch.files:
+        for path in {p for p in (fp.old_path, fp.new_path) if p}:
+            try:
+                rel = check_relpath(path)
+                blob = head / rel if head is not None else None
+            except (KeyError, UnsafePathError):
+                blob = None
+            if blob is None or blob.type != "blob" or blob.mode == 0o120000:
+                changes.append((path, None))
+            else:
+                changes.append((rel, decode(blob.data_stream.read())))
+    overlay.update(changes)
+    return overlay
+
+
 def check_am_patch(top: str, state: Path, cfg: HookConfig) -> tuple[Finding, ...]:
-    """deps + kb findings of the patch being applied, against the work tree (patch applied)."""
+    """deps + kb findings of the patch being applied, against the tree before the patch
+    (``pre_patch_tree``: HEAD for the files it touches)."""
     from . import deps, kbcheck
     from .model import PortOptions
-    from .target import DirTree
 
     patch = load_am_patch(state)
-    tree = DirTree(top)
+    tree = pre_patch_tree(top, patch)
     options = PortOptions(config=cfg.config, kb_dirs=cfg.kb_dirs, ignore=cfg.ignore, upstream=cfg.upstream)
     found = deps.check_patch(patch, tree, options=options) + kbcheck.check_patch(patch, tree, options=options)
     return tuple(f for f in found if f.code not in cfg.ignore)

@@ -10,7 +10,9 @@ Outputs: one ``Series`` (cover letter, patches in order, chosen version, warning
 Mail as it arrives is handled with the stdlib ``email`` package: MIME multipart with the
 patch inline or attached, quoted-printable and base64, other charsets, CRLF line ends,
 mboxrd ``>From `` escaping. Several versions in one mbox: the newest complete one wins (as
-b4 picks), holes and duplicates in the numbering are reported. Bounded: MIME nesting,
+b4 picks), holes (in one line, ``1 of 104 patches given: 42``; not at all when several
+files each holding one numbered patch were named: a deliberate pick) and duplicates in the
+numbering are reported. Bounded: MIME nesting,
 part and file sizes are limited and refused with a ParseError, never a traceback.
 """
 
@@ -543,8 +545,47 @@ def _follow_up_trailers(items: list[_Item]) -> list[_Item]:
     return [_Item(p, it.order, it.from_sha) for p, it in zip(out, items, strict=True)]
 
 
-def _assemble(items: list[_Item], *, origin: tuple[str, ...], warnings: list[str], where: SourceRef) -> Series:
-    """Pick the newest complete version, order by n/N, report holes and duplicates."""
+def _number_ranges(numbers: Sequence[int]) -> str:
+    """``[1, 2, 3, 5, 7, 8]`` -> ``1-3, 5, 7-8``."""
+    runs: list[list[int]] = []
+    for n in numbers:
+        if runs and n == runs[-1][1] + 1:
+            runs[-1][1] = n
+        else:
+            runs.append([n, n])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
+
+
+def describe_holes(given: Sequence[int], total: int) -> str | None:
+    """One line for the numbers of an n/N series that were not given (None when none is
+    missing): ``1 of 104 patches given: 42``, naming the missing ones too when they are not
+    more (``103 of 104 patches given: 1-41, 43-104; missing: 42``). One line, not one per absent patch: a mail
+    taken out of a stable review queue would otherwise bury every other warning."""
+    have = sorted(set(given))
+    missing = [n for n in range(1, total + 1) if n not in set(have)]
+    if not missing:
+        return None
+    said = f"{len(have)} of {total} patches given: {_number_ranges(have)}"
+    return said + f"; missing: {_number_ranges(missing)}" if len(missing) <= len(have) else said
+
+
+def is_deliberate_pick(per_input: Sequence[Sequence[_Item]]) -> bool:
+    """True when the user named the patches one by one: several inputs, each a file holding a
+    single numbered patch of a larger series (``0003-x.patch 0007-y.patch``, two mails saved
+    from a stable review queue). Holes in the numbering are then the point, not an accident."""
+    if len(per_input) < 2:
+        return False
+    for items in per_input:
+        with_diff = [it for it in items if it.patch.files and not _is_cover(it.patch)]
+        if len(with_diff) != 1 or with_diff[0].patch.number is None or not with_diff[0].patch.total:
+            return False
+    return True
+
+
+def _assemble(items: list[_Item], *, origin: tuple[str, ...], warnings: list[str], where: SourceRef,
+              picked: bool = False) -> Series:
+    """Pick the newest complete version, order by n/N, report holes (once, and not when the
+    patches were ``picked`` one by one) and duplicates."""
     items = _fold_replies(_follow_up_trailers(items))
     covers = [it for it in items if _is_cover(it.patch)]
     patches = [it for it in items if not _is_cover(it.patch) and it.patch.files]
@@ -587,9 +628,9 @@ def _assemble(items: list[_Item], *, origin: tuple[str, ...], warnings: list[str
         warnings.append(f"{where}: warning: patches disagree on the series length: {sorted(totals)}")
     if by_number:
         total = max(totals | {max(by_number)})
-        missing = [n for n in range(1, total + 1) if n not in by_number]
-        for n in missing:
-            warnings.append(f"{where}: warning: patch {n}/{total} is missing from the series")
+        hole = describe_holes(sorted(by_number), total)
+        if hole and not picked:
+            warnings.append(f"{where}: warning: {hole}")
     ordered = [by_number[n].patch for n in sorted(by_number)] + [it.patch for it in loose]
     return Series(patches=tuple(ordered), cover=cover, version=chosen, origin=origin, warnings=tuple(warnings))
 
@@ -712,14 +753,18 @@ def load_series(inputs: Sequence[str], *, upstream: str | None = None) -> Series
         raise UsageError("no series given")
     items: list[_Item] = []
     warnings: list[str] = []
+    per_file: list[list[_Item]] = []  # what each input named on the command line holds
     for spec in inputs:
-        for sub, w in _load_one(spec, upstream):
+        loaded = _load_one(spec, upstream)
+        per_file.append([it for sub, _ in loaded for it in sub] if Path(spec).is_file() else [])
+        for sub, w in loaded:
             warnings.extend(w)
             items.extend(_Item(it.patch, len(items) + k, it.from_sha) for k, it in enumerate(sub))
     first = inputs[0]
     whole_file = first == "-" or Path(first).is_file()  # a whole-file error is said at its line 1
     where = SourceRef("<stdin>" if first == "-" else first, 1 if whole_file else 0)
-    return _assemble(items, origin=tuple(inputs), warnings=warnings, where=where)
+    return _assemble(items, origin=tuple(inputs), warnings=warnings, where=where,
+                     picked=is_deliberate_pick(per_file))
 
 
 def _load_one(spec: str, upstream: str | None) -> list[tuple[list[_Item], list[str]]]:

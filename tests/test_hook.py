@@ -27,8 +27,9 @@ from backport.hook import (
 from backport.render.mbox import render_mbox
 
 # Deterministic stand-ins for the deps and kb checks, loaded into the hook's interpreter through
-# sitecustomize: an error for any patch touching arch/arm64/Kconfig (proving that the check sees
-# the work tree with the patch applied), a kb note for kernel/trace/ftrace.c.
+# sitecustomize: an error for any patch touching arch/arm64/Kconfig (saying whether the check saw
+# the tree before the patch, as it must), a kb note for kernel/trace/ftrace.c. The real checks
+# run in git am in tests/test_hook_real.py.
 FAKE_CHECKS = '''
 import backport.deps, backport.kbcheck
 from backport.model import Finding, Severity, SourceRef
@@ -40,7 +41,7 @@ def deps_check(patch, tree, **kw):
             applied = "HAVE_DYNAMIC_FTRACE_WITH_DIRECT_CALLS" in (tree.read(fp.path) or "")
             out.append(Finding("missing-symbol", Severity.ERROR,
                                "HAVE_DYNAMIC_FTRACE_WITH_ARGS is not defined in the target"
-                               + (" (patch applied in the work tree)" if applied else " (patch NOT applied)"),
+                               + (" (patch applied: checked too late)" if applied else " (tree before the patch)"),
                                SourceRef(fp.path, 3), hint="backport the WITH_ARGS series first"))
     return tuple(out)
 
@@ -176,7 +177,7 @@ def test_warn_mode_prints_findings_and_adds_trailers(target, mbox, am_env):
     install_hooks(str(target), mode="warn")
     r = git(target, "am", str(mbox), env=am_env)
     assert "backport: arch/arm64/Kconfig:3: error: missing-symbol: HAVE_DYNAMIC_FTRACE_WITH_ARGS is not defined " \
-           "in the target (patch applied in the work tree) (hint: backport the WITH_ARGS series first)" in r.stderr
+           "in the target (tree before the patch) (hint: backport the WITH_ARGS series first)" in r.stderr
     assert "note: kb-ftrace-fentry" in r.stderr
     first, second = message(target, "HEAD~1"), message(target)
     assert first.rstrip().splitlines()[-1] == "Backport-checked: backport 0.1.0 (1 finding)"
@@ -253,7 +254,7 @@ def test_without_hooks_nothing_is_amended(target, mbox, am_env):
 
 
 def test_real_checks_run_in_the_hook(target, mbox):
-    """No stand-ins: the shipped deps and kb checks run against the work tree inside git am."""
+    """No stand-ins: the shipped deps and kb checks run inside git am (tests/test_hook_real.py checks what they find)."""
     install_hooks(str(target), mode="warn")
     r = git(target, "am", str(mbox))
     assert "Traceback" not in r.stderr and "cannot check" not in r.stderr

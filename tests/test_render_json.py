@@ -38,7 +38,7 @@ def test_schema_rejects_unknown_and_missing_fields():
 def test_report_carries_the_whole_result():
     data = render_report(RESULTS, SERIES)
     assert data["summary"] == {"patches": 2, "clean": 1, "review": 0, "blocked": 1, "hunks": 4, "placed": 3,
-                               "unplaced": 1, "doubtful": 2,
+                               "unplaced": 1, "doubtful": 2, "adapted": 0,
                                "findings": {"error": 1, "warning": 2, "note": 1}}
     second = data["patches"][1]
     assert second["status"] == "blocked" and second["index"] == 2

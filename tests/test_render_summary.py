@@ -14,7 +14,7 @@ def test_plain_summary_has_no_escape_codes():
     text = render_summary(RESULTS, color=False)
     assert "\x1b[" not in text
     lines = text.splitlines()
-    assert lines[0].split() == ["#", "patch", "status", "hunks", "methods", "doubtful", "E/W/N"]
+    assert lines[0].split() == ["#", "patch", "status", "hunks", "methods", "doubtful", "adapted", "E/W/N"]
     assert lines[1].split()[0] == "1" and " clean " in lines[1] and "1 exact, 1 offset" in lines[1]
     assert " blocked " in lines[2] and "1 fuzzy, 1 unplaced" in lines[2] and lines[2].endswith("1/2/1")
     assert lines[3] == "2 patches: 1 clean, 0 review, 1 blocked; 3/4 hunks placed, 1 error, 2 warnings"

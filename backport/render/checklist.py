@@ -2,8 +2,9 @@
 
 Inputs: the PortResults of a series. Outputs: ``find_checklist_items`` (the items of one
 patch, riskiest first: hunks left out, error findings, doubtful placements with the upstream
-pre-image and the target code side by side, warnings and kb items, review comments carried
-over from a quoted review, notes) and ``render_checklist`` (the Markdown document, patches in
+pre-image and the target code side by side, adapted hunks with upstream's and the port's
+lines side by side and where each change was learned, warnings and kb items, review comments
+carried over from a quoted review, notes) and ``render_checklist`` (the Markdown document, patches in
 series order). ``render_side_by_side`` aligns two versions of code like ``diff -y``.
 """
 
@@ -31,6 +32,7 @@ SIDE_WIDTH = 56  # columns of each side of a side-by-side block
 RISK_UNPLACED = 100
 RISK_ERROR = 90
 RISK_DOUBTFUL = 50  # + up to 40 as the confidence drops
+RISK_ADAPTED = 60  # the port changed upstream's lines: a human confirms each change
 RISK_WARNING = 55
 RISK_REVIEW = 45
 RISK_NOTE = 20
@@ -41,7 +43,7 @@ class ChecklistItem:
     """One checkbox: what to verify, why, and the code to look at."""
 
     risk: int
-    kind: str  # unplaced | error | doubtful | warning | kb | review | note
+    kind: str  # unplaced | error | doubtful | adapted | warning | kb | review | note
     title: str
     details: tuple[str, ...] = ()
     code_block: str = ""  # side by side, or the hunk that was left out
@@ -114,6 +116,32 @@ def _placement_item(result: PortResult, p: Placement, merged: Sequence[Finding])
     return ChecklistItem(risk, "doubtful", title, details, side, p.hunk.ref)
 
 
+def _adapted_item(result: PortResult, p: Placement) -> ChecklistItem:
+    """One box per adapted hunk: each change, where it was learned, upstream vs port lines."""
+    label = hunk_label(result.patch, p)
+    summaries = "; ".join(dict.fromkeys(a.summary for a in p.adaptations))
+    details: list[str] = []
+    for a in p.adaptations:
+        where = f" at {a.path}:{a.line}" if a.path and a.line else ""
+        rule = f", kb API table `{a.rule}`" if a.rule else ""
+        details.append(f"{a.kind}{where}{rule}: {a.summary}")
+        details += [f"learned from {e}" for e in a.evidence]
+        if a.references:
+            details.append("upstream change undone: " + ", ".join(a.references))
+    left = [ln for a in p.adaptations for ln in a.upstream]
+    right = [ln for a in p.adaptations for ln in a.port]
+    side = render_side_by_side(left, right, left_title=f"upstream {upstream_path(result.patch, p)}",
+                               right_title=f"port {p.path}:{p.start}") if left or right else ""
+    return ChecklistItem(RISK_ADAPTED, "adapted",
+                         f"**adapted** {label} at {p.path}:{p.start}: {summaries}; confirm each change keeps "
+                         "upstream's intent on the target's API", tuple(details), side, p.hunk.ref)
+
+
+def is_adapted_finding(f: Finding, p: Placement) -> bool:
+    """The ``adapted`` finding backport.adaptation raised for this very hunk."""
+    return f.code == "adapted" and f.ref is not None and f.ref == p.hunk.ref
+
+
 def find_checklist_items(result: PortResult) -> tuple[ChecklistItem, ...]:
     """Every checkbox of one patch, riskiest first (stable among equals)."""
     items: list[ChecklistItem] = []
@@ -124,6 +152,10 @@ def find_checklist_items(result: PortResult) -> tuple[ChecklistItem, ...]:
         about = [f for f in result.findings if is_about(f, p)]
         merged.update(id(f) for f in about)
         items.append(_placement_item(result, p, about))
+    for p in result.placements:
+        if p.applied and p.placed and p.adaptations:
+            merged.update(id(f) for f in result.findings if is_adapted_finding(f, p))
+            items.append(_adapted_item(result, p))
     for f in result.findings:
         if id(f) in merged:
             continue

@@ -3,7 +3,10 @@
 Inputs: the PortResults of a series and the Series. Outputs: ``render_html`` (a complete
 HTML5 document: inline CSS, no script, no external resource): the series, a table of the
 patches, and per patch its findings and every hunk side by side (upstream hunk vs the port
-as it lands in the target) with method, confidence and evidence.
+as it lands in the target) with method, confidence and evidence. An adapted hunk shows three
+columns (upstream, the target code it lands on, the port) and a table of its adaptations: each
+change with upstream's and the port's lines, the target line it was learned from, the kb rule
+and the upstream commit it undoes.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from html import escape
 
 from .. import __version__
-from ..model import Finding, Placement, PortResult, Series, Status
+from ..model import Adaptation, Finding, Placement, PortResult, Series, Status
 from .note import describe_finding, describe_placement, find_ported_hunk, hunk_label, is_doubtful
 
 CSS = """
@@ -31,7 +34,11 @@ ul.findings li{margin:.3em 0}.hint{color:#555;font-style:italic}
 .hunk-head{background:#f6f8fa;padding:.4em .8em;border-bottom:1px solid #ddd}
 .hunk-head .meta{float:right;color:#555}
 .side{display:grid;grid-template-columns:1fr 1fr}.side>div{overflow-x:auto;min-width:0}
-.side>div+div{border-left:1px solid #ddd}
+.side>div+div{border-left:1px solid #ddd}.side.three{grid-template-columns:1fr 1fr 1fr}
+.hunk.adapted{border-color:#6a1b9a}.adapted-line{box-shadow:inset 3px 0 #6a1b9a}
+table.adapt{border-collapse:collapse;width:100%;border-top:1px solid #ddd;font-size:.92em}
+table.adapt td,table.adapt th{border-bottom:1px solid #eee;padding:.25em .6em;text-align:left;vertical-align:top}
+table.adapt th{background:#f7f2fa}.kind{font-weight:600;color:#6a1b9a}
 .col-title{font-weight:600;padding:.2em .6em;background:#fafafa;border-bottom:1px solid #eee}
 pre{margin:0;font:12.5px/1.35 ui-monospace,'DejaVu Sans Mono',monospace;tab-size:8}
 pre span{display:block;padding:0 .6em;white-space:pre}
@@ -61,32 +68,79 @@ def _port_lines(p: Placement) -> Iterator[tuple[str, str]]:
         yield from (("+", t) for t in new[j1:j2])
 
 
+def _mark(kind: str, text: str, changed: set[str]) -> str:
+    """A port line; those an adaptation wrote carry the ``adapted-line`` mark."""
+    line = _line(kind, text)
+    if kind + text in changed:
+        return line.replace('class="', 'class="adapted-line ', 1)
+    return line
+
+
+def _prefixed(line: str) -> str:
+    """A line stored with its diff prefix (``+foo``); an unprefixed one is shown as context."""
+    if line[:1] in ("+", "-", " "):
+        return _line(line[0], line[1:])
+    return _line(" ", line)
+
+
+def _column(title: str, body: str) -> str:
+    return f'<div><div class="col-title">{title}</div><pre>{body}</pre></div>'
+
+
+def render_adaptations(adaptations: Sequence[Adaptation]) -> str:
+    """The table of a hunk's adaptations: what changed, upstream vs port lines, the evidence."""
+    rows = ["<tr><th>change</th><th>upstream</th><th>port</th><th>learned from</th></tr>"]
+    for a in adaptations:
+        up = "".join(_prefixed(ln) for ln in a.upstream)
+        port = "".join(_prefixed(ln) for ln in a.port)
+        ev = [escape(e) for e in a.evidence] or ([escape(f"{a.path}:{a.line}")] if a.path else [])
+        if a.rule:
+            ev.append(f"kb API table <code>{escape(a.rule)}</code>")
+        if a.references:
+            ev.append("undoes upstream " + ", ".join(f"<code>{escape(r)}</code>" for r in a.references))
+        rows.append(f'<tr><td><span class="kind">{escape(a.kind)}</span> {escape(a.summary)}</td>'
+                    f"<td><pre>{up}</pre></td><td><pre>{port}</pre></td><td>{'<br>'.join(ev)}</td></tr>")
+    return '<table class="adapt">' + "".join(rows) + "</table>"
+
+
 def render_hunk(result: PortResult, p: Placement) -> str:
     patch = result.patch
+    adapted = bool(p.adaptations) and p.placed and p.applied
     state = "unplaced" if not p.placed else ("doubtful" if is_doubtful(p) else "sure")
+    state += " adapted" if adapted else ""
     meta = f"{escape(p.method.value)} · confidence {p.confidence:.2f}"
     if p.placed:
         meta += f" · {escape(p.path or '')}:{p.start}"
     if not p.applied and p.placed:
         meta += " · held back"
+    if adapted:
+        meta += f" · adapted ({len(p.adaptations)})"
     upstream = "".join(_line(ln.kind.value, ln.text) for ln in p.hunk.lines)
     up_title = escape(f"upstream {hunk_label(patch, p)} @@ -{p.hunk.old_start},{p.hunk.old_count}")
+    changed = {ln for a in p.adaptations for ln in a.port} if adapted else set()
     ported = find_ported_hunk(result, p)
+    target_lines: Sequence[str] = p.target_old
+    target_at = p.start
     if ported is not None:  # the regenerated diff: target code with full context
-        port = "".join(_line(ln.kind.value, ln.text) for ln in ported.lines)
+        port = "".join(_mark(ln.kind.value, ln.text, changed) for ln in ported.lines)
         port_title = escape(f"port {p.path} @@ -{ported.old_start},{ported.old_count}")
+        target_lines, target_at = ported.old_lines, ported.old_start
     elif p.placed:
-        port = "".join(_line(k, t) for k, t in _port_lines(p)) or '<span class="gap">(no lines)</span>'
+        port = "".join(_mark(k, t, changed) for k, t in _port_lines(p)) or '<span class="gap">(no lines)</span>'
         port_title = escape(f"port {p.path}:{p.start}")
     else:
         port = '<span class="gap">not placed: left out of the patch</span>'
         port_title = "port"
+    columns = [_column(up_title, upstream)]
+    if adapted:
+        target = "".join(_line(" ", t) for t in target_lines) or '<span class="gap">(no lines)</span>'
+        columns.append(_column(escape(f"target {p.path}:{target_at}"), target))
+    columns.append(_column(port_title, port))
     parts = [f'<div class="hunk {state}">',
              f'<div class="hunk-head"><span class="meta">{meta}</span>{escape(describe_placement(patch, p))}</div>',
-             '<div class="side">',
-             f'<div><div class="col-title">{up_title}</div><pre>{upstream}</pre></div>',
-             f'<div><div class="col-title">{port_title}</div><pre>{port}</pre></div>',
-             "</div>"]
+             f'<div class="side{" three" if adapted else ""}">', *columns, "</div>"]
+    if adapted:
+        parts.append(render_adaptations(p.adaptations))
     for e in p.evidence:
         parts.append(f'<div class="evidence">{escape(e)}</div>')
     for a in p.alternatives:
@@ -142,9 +196,10 @@ def render_html(results: Sequence[PortResult], series: Series | None = None, *, 
     for i, r in enumerate(results, 1):
         placed = sum(1 for p in r.placements if p.placed)
         doubtful = sum(1 for p in r.placements if is_doubtful(p))
+        adapted = sum(1 for p in r.placements if p.applied and p.adaptations)
         rows.append(f'<tr><td>{i}</td><td><a href="#patch-{i}">{escape(r.patch.subject)}</a></td>'
                     f"<td>{_badge(r.status)}</td><td>{placed}/{len(r.placements)}</td><td>{doubtful}</td>"
-                    f"<td>{len(r.findings)}</td></tr>")
+                    f"<td>{adapted}</td><td>{len(r.findings)}</td></tr>")
     origin = ", ".join(series.origin) if series is not None and series.origin else ""
     head = [f"<h1>{escape(title)}</h1>"]
     if origin:
@@ -157,7 +212,7 @@ def render_html(results: Sequence[PortResult], series: Series | None = None, *, 
         head.append("<ul>" + "".join(f'<li class="sev-warning">{escape(w)}</li>' for w in series.warnings)
                     + "</ul>")
     table = ('<table class="sum"><tr><th>#</th><th>patch</th><th>status</th><th>hunks placed</th>'
-             "<th>doubtful</th><th>findings</th></tr>" + "".join(rows) + "</table>")
+             "<th>doubtful</th><th>adapted</th><th>findings</th></tr>" + "".join(rows) + "</table>")
     sections = "\n".join(render_patch_section(i, total, r) for i, r in enumerate(results, 1))
     return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
             f"<title>{escape(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"

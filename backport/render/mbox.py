@@ -3,7 +3,8 @@
 Inputs: a PortResult (its ``text`` is the regenerated diff against the target), the patch's
 place in the series and the porter's identity. Outputs: ``render_patch_mail`` (one message:
 original author, date and message, the ``[ Upstream commit <sha> ]`` provenance line, the
-bracketed backport note, the porter's Signed-off-by last, a diffstat and the diff) and
+bracketed backport note, one stable-style ``[ Name: ... ]`` line per adaptation of upstream's
+lines just above the porter's Signed-off-by, which comes last, a diffstat and the diff) and
 ``render_mbox`` (every placed patch of a series, concatenated). ``find_signoff`` reads the
 porter's identity from git config.
 """
@@ -17,7 +18,7 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..model import PortResult
-from .note import render_note
+from .note import note_name, render_adaptation_notes, render_note
 
 #: the "From " line git format-patch writes when the commit is not known
 MAGIC_FROM = "From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001"
@@ -65,7 +66,9 @@ def render_message(result: PortResult, *, signoff: str | None = None) -> str:
     A one-line note goes between the original trailers and the porter's Signed-off-by, as
     stable maintainers write ``[ Sasha: ... ]``; a longer note becomes its own paragraph just
     above the trailer block, so that git still parses the block as trailers (it must hold at
-    least 25% trailer lines) and ``git interpret-trailers`` keeps working on the result.
+    least 25% trailer lines) and ``git interpret-trailers`` keeps working on the result. The
+    ``[ Name: ... ]`` lines of the adaptations go just above the porter's Signed-off-by, or into
+    their own paragraph when so many would break that rule.
     """
     patch = result.patch
     body = patch.body.strip("\n")
@@ -77,11 +80,26 @@ def render_message(result: PortResult, *, signoff: str | None = None) -> str:
     message, trailers = split_trailers("\n\n".join(parts))
     note = render_note(result)
     sob = f"Signed-off-by: {signoff}" if signoff else ""
+    adapted = "\n".join(render_adaptation_notes(result, who=note_name(signoff)))
     if "\n" in note:
-        paragraphs = [message, note, "\n".join(x for x in (trailers, sob) if x)]
+        block = [trailers, adapted, sob]
+        paragraphs = [message, note]
     else:
-        paragraphs = [message, "\n".join(x for x in (trailers, note, sob) if x)]
+        block = [trailers, note, adapted, sob]
+        paragraphs = [message]
+    if adapted and not _keeps_trailers("\n".join(x for x in block if x)):
+        block.remove(adapted)  # too many note lines: git would no longer see the trailers
+        paragraphs.append(adapted)
+    paragraphs.append("\n".join(x for x in block if x))
     return "\n\n".join(p for p in paragraphs if p) + "\n"
+
+
+def _keeps_trailers(block: str) -> bool:
+    """Whether git still parses ``block`` as trailers: it holds a Signed-off-by and at least 25%
+    of its lines are trailers (git's trailer.c rule), or it holds no trailer at all."""
+    lines = block.splitlines()
+    trailers = sum(1 for ln in lines if RE_TRAILER.match(ln))
+    return trailers == 0 or trailers * 3 >= len(lines) - trailers
 
 
 def render_diffstat(diff: str) -> str:

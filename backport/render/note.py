@@ -2,8 +2,11 @@
 
 Inputs: model values (PortResult, Placement, Finding). Outputs: short strings saying, for a
 human, where a hunk went and how (``describe_placement``), whether a placement needs a second
-look (``is_doubtful``), which findings are about prerequisites, and the bracketed backport
-note that the annotated mbox carries before the porter's Signed-off-by (``render_note``).
+look (``is_doubtful``), which findings are about prerequisites, the bracketed backport
+note that the annotated mbox carries before the porter's Signed-off-by (``render_note``), and
+the stable-style one-line notes of every adaptation the port made to upstream's lines
+(``find_adaptations``, ``render_adaptation_notes``: ``[ Name: use from_timer(), 6.1 has no
+timer_container_of() ]``).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from functools import lru_cache
 
 from .. import __version__
 from ..errors import ParseError
-from ..model import FilePatch, Finding, Hunk, Method, Patch, Placement, PortResult, Severity
+from ..model import Adaptation, FilePatch, Finding, Hunk, Method, Patch, Placement, PortResult, Severity
 
 #: placements below this confidence are doubtful (a human must compare both versions)
 DOUBT_CONFIDENCE = 0.9
@@ -176,8 +179,9 @@ def render_note(result: PortResult) -> str:
     missing = [f for f in prereq if f.severity >= Severity.WARNING]
     present = [f for f in prereq if f.severity < Severity.WARNING]
     gone = left_out(result)  # their findings would repeat what "Left out" says
+    # an ``adapted`` finding is said by the mail's ``[ Name: ... ]`` lines (render_adaptation_notes)
     checks = [f for f in result.findings if f.severity >= Severity.WARNING and not is_prerequisite(f)
-              and not any(is_about(f, p) for p in gone)]
+              and not any(is_about(f, p) for p in gone) and f.code != "adapted"]
 
     lines = [f"[ backport {__version__}: {result.status.value}"]
     if not adapted and not missing_hunks and not result.findings and not patch.partial:
@@ -204,6 +208,31 @@ def render_note(result: PortResult) -> str:
         lines.append("  Prerequisites: none missing")
     lines.append("]")
     return "\n".join(lines)
+
+
+def find_adaptations(result: PortResult) -> tuple[tuple[Placement, Adaptation], ...]:
+    """Every adaptation of the hunks that are in the ported patch, in hunk order."""
+    return tuple((p, a) for p in result.placements if p.applied and p.placed for a in p.adaptations)
+
+
+def note_name(signoff: str | None) -> str:
+    """Who a bracketed note speaks for: the porter's first name (``Porter Person <p@x>`` ->
+    ``Porter``), as stable maintainers write ``[ Sasha: ... ]``; ``backport`` without one."""
+    name = (signoff or "").split("<", 1)[0].strip().strip('"')
+    return name.split()[0].rstrip(",") if name else "backport"
+
+
+def render_adaptation_notes(result: PortResult, *, who: str = "backport") -> list[str]:
+    """One stable-style bracketed note per distinct adaptation summary, wrapped at NOTE_WIDTH:
+    ``[ who: use from_timer(), 6.1 has no timer_container_of() ]`` (a longer one continues on
+    lines indented by two spaces, as stable's multi-line notes do)."""
+    out: list[str] = []
+    for summary in dict.fromkeys(a.summary.strip() for _, a in find_adaptations(result)):
+        if not summary:
+            continue
+        out.extend(textwrap.wrap(f"[ {who}: {summary} ]", NOTE_WIDTH, subsequent_indent="  ",
+                                 break_on_hyphens=False, break_long_words=False))
+    return out
 
 
 def _with_hint(f: Finding) -> str:

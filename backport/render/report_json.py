@@ -1,7 +1,8 @@
 """The JSON report for CI (stage: render).
 
 Inputs: the PortResults of a series and the Series. Outputs: ``render_report`` (a plain dict
-with ``schema_version`` and stable snake_case field names, every PortResult in full except the
+with ``schema_version`` and stable snake_case field names, every PortResult in full (each
+placement with its adaptations: what the port changed in upstream's lines and why) except the
 whole-file contents of ``new_files``, which are given as paths only), ``render_json`` (its
 text), and ``check_report`` (the messages of the JSON Schema in
 ``backport/schema/report.schema.json`` that the dict breaks, empty when valid).
@@ -18,6 +19,7 @@ from typing import Any
 from .. import __version__
 from ..model import (
     SCHEMA_VERSION,
+    Adaptation,
     Finding,
     Hunk,
     Patch,
@@ -48,6 +50,12 @@ def _hunk(h: Hunk) -> Json:
             "text": h.render(), "comments": [_comment(c) for c in h.comments]}
 
 
+def render_adaptation(a: Adaptation) -> Json:
+    return {"kind": a.kind, "summary": a.summary, "upstream": list(a.upstream), "port": list(a.port),
+            "evidence": list(a.evidence), "path": a.path, "line": a.line, "ref": _ref(a.ref),
+            "references": list(a.references), "rule": a.rule}
+
+
 def render_placement(patch: Patch, p: Placement) -> Json:
     return {
         "file_index": p.file_index, "hunk_index": p.hunk_index,
@@ -58,6 +66,7 @@ def render_placement(patch: Patch, p: Placement) -> Json:
         "alternatives": [{"path": a.path, "line": a.line, "score": round(a.score, 4), "note": a.note}
                          for a in p.alternatives],
         "evidence": list(p.evidence), "target_old": list(p.target_old), "target_new": list(p.target_new),
+        "adaptations": [render_adaptation(a) for a in p.adaptations],
     }
 
 
@@ -104,6 +113,7 @@ def render_totals(results: Sequence[PortResult]) -> Json:
         "placed": sum(1 for p in placements if p.placed),
         "unplaced": sum(1 for p in placements if not p.placed),
         "doubtful": sum(1 for p in placements if is_doubtful(p)),
+        "adapted": sum(1 for p in placements if p.applied and p.adaptations),
         "findings": {str(s): sum(1 for f in findings if f.severity is s) for s in reversed(Severity)},
     }
 

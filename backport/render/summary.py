@@ -1,7 +1,8 @@
 """The terminal summary and progress bar (stage: render).
 
 Inputs: the PortResults of a series (or any iterable of work, for the progress bar).
-Outputs: ``render_summary`` (a compact rich table, one row per patch, and a totals line;
+Outputs: ``render_summary`` (a compact rich table, one row per patch, one line per adaptation
+the port made to upstream's lines with where it landed, and a totals line;
 ANSI colour only when asked, so callers pass ``color=stream.isatty()``; the subjects, which
 come from strangers, go through ``backport.safety.render_printable``) and ``track`` (yields
 the items of an iterable, showing a rich progress bar on stderr only when it is a terminal and
@@ -19,12 +20,13 @@ from typing import Any, TextIO, TypeVar
 
 from ..model import Method, PortResult, Severity, Status
 from ..safety import render_printable
-from .note import is_doubtful
+from .note import find_adaptations, is_doubtful
 
 T = TypeVar("T")
 
 STATUS_STYLE = {Status.CLEAN: "green", Status.REVIEW: "yellow", Status.BLOCKED: "bold red"}
 SUMMARY_WIDTH = 100
+MAX_ADAPTATION_LINES = 20  # the rest are counted; report.html and checklist.md list them all
 
 
 def _methods(result: PortResult) -> str:
@@ -39,29 +41,39 @@ def _findings(result: PortResult) -> tuple[int, int, int]:
 
 
 def render_summary(results: Sequence[PortResult], *, color: bool, width: int = SUMMARY_WIDTH) -> str:
-    """One row per patch (status, hunks placed, methods, doubtful, findings E/W/N) and a totals line."""
+    """One row per patch (status, hunks placed, methods, doubtful, adapted, findings E/W/N), a line
+    per adaptation (``adapted [1/2] path:line: summary``) and a totals line."""
     from rich.console import Console  # lazy: rich is slow to import
     from rich.table import Table
     from rich.text import Text
 
     table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold" if color else "")
     table.add_column("#", justify="right")
-    table.add_column("patch", overflow="ellipsis", no_wrap=True, max_width=40)
-    table.add_column("status")
+    table.add_column("patch", overflow="ellipsis", no_wrap=True, max_width=32)
+    table.add_column("status", min_width=7, no_wrap=True)
     table.add_column("hunks", justify="right")
     table.add_column("methods", no_wrap=True, overflow="ellipsis", max_width=28)
-    table.add_column("doubtful", justify="right")
-    table.add_column("E/W/N", justify="right")
+    table.add_column("doubtful", justify="right", min_width=8)
+    table.add_column("adapted", justify="right", min_width=7)
+    table.add_column("E/W/N", justify="right", no_wrap=True, min_width=5)
     for i, r in enumerate(results, 1):
         placed = sum(1 for p in r.placements if p.placed)
         e, w, n = _findings(r)
         table.add_row(str(i), Text(render_printable(r.patch.subject)), Text(r.status.value, style=STATUS_STYLE[r.status]),
                       f"{placed}/{len(r.placements)}", _methods(r) or "-",
-                      str(sum(1 for p in r.placements if is_doubtful(p))), f"{e}/{w}/{n}")
+                      str(sum(1 for p in r.placements if is_doubtful(p))),
+                      str(sum(1 for p in r.placements if p.applied and p.adaptations)), f"{e}/{w}/{n}")
     buf = io.StringIO()
     console = Console(file=buf, force_terminal=color, no_color=not color, color_system="standard" if color else None,
                       width=width, highlight=False, emoji=False, legacy_windows=False)
     console.print(table)
+    adaptations = [(i, p, a) for i, r in enumerate(results, 1) for p, a in find_adaptations(r)]
+    for i, p, a in adaptations[:MAX_ADAPTATION_LINES]:
+        line = Text("  adapted", style="magenta")
+        line.append(render_printable(f" [{i}/{len(results)}] {a.path or p.path}:{a.line or p.start}: {a.summary}"))
+        console.print(line, overflow="ellipsis", no_wrap=True)
+    if len(adaptations) > MAX_ADAPTATION_LINES:
+        console.print(f"  and {len(adaptations) - MAX_ADAPTATION_LINES} more adaptations (checklist.md, report.html)")
     statuses = Counter(r.status for r in results)
     hunks = sum(len(r.placements) for r in results)
     unplaced = sum(1 for r in results for p in r.placements if not p.placed)
@@ -71,7 +83,9 @@ def render_summary(results: Sequence[PortResult], *, color: bool, width: int = S
     for s in Status:
         total.append(f"{statuses[s]} {s.value}", style=STATUS_STYLE[s] if statuses[s] else "")
         total.append(", " if s is not Status.BLOCKED else "; ")
-    total.append(f"{hunks - unplaced}/{hunks} hunks placed, {e} error{'s' if e != 1 else ''}, "
+    adapted = sum(1 for r in results for p in r.placements if p.applied and p.adaptations)
+    total.append(f"{hunks - unplaced}/{hunks} hunks placed, " + (f"{adapted} adapted, " if adapted else "")
+                 + f"{e} error{'s' if e != 1 else ''}, "
                  f"{w} warning{'s' if w != 1 else ''}")
     console.print(total)
     return "\n".join(line.rstrip() for line in buf.getvalue().split("\n"))
