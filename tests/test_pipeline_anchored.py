@@ -46,9 +46,10 @@ diff --git a/drivers/foo/foo.c b/drivers/foo/foo.c
 PATH = "drivers/foo/foo.c"
 
 
-def _port(target: str, fix: str = FIX, upstream: str | None = None):
+def _port(target: str, fix: str = FIX, upstream: str | None = None, adapt: bool = True):
     patch = Patch(subject="foo: trace init", files=parse_diff(fix, origin="fix.patch"), diff_text=fix)
-    return port_patch(patch, MemoryTree({PATH: target}), options=PortOptions(checks=False, upstream=upstream))
+    return port_patch(patch, MemoryTree({PATH: target}),
+                      options=PortOptions(checks=False, upstream=upstream, adapt=adapt))
 
 
 def _codes(r, code: str) -> list:
@@ -76,12 +77,17 @@ def test_with_the_base_one_context_diverged_per_hunk(tmp_path: Path) -> None:
     assert p.applied and len(_codes(r, "context-diverged")) == 1
 
 
-def test_api_drift_next_to_the_change_is_held_back() -> None:
-    # the new line uses what the differing context called, which the target's file never does
+def test_api_drift_is_held_back_unless_adapted() -> None:
+    # the new line uses what the differing context called, which the target's file never does:
+    # not anchored; held back, or (token adaptation on) written in the target's spelling, flagged
     fix = FIX.replace("+\tfoo_trace_init(priv);", "+\tpriv->start = ktime_get_real_seconds();")
-    r = _port(UPSTREAM.replace("ktime_get_real_seconds()", "get_seconds()"), fix)
+    target = UPSTREAM.replace("ktime_get_real_seconds()", "get_seconds()")
+    r = _port(target, fix, adapt=False)
     (p,) = r.placements
     assert not p.applied and _codes(r, "low-confidence-placement")
+    r = _port(target, fix)
+    (p,) = r.placements
+    assert not p.applied or (_codes(r, "adapted") and "ktime_get_real_seconds" not in dict(r.new_files)[PATH])
 
 
 def test_differing_line_next_to_the_change_is_held_back_or_flagged() -> None:
