@@ -50,6 +50,15 @@ def _common(p: argparse.ArgumentParser, *, tree: bool = True) -> None:
                        help="placements below this are not applied (default 0.8)")
 
 
+def _verify_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--verify", choices=("build",), default=None,
+                   help="build: compile the objects the port touches in an out-of-tree build dir "
+                        "(cached; the tree is not written) and report errors and new warnings")
+    p.add_argument("--arch", metavar="ARCH", default=None,
+                   help="with --verify build: the tree's arch (x86_64, arm64, ...; default the host's); "
+                        "the build uses --config, else the arch's defconfig")
+
+
 def _series_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("series", nargs="+", metavar="SERIES",
                    help="mbox, .patch files, a directory of them, a quilt series dir, a quoted review reply, "
@@ -93,12 +102,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="with --apply: accept a dirty git tree")
     p.add_argument("--signoff", metavar="NAME <MAIL>", nargs="?", const="", help="add the porter's Signed-off-by")
     _prereq_arg(p)
+    _verify_args(p)
     p.set_defaults(func=cmd_port)
 
     p = sub.add_parser("check", help="map hunks and report findings, write nothing")
     _series_args(p)
     _common(p)
     _prereq_arg(p)
+    _verify_args(p)
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("deps", help="what the series needs that the target lacks (symbols, config, commits)")
@@ -194,8 +205,19 @@ def cmd_port(args: argparse.Namespace) -> int:
         raise UsageError("--with-prereqs takes the helpers from the upstream base: give --upstream REPO or DIR")
     options = PortOptions(min_confidence=args.min_confidence, upstream=args.upstream, config=args.config,
                           kb_dirs=tuple(args.kb), ignore=tuple(args.ignore), with_prereqs=args.with_prereqs)
+    if args.verify and args.rev is not None:
+        raise UsageError("--verify build compiles the tree's files on disk; drop --rev or check that revision out")
     with DelayedProgress("porting") as progress:
         results = port_series(series, tree, options=options, progress=None if args.quiet else progress)
+    if args.verify == "build":
+        from .verify import prepare_build, verify_results
+
+        build_dir = prepare_build(tree.root, args.arch, args.config)
+        if args.verbose:
+            print(f"build dir {build_dir.objdir} (ARCH={build_dir.arch}, {build_dir.config})", file=sys.stderr)
+        with DelayedProgress("building") as progress:
+            results = verify_results(results, tree.root, build_dir, options=options,
+                                     progress=None if args.quiet else progress)
     if args.format == "json":
         from .render.report_json import render_json
 

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 
 from .index import TreeIndex, file_class, find_cached_index, lazy_paths, load_index, scan_c
+from .landing import Landing
 from .model import Finding, LineKind, Patch, Placement, PortOptions, Series, Severity, TargetTree
 from .needs import (  # re-exported: deps' public extraction API lives in backport.needs
     BUILTINS,
@@ -31,6 +32,8 @@ from .needs import (  # re-exported: deps' public extraction API lives in backpo
     RE_WORD,
     Need,
     SeriesDefs,
+    find_context_needs,
+    find_edited_functions,
     find_needs,
     find_series_defs,
     strip_c,
@@ -144,20 +147,26 @@ _PATHS_BY_DIR: weakref.WeakKeyDictionary[TreeIndex, dict[str, list[str]]] = weak
 def find_known_words(patch: Patch, tree: TargetTree, placements: Sequence[Placement] = (),
                      moved: dict[str, str] | None = None) -> dict[str, set[str]]:
     """Per patched path, every word the target file already uses (its locals, parameters,
-    labels, includes' names) plus the words of the hunks' context and removed lines."""
+    labels, includes' names). The words of the hunks' context and removed lines count only
+    when the target file could not be read (a moved or missing file, already reported): a name
+    the pre-image uses and the target's file does not is missing like any other, since that
+    pre-image is not the target's."""
     placed = {p.file_index: p.path for p in placements if p.placed and p.path}
     out: dict[str, set[str]] = {}
     for fi, fp in enumerate(patch.files):
         words = out.setdefault(fp.path, set())
-        for h in fp.hunks:
-            for ln in h.lines:
-                if ln.kind is not LineKind.ADDED:
-                    words.update(RE_WORD.findall(ln.text))
+        read = False
         for path in (placed.get(fi), fp.old_path, (moved or {}).get(fp.path)):
             text = tree.read(path) if path else None
             if text:
                 words.update(RE_WORD.findall(strip_c(text) if file_class(path or "") else text))
+                read = True
                 break
+        if not read:
+            for h in fp.hunks:
+                for ln in h.lines:
+                    if ln.kind is not LineKind.ADDED:
+                        words.update(RE_WORD.findall(ln.text))
     return out
 
 
@@ -170,17 +179,28 @@ def _is_userspace(path: str) -> bool:
     return path.startswith(("tools/", "scripts/", "samples/", "usr/", "Documentation/"))
 
 
-def _known(idx: TreeIndex, need: Need, sdefs: SeriesDefs, words: set[str], has_c: bool) -> bool:
+def _known(idx: TreeIndex, need: Need, sdefs: SeriesDefs, words: set[str], has_c: bool,
+           landing: Landing | None = None) -> bool:
     n = need.name
+    own = (need.file_index, need.hunk_index)
     if n in C_KEYWORDS or n in BUILTINS or n.startswith("__builtin") or n.startswith("__UNIQUE_ID"):
         return True
     if _is_userspace(need.path) and (n in LIBC or not has_c):
         return True
     if need.kind == "member":
-        return n in sdefs.members or n in sdefs.names or idx.has(n, members=True)
-    if n in sdefs.names or n in words:
+        return idx.has(n, members=True) or _provided(n, sdefs, landing, members=True, own=own)
+    if n in words or not has_c:
         return True
-    return not has_c or idx.has(n) or idx.has(n, members=need.kind == "name") or _generated(idx, n)
+    return idx.has(n) or idx.has(n, members=need.kind == "name") or _generated(idx, n) or \
+        _provided(n, sdefs, landing, own=own)
+
+
+def _provided(name: str, sdefs: SeriesDefs, landing: Landing | None, *, members: bool = False,
+              own: tuple[int, int] | None = None) -> bool:
+    """The series defines ``name`` in a hunk that lands (every hunk counts without a Landing)."""
+    if name not in sdefs.names and not (members and name in sdefs.members):
+        return False
+    return landing is None or landing.any_landed(sdefs.origins.get(name), own)
 
 
 def _generated(idx: TreeIndex, name: str) -> bool:
@@ -222,6 +242,7 @@ def check_patch(patch: Patch, tree: TargetTree, *, placements: Sequence[Placemen
     if patch not in earlier:
         earlier.append(patch)
     sdefs = find_series_defs(earlier)
+    landing = Landing(earlier, len(earlier) - 1, tree, base, placements)
     stats = idx.stats_cached()
     has_c, has_kconfig = stats["defs"] > 0, stats["kconfig"] > 0
     idx.refresh(fp.path for fp in patch.files if fp.old_path)
@@ -231,15 +252,16 @@ def check_patch(patch: Patch, tree: TargetTree, *, placements: Sequence[Placemen
     findings.extend(_check_built(patch, idx))
     words_cache = find_known_words(patch, tree, placements, moved)
     reported: set[tuple[str, str]] = set()
+    findings.extend(_check_edited(patch, idx, sdefs, landing, words_cache, has_c, reported))
     lines_with_missing_call: set[object] = set()
     types_cache: dict[tuple[int, int], dict[str, str]] = {}
-    for need in find_needs(patch):
+    for need in [*find_needs(patch), *_context_needs(patch)]:
         key = (need.kind if need.kind in ("kconfig", "makevar", "object", "header") else "c", need.name)
         if key in reported:
             continue
         if need.kind == "name" and need.ref in lines_with_missing_call:
             continue  # an argument of a missing macro (it may paste it): the call is the finding
-        f = _check_need(need, idx, sdefs, tree, base, words_cache, has_c, has_kconfig)
+        f = _check_need(need, idx, sdefs, tree, base, words_cache, has_c, has_kconfig, landing)
         if f is None and need.kind == "member" and has_c:
             f = _check_typed_member(need, patch, idx, sdefs, tree, placements, moved, types_cache)
         if f is not None and idx.partial and f.code in ("missing-symbol", "renamed-symbol"):
@@ -254,10 +276,88 @@ def check_patch(patch: Patch, tree: TargetTree, *, placements: Sequence[Placemen
 
         if is_git_repo(options.upstream):
             missing = [f for f in findings if f.code in MISSING_CODES]
-            findings.extend(check_prerequisites(patch, base, options.upstream, missing=missing))
+            prereqs = check_prerequisites(patch, base, options.upstream, missing=missing)
+            findings = [_kconfig_upstream_git(f, patch, options.upstream, prereqs) if f.code == "missing-kconfig"
+                        else f for f in findings]
+            findings.extend(prereqs)
         else:  # a plain upstream tree: say where it defines what the target lacks
             findings = [locate_upstream(f, options) if f.code in MISSING_CODES else f for f in findings]
     return tuple(findings)
+
+
+def _context_needs(patch: Patch) -> Iterator[Need]:
+    """CONFIG_ tests of the hunks' context that enclose added lines (needs.find_context_needs)."""
+    for fi, fp in enumerate(patch.files):
+        if fp.is_deleted or fp.is_binary:
+            continue
+        for hi, h in enumerate(fp.hunks):
+            for n in find_context_needs(fp.path, h.lines):
+                yield replace(n, file_index=fi, hunk_index=hi)
+
+
+def _check_edited(patch: Patch, idx: TreeIndex, sdefs: SeriesDefs, landing: Landing, words: dict[str, set[str]],
+                  has_c: bool, reported: set[tuple[str, str]]) -> Iterator[Finding]:
+    """The function an unplaced hunk edits (named by its ``@@`` header or defined by a context
+    line) that the target does not have at all, and no landing hunk of the series defines: the
+    hunk has nothing to edit there, so the commit that adds the function is a prerequisite
+    (a placed hunk found its code, whatever name the header gives)."""
+    if not has_c:
+        return
+    for fi, fp in enumerate(patch.files):
+        if fp.is_new or fp.is_deleted or _is_userspace(fp.path):
+            continue
+        for hi, h in enumerate(fp.hunks):
+            for name, line in find_edited_functions(fp.path, h):
+                key = ("c", name)
+                if key in reported or name in words.get(fp.path, ()) or idx.has(name) or _generated(idx, name) \
+                        or _provided(name, sdefs, landing, own=(fi, hi)):
+                    continue
+                if landing.landed(landing.current, fi, hi):
+                    break  # the pre-image fits the target: whatever the header says, there is code to edit
+                reported.add(key)
+                ref = (line.ref if line is not None else None) or h.ref or fp.ref or patch.ref
+                shown = line.text.strip() if line is not None else f"@@ {h.section.strip()}"
+                ev = (f"{ref}: {shown}" if ref else shown, f"{fp.path}: the hunk edits {name}()")
+                best, where = _similar_hint(idx, name)
+                if best:
+                    yield Finding("renamed-symbol", Severity.WARNING,
+                                  f"{name}: function the hunk edits is not in the target; it has {best}",
+                                  ref, (*ev, *where), f"upstream renamed or added {name}? port the hunk into {best}, "
+                                  "or port the commit that introduces it first")
+                    continue
+                yield Finding("missing-symbol", Severity.ERROR,
+                              f"{name}: function the hunk edits is defined neither in the target nor in the series",
+                              ref, ev, f"port the commit that introduces {name} first (try --upstream REPO); "
+                              "the hunk has nothing to edit until then")
+
+
+def _kconfig_upstream_git(f: Finding, patch: Patch, repo: str, prereqs: Sequence[Finding]) -> Finding:
+    """A missing-kconfig finding with where the upstream base's Kconfig defines the symbol
+    (``git grep`` at the patch's base revision) and the commit that introduced it, when
+    backport.upstream found one."""
+    import subprocess
+
+    from .upstream import find_base_rev
+
+    m = RE_FINDING_NAME.match(f.message)
+    if not m:
+        return f
+    name = m.group(1)
+    rev = find_base_rev(repo, patch)
+    r = subprocess.run(["git", "-C", repo, "grep", "-n", "-E", rf"^\s*(menu)?config\s+{re.escape(name)}\s*$", rev,
+                        "--", "*Kconfig*"], capture_output=True, text=True, check=False)
+    where = [ln.split(":", 1)[1].rsplit(":", 1)[0] for ln in r.stdout.splitlines() if ln.count(":") >= 3][:2]
+    evidence = [f"upstream {w}: config {name}" for w in where]
+    refs: list[str] = []
+    for p in prereqs:
+        if f"introduces CONFIG_{name}" in p.message and p.references:
+            commit = p.message.removeprefix("upstream commit ").split(" introduces ", 1)[0]
+            evidence.append(f"introduced upstream by {commit}")
+            refs.append(p.references[0])
+    if not evidence:
+        return f
+    hint = f"upstream defines it at {where[0]}; " + f.hint if where else f.hint
+    return replace(f, evidence=(*f.evidence, *evidence), hint=hint, references=(*f.references, *refs))
 
 
 MISSING_CODES = ("missing-symbol", "missing-kconfig", "renamed-symbol")
@@ -302,7 +402,8 @@ def _weakened(f: Finding, need: Need) -> Finding:
 
 
 def _check_need(need: Need, idx: TreeIndex, sdefs: SeriesDefs, tree: TargetTree, base: TargetTree,
-                words_cache: dict[str, set[str]], has_c: bool, has_kconfig: bool) -> Finding | None:
+                words_cache: dict[str, set[str]], has_c: bool, has_kconfig: bool,
+                landing: Landing | None = None) -> Finding | None:
     ev = _evidence_patch(need)
     if need.kind == "kconfig":
         name = need.name.removesuffix("_MODULE") if need.name.endswith("_MODULE") else need.name
@@ -315,8 +416,17 @@ def _check_need(need: Need, idx: TreeIndex, sdefs: SeriesDefs, tree: TargetTree,
         near = idx.similar_kconfig(name)
         hint = f"the target has CONFIG_{near.name} ({near.path}:{near.line}); renamed?" if near else \
             "port the Kconfig entry that introduces it first, or drop the code it guards"
-        return Finding("missing-kconfig", Severity.WARNING, f"CONFIG_{name}: Kconfig symbol defined by no Kconfig file of the target",
-                       need.ref, (ev,), hint)
+        msg = f"CONFIG_{name}: Kconfig symbol defined by no Kconfig file of the target"
+        if need.guards is not None:  # a test in the hunk's context that encloses added lines
+            ev = f"{need.ref or need.path}: {need.text.strip()} (context)"
+            gl = need.guards
+            msg += (f": the lines this hunk adds under `{need.text.strip()}` (its context) are never built there, "
+                    "or always built under a negated test")
+            return Finding("missing-kconfig", Severity.WARNING, msg, gl.ref or need.ref,
+                           (ev, f"{gl.ref or need.path}: +{gl.text.strip()}"), hint)
+        if file_class(need.path) in ("c", "asm-offsets", "asm", "kbuild"):
+            msg += ": the code it guards is never built there (or always built, when the test is negated)"
+        return Finding("missing-kconfig", Severity.WARNING, msg, need.ref, (ev,), hint)
     if need.kind == "makevar":
         n = need.name
         if n in MAKE_BUILTINS or n in sdefs.makevars or n.lower() == n or idx.makefile_vars(n) \
@@ -339,7 +449,7 @@ def _check_need(need: Need, idx: TreeIndex, sdefs: SeriesDefs, tree: TargetTree,
         return Finding("missing-file", Severity.WARNING, f"{need.name}: no source for this object in the target or the series",
                        need.ref, (ev,), "port the patch that adds the source file first")
     words = words_cache.get(need.path, set())
-    if _known(idx, need, sdefs, words, has_c):
+    if _known(idx, need, sdefs, words, has_c, landing):
         return None
     best, where = _similar_hint(idx, need.name) if need.kind in ("call", "tag", "asm") else ("", [])
     what = {"call": "function or macro", "member": "struct member", "tag": "type", "asm": "assembly symbol",
@@ -350,8 +460,22 @@ def _check_need(need: Need, idx: TreeIndex, sdefs: SeriesDefs, tree: TargetTree,
                        need.ref, (ev, *(f"{w}" for w in where)),
                        f"upstream renamed or added {need.name}? adapt the call to {best}, or port its introduction")
     sev = Severity.ERROR if need.kind in ("call", "tag") else Severity.WARNING
+    if landing is not None and sdefs.origins.get(need.name):  # only unplaced hunks define it
+        where = [_hunk_where(landing, o) for o in sorted(sdefs.origins[need.name])][:2]
+        return Finding("missing-symbol", sev, f"{need.name}: {what} defined neither in the target nor in a placed "
+                       f"hunk of the series (only {' and '.join(where)}, which fits nowhere in the target, defines it)",
+                       need.ref, (ev, *(f"{w}: defines {need.name}, not placed" for w in where)),
+                       f"place that hunk by hand, or port the commit that introduces {need.name} first")
     return Finding("missing-symbol", sev, f"{need.name}: {what} defined neither in the target nor in the series",
                    need.ref, (ev,), f"port the commit that introduces {need.name} first (try --upstream REPO)")
+
+
+def _hunk_where(landing: Landing, origin: tuple[int, int, int]) -> str:
+    """``series.mbox:40 (hunk 2 of drivers/x.c)`` for an origin of SeriesDefs."""
+    pi, fi, hi = origin
+    fp = landing.patches[pi].files[fi]
+    h = fp.hunks[hi]
+    return f"{h.ref or fp.ref or fp.path} (hunk {hi + 1} of {fp.path})"
 
 
 def _hunk_types(patch: Patch, fi: int, hi: int, tree: TargetTree, placements: Sequence[Placement],
@@ -378,7 +502,8 @@ def _hunk_types(patch: Patch, fi: int, hi: int, tree: TargetTree, placements: Se
 def _check_typed_member(need: Need, patch: Patch, idx: TreeIndex, sdefs: SeriesDefs, tree: TargetTree,
                         placements: Sequence[Placement], moved: dict[str, str],
                         cache: dict[tuple[int, int], dict[str, str]]) -> Finding | None:
-    """``var->member`` where ``var``'s struct is known: the member must be in that struct."""
+    """``var->member`` where ``var``'s struct is known: the member must be in that struct (a
+    member the series adds somewhere is left to _known, which asks whether its hunk landed)."""
     if need.name in sdefs.members or need.file_index < 0 or file_class(need.path) not in ("c", "asm-offsets"):
         return None
     rx = re.compile(r"(?:^|[^\w.>\])])\s*([A-Za-z_]\w*)\s*(?:->|\.)\s*" + re.escape(need.name) + r"\b")

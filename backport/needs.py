@@ -145,17 +145,25 @@ class Need:
     path: str  # the file patched
     file_index: int = -1  # which FilePatch and hunk of the patch
     hunk_index: int = -1
+    #: for a CONFIG_ test in a hunk's context: the first added line it guards (else None)
+    guards: HunkLine | None = None
 
 
 @dataclass(slots=True)
 class SeriesDefs:
-    """Names the series itself defines (patches up to the one being checked)."""
+    """Names the series itself defines (patches up to the one being checked).
+
+    ``origins`` maps each name of ``names`` and ``members`` to the hunks that define it, as
+    (patch position in the list given to find_series_defs, file index, hunk index): deps asks
+    whether one of them landed before it counts the name as provided (backport.landing).
+    """
 
     names: set[str] = field(default_factory=set)
     members: set[str] = field(default_factory=set)
     kconfig: set[str] = field(default_factory=set)
     makevars: set[str] = field(default_factory=set)
     files: set[str] = field(default_factory=set)
+    origins: dict[str, set[tuple[int, int, int]]] = field(default_factory=dict)
 
 
 # ------------------------------------------------------------------ extraction
@@ -343,30 +351,126 @@ def find_needs(patch: Patch) -> list[Need]:
 def find_series_defs(patches: Iterable[Patch]) -> SeriesDefs:
     """What the given patches define in their post-images (added lines and their hunks)."""
     out = SeriesDefs()
-    for patch in patches:
-        for fp in patch.files:
+    for pi, patch in enumerate(patches):
+        for fi, fp in enumerate(patch.files):
             if fp.is_deleted:
                 continue
             out.files.add(fp.path)
             cls = file_class(fp.path)
-            for h in fp.hunks:
+            for hi, h in enumerate(fp.hunks):
+                names: set[str] = set()
+                members: set[str] = set()
                 post = "\n".join(h.new_lines)
                 if cls in ("c", "asm-offsets", "asm"):
                     data = ("\n" + post + "\n").encode("utf-8", "surrogateescape")
                     rows = scan_asm(data, fp.path) if cls == "asm" else scan_c(data)
                     for name, kind, _, _ in rows:
-                        (out.members if kind == "member" else out.names).add(name)
+                        (members if kind == "member" else names).add(name)
                     if cls != "asm":
                         added = "\n".join(ln.text for ln in h.added)
-                        out.names.update(_declared_in(added))
-                        out.members.update(_declared_in(added))
-                        out.names.update(_added_enumerators(h))
+                        declared = _declared_in(added)
+                        names.update(declared)
+                        members.update(declared)
+                        names.update(_added_enumerators(h))
                     for m in re.finditer(r"^\s*([A-Za-z_.$][\w.$]*):|SYM_\w+\(\s*(\w+)|^\s*\.macro\s+(\w+)"
                                          r"|\b(?:DEFINE|OFFSET)\(\s*(\w+)", post, re.M):
-                        out.names.add(next(g for g in m.groups() if g))
+                        names.add(next(g for g in m.groups() if g))
                 elif cls == "kconfig":
                     out.kconfig.update(n for n, *_ in scan_kconfig(post))
                 elif cls == "kbuild":
                     for _, var, _, _ in scan_kbuild(post):
                         out.makevars.add(var)
+                out.names |= names
+                out.members |= members
+                for n in names | members:
+                    out.origins.setdefault(n, set()).add((pi, fi, hi))
     return out
+
+
+# ------------------------------------------------------------------ context the hunk depends on
+
+# #ifdef CONFIG_X   /   #if defined(CONFIG_X) && ...   /   #elif IS_ENABLED(CONFIG_Y)
+RE_PP_OPEN = re.compile(r"^\s*#\s*(if|ifdef|ifndef)\b(.*)$")
+RE_PP_ELSE = re.compile(r"^\s*#\s*(elif|else|elifdef|elifndef)\b(.*)$")
+RE_PP_END = re.compile(r"^\s*#\s*endif\b")
+# ifeq ($(CONFIG_X),y)   /   ifdef CONFIG_X   /   ifneq ($(CONFIG_X),)
+RE_MAKE_OPEN = re.compile(r"^\s*(ifeq|ifneq|ifdef|ifndef)\b(.*)$")
+RE_MAKE_ELSE = re.compile(r"^\s*else\b(.*)$")
+RE_MAKE_END = re.compile(r"^\s*endif\b")
+# if (IS_ENABLED(CONFIG_X)) {   /   } else if (!IS_REACHABLE(CONFIG_Y))
+RE_C_IF_CONFIG = re.compile(r"\bif\s*\(.*\b(?:IS_ENABLED|IS_BUILTIN|IS_MODULE|IS_REACHABLE)\s*\(\s*CONFIG_\w+")
+
+
+def find_context_needs(path: str, lines: Sequence[HunkLine]) -> Iterator[Need]:
+    """CONFIG_ symbols tested by context lines that enclose added lines of one hunk: a
+    ``#if``/``#ifdef`` (C, assembly) or ``ifeq``/``ifdef`` (Make) opened in the context and
+    still open at an added line, or a C ``if (IS_ENABLED(CONFIG_X))`` whose block (or single
+    statement) holds one. Each Need's ``ref``/``text`` is the context line, ``guards`` the
+    first added line it encloses. Conditions opened before the hunk are not seen."""
+    cls = file_class(path)
+    if cls not in ("c", "asm-offsets", "asm", "kbuild"):
+        return
+    make = cls == "kbuild"
+    opener, other, end = (RE_MAKE_OPEN, RE_MAKE_ELSE, RE_MAKE_END) if make else (RE_PP_OPEN, RE_PP_ELSE, RE_PP_END)
+    stack: list[tuple[HunkLine | None, bool]] = []  # (context line with CONFIG_ tests or None, reported)
+    braces: list[tuple[int, HunkLine]] = []  # C blocks opened by a context if (IS_ENABLED(...)) {
+    depth = 0
+    single: HunkLine | None = None  # a context if (...) without a brace: guards the next line
+    post = [ln for ln in lines if ln.kind is not LineKind.REMOVED]
+    texts = (strip_c("\n".join(ln.text for ln in post)).split("\n") if not make
+             else [ln.text.split("#", 1)[0] for ln in post])
+    done: set[int] = set()
+    for ln, text in zip(post, texts, strict=False):
+        if ln.kind is LineKind.ADDED:
+            guards = [g for g, _ in stack if g is not None] + [g for _, g in braces]
+            if single is not None:
+                guards.append(single)
+            for g in guards:
+                if id(g) in done:
+                    continue
+                done.add(id(g))
+                for m in RE_CONFIG.finditer(g.text.split("#", 1)[0] if make else strip_c(g.text)):
+                    yield Need(m.group(1), "kconfig", g.ref, g.text, path, guards=ln)
+        ctx = ln.kind is LineKind.CONTEXT
+        if end.match(text):
+            if stack:
+                stack.pop()
+        elif opener.match(text):
+            stack.append((ln if ctx and RE_CONFIG.search(text) else None, False))
+        elif other.match(text) and stack and ctx and RE_CONFIG.search(text):
+            stack[-1] = (ln, False)
+        if make:
+            continue
+        single = ln if ctx and RE_C_IF_CONFIG.search(text) and not text.rstrip().endswith(("{", ";")) else None
+        opens, closes = text.count("{"), text.count("}")
+        if ctx and RE_C_IF_CONFIG.search(text) and opens > closes:
+            braces.append((depth, ln))
+        depth += opens - closes
+        while braces and depth <= braces[-1][0]:
+            braces.pop()
+
+
+def find_edited_functions(path: str, hunk) -> list[tuple[str, HunkLine | None]]:  # noqa: ANN001
+    """The functions a C hunk edits: the one its ``@@`` header names (when the header opens a
+    function definition) and those a context line defines; (name, the context line or None)."""
+    if file_class(path) not in ("c", "asm-offsets"):
+        return []
+    out: list[tuple[str, HunkLine | None]] = []
+    m = RE_SECTION_DEF.match(hunk.section or "")
+    if m and m.group(1) not in C_KEYWORDS and not m.group(1).isupper():
+        out.append((m.group(1), None))
+    for ln in hunk.lines:
+        if ln.kind is not LineKind.CONTEXT:
+            continue
+        d = RE_SECTION_DEF.match(ln.text)
+        if d and d.group(1) not in C_KEYWORDS and not d.group(1).isupper() and not ln.text.rstrip().endswith(";"):
+            out.append((d.group(1), ln))
+    return list({n: (n, ln) for n, ln in reversed(out)}.values())[::-1]
+
+
+# static int __init foo_probe(struct platform_device *pdev)   /   void bar(void)   (a definition head
+# in column 0: a return type, then the name and its parameter list)
+RE_SECTION_DEF = re.compile(
+    r"^(?:(?:static|extern|inline|__always_inline|noinline|notrace|asmlinkage|const|unsigned|signed|struct|union|enum"
+    r"|__init|__exit|__ref|__cold|__weak|__maybe_unused|__noreturn|__visible|__sched|__kprobes)\s+)*"
+    r"[A-Za-z_]\w*(?:\s+|\s*\*+\s*)(?:__\w+\s+)*\**([a-z_][A-Za-z0-9_]*)\s*\([^;]*$")

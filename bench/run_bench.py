@@ -7,6 +7,14 @@ Outputs: one output folder per tool (<id>.patch | <id>.file | <id>.refused [+ <i
 timings.json), score.py's table, time per case (median, p90) and, with --results, a Markdown
 RESULTS.md.
 
+``--sets public,percommit`` (default both) also runs the per-commit set
+(``../shared/bench/percommit/public``, bench/percommit.py: multi-file cases, the Debian tree with
+each case's pre/ laid over it, base/ as the upstream base). ``--no-base`` runs backport without
+the upstream base on both sets. The public table gains an ``adapted/token`` row (bench/ctokens.py:
+adapted cases whose +/- lines differ from upstream's only in a few tokens per corresponding line;
+derived from expected.patch, for reporting only). ``--results FILE`` replaces only this run's
+sections of FILE (public or percommit, with or without the base) and keeps the others.
+
 backport runs in-process on one loaded tree (file reads are lazy; nothing hashes the tree per
 case). Baselines: ``git apply``, ``patch -p1 --fuzz=2``, ``wiggle --replace`` (when installed)
 and ``git merge-file`` with the upstream base.
@@ -18,6 +26,8 @@ raises an ERROR finding); ``.flagged`` beside it when any WARNING or ERROR findi
 as doubtful (ambiguous, low confidence, deleting lines the target does not have). Usage::
 
     bench/run_bench.py                       # everything, ~minutes
+    bench/run_bench.py --no-base --no-baselines --results bench/RESULTS.md
+    bench/run_bench.py --sets percommit -v
     bench/run_bench.py --cases 100 --no-baselines
     bench/run_bench.py --only drivers__usb__core__hub.c -v
 """
@@ -42,6 +52,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
 DEFAULT_SET = ROOT.parent / "shared" / "bench" / "public"
+DEFAULT_PERCOMMIT = ROOT.parent / "shared" / "bench" / "percommit" / "public"
 CACHE = Path(os.path.expanduser("~/.cache/kbench"))
 DEFAULT_TREE = CACHE / "trees" / "6.1.187-1"
 DEFAULT_BASE = CACHE / "trees" / "6.12.107-1~deb12u1"
@@ -260,12 +271,92 @@ def render_analysis(rows: dict[str, list[dict]], tool_out: Path) -> str:
             f"`identical` cases carried a warning (cases per finding code: {price or 'none'}).\n")
 
 
+# ---------------------------------------------------------------- the adapted/token row
+
+
+def token_row(set_dir: Path, cases: list[dict], rows: dict[str, list[dict]]) -> tuple[str, list[str]]:
+    """Markdown rows ``adapted/token`` for every tool (score.py's columns) and the case ids."""
+    import importlib.util
+
+    from ctokens import token_level
+
+    ids = []
+    for c in cases:
+        if c["label"] != "adapted":
+            continue
+        d = Path(c["dir"])
+        if token_level((d / "upstream.patch").read_text(errors="replace"),
+                       (d / "expected.patch").read_text(errors="replace")):
+            ids.append(c["id"])
+    spec = importlib.util.spec_from_file_location("kbench_score", set_dir.parent / "score.py")
+    sc = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(sc)  # type: ignore[union-attr]
+    out = []
+    for tool, rs in rows.items():
+        sub = [r for r in rs if r["id"] in set(ids)]
+        s = sc.summarize(sub)
+        t = "-" if s["mean_ms"] is None else f"{s['mean_ms']:.1f} / {s['median_ms']:.1f}"
+        out.append(f"| {set_dir.name} | {tool} | adapted/token | {s['n']} | {sc.pct(s['correct'], s['n'])} | "
+                   f"{sc.pct(s['ws_correct'], s['n'])} | {sc.pct(s['wrong'], s['n'])} | "
+                   f"{sc.pct(s['silent_wrong'], s['n'])} | {sc.pct(s['refused'], s['n'])} | {t} |")
+    return "\n".join(out), ids
+
+
+# ---------------------------------------------------------------- RESULTS.md sections
+
+
+def replace_section(path: Path, key: str, body: str) -> None:
+    """Write ``body`` between ``<!-- bench:KEY -->`` and ``<!-- /bench:KEY -->`` in ``path``
+    (appended when absent); every other part of the file is kept."""
+    start, end = f"<!-- bench:{key} -->", f"<!-- /bench:{key} -->"
+    text = path.read_text() if path.exists() else "# Benchmark results\n"
+    block = f"{start}\n{body.rstrip()}\n{end}"
+    if start in text and end in text:
+        a, b = text.index(start), text.index(end) + len(end)
+        text = text[:a] + block + text[b:]
+    else:
+        text = text.rstrip() + "\n\n" + block + "\n"
+    path.write_text(text)
+
+
+def run_percommit(args: argparse.Namespace, base: str | None, command: str) -> None:
+    import percommit
+
+    t0 = time.perf_counter()
+    rows = percommit.run_set(args.percommit, CACHE / "trees", with_base=base is not None,
+                             checks=not args.no_checks, only=args.only, min_confidence=args.min_confidence)
+    mode = "base/" if base is not None else "none"
+    tab = percommit.table(rows, set_name="percommit", base=mode)
+    print(f"percommit: {len(rows)} cases in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
+    print(tab)
+    print(percommit.failures(rows))
+    silent = [r["id"] for r in rows if r["outcome"] == "wrong" and not r["flagged"]]
+    print(f"percommit silent wrongs: {len(silent)}")
+    if args.verbose:
+        for r in rows:
+            if r["outcome"] != "correct":
+                print(f"--- {r['id']}: {r['outcome']}\n{r['detail']}")
+    _write_section(args, "percommit", base, "base/ of each case", (
+        f"Set: `{args.percommit}` ({len(rows)} cases; target = `old_tree` with pre/ laid over it). "
+        f"Command: `{command}`.\n\n{tab}\n\nNot correct, or correct with a warning:\n\n"
+        f"{percommit.failures(rows)}\n"))
+
+
+def _write_section(args: argparse.Namespace, name: str, base: str | None, base_name: str, body: str) -> None:
+    """This run's section of --results (none for a run of chosen cases)."""
+    if args.results and not args.only:
+        replace_section(args.results, f"{name}-{'base' if base is not None else 'nobase'}",
+                        f"## {name}, upstream base {base_name if base is not None else 'none'}\n\n{body}")
+
+
 # ---------------------------------------------------------------- main
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--set", type=Path, default=DEFAULT_SET)
+    ap.add_argument("--percommit", type=Path, default=DEFAULT_PERCOMMIT, help="the per-commit case set")
+    ap.add_argument("--sets", default="public,percommit", help="which sets to run (default public,percommit)")
     ap.add_argument("--tree", type=Path, default=DEFAULT_TREE, help="the old target tree (6.1.187)")
     ap.add_argument("--base", type=Path, default=DEFAULT_BASE, help="upstream base tree (6.12.107)")
     ap.add_argument("--no-base", action="store_true", help="run backport without the upstream base")
@@ -284,11 +375,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("-v", "--verbose", action="store_true", help="list every silent wrong and crash")
     args = ap.parse_args(argv)
 
+    command = " ".join(["bench/run_bench.py", *(sys.argv[1:] if argv is None else argv)])
     for tree in (args.tree,) + (() if args.no_base else (args.base,)):
         if not tree.is_dir():
             print(f"fetching {tree.name} with get-tree.sh ...", file=sys.stderr)
             subprocess.run(["bash", str(args.set.parent / "get-tree.sh"), tree.name, str(CACHE)], check=True)
     base = None if args.no_base else str(args.base)
+    sets = {s.strip() for s in args.sets.split(",")}
+    if "public" in sets:
+        run_public(args, base, command)
+    if "percommit" in sets:
+        run_percommit(args, base, command)
+    return 0
+
+
+def run_public(args: argparse.Namespace, base: str | None, command: str) -> None:
     cases = load_cases(args.set, only=args.only, limit=args.cases)
     args.work.mkdir(parents=True, exist_ok=True)
     outs: dict[str, Path] = {}
@@ -329,6 +430,8 @@ def main(argv: list[str] | None = None) -> int:
             outs[t] = args.work / t
 
     table, rows = score(args.set, outs, cases, args.work)
+    trow, token_ids = token_row(args.set, cases, rows)
+    table = table.rstrip("\n") + "\n" + trow
     tt = timing_table(outs)
     print(table)
     print()
@@ -340,15 +443,14 @@ def main(argv: list[str] | None = None) -> int:
     wrong_ident = [r["id"] for r in rows["backport"] if r["label"] == "identical" and r["outcome"] != "correct"]
     print(f"backport identical-case failures: {len(wrong_ident)}"
           + ("".join(f"\n  {x}" for x in wrong_ident) if args.verbose else ""))
-    if args.results:
-        command = " ".join(["bench/run_bench.py", *(sys.argv[1:] if argv is None else argv)])
-        args.results.write_text(
-            f"# Benchmark results\n\nSet: `{args.set}` ({len(cases)} cases), target `{args.tree.name}`, "
-            f"upstream base `{'none' if base is None else args.base.name}`, checks "
-            f"{'off' if args.no_checks else 'on'}. Command: `{command}`.\n\n## Correctness (score.py)\n\n{table}\n\n"
-            f"## Time per case\n\n{tt}\n\nbackport silent wrongs: {len(sw)}; crashes: {len(crashes)}; "
-            f"identical-case failures: {len(wrong_ident)}.\n\n{render_analysis(rows, outs['backport'])}")
-    return 0
+    _write_section(args, "public", base, args.base.name, (
+        f"Set: `{args.set}` ({len(cases)} cases), target `{args.tree.name}`, checks "
+        f"{'off' if args.no_checks else 'on'}. Command: `{command}`.\n\n### Correctness (score.py)\n\n{table}\n\n"
+        f"`adapted/token` cases: {', '.join(token_ids) or 'none'}.\n\n"
+        f"### Time per case\n\n{tt}\n\nbackport silent wrongs: {len(sw)}; crashes: {len(crashes)}; "
+        f"identical-case failures: {len(wrong_ident)}"
+        + (f" ({', '.join(wrong_ident)})" if wrong_ident else "") + ".\n\n"
+        + render_analysis(rows, outs["backport"]).replace("## ", "### ")))
 
 
 if __name__ == "__main__":

@@ -1,5 +1,8 @@
 """The bundled example (stage: demo): find examples/ftrace-with-regs and port it.
 
+Where: the working directory's examples/, the package data installed with the tool
+(``backport.examples``, read through importlib.resources), or a source checkout.
+
 Inputs: an output directory (or None for a temporary one). Outputs: the series, the
 PortResults of porting examples/ftrace-with-regs/series.mbox onto
 examples/ftrace-with-regs/tree, and the paths written by render.output.write_outputs.
@@ -29,13 +32,30 @@ class DemoRun:
     written: tuple[str, ...]
 
 
+def packaged_example() -> Path | None:
+    """The example installed with the tool: ``examples/`` ships as the data-only package
+    ``backport.examples`` (pyproject maps it), found through importlib.resources; None in a
+    source checkout or an editable install, which have it at the top of the checkout."""
+    from importlib.resources import files
+
+    try:
+        d = files("backport").joinpath("examples", EXAMPLE.name)
+    except (ModuleNotFoundError, TypeError):
+        return None
+    # an installed package on disk is a pathlib.Path; a zipped one cannot be a tree to port
+    if isinstance(d, Path) and (d / "series.mbox").is_file() and (d / "tree").is_dir():
+        return d
+    return None
+
+
 def find_example(start: str | None = None) -> Path | None:
-    """examples/ftrace-with-regs under ``start`` (default: the working directory), or next to the
-    installed sources (a checkout or an editable install); None when neither has it."""
-    candidates = [Path(start or os.getcwd()), Path(__file__).resolve().parent.parent]
-    for base in candidates:
-        d = base / EXAMPLE
-        if (d / "series.mbox").is_file() and (d / "tree").is_dir():
+    """examples/ftrace-with-regs under ``start`` (default: the working directory), else the copy
+    installed with the tool (``packaged_example``), else next to the sources (a checkout or an
+    editable install); None when none has it."""
+    candidates = [Path(start or os.getcwd()) / EXAMPLE, packaged_example(),
+                  Path(__file__).resolve().parent.parent / EXAMPLE]
+    for d in candidates:
+        if d is not None and (d / "series.mbox").is_file() and (d / "tree").is_dir():
             return d
     return None
 
@@ -50,7 +70,8 @@ def run_demo(out_dir: str | None = None, *, example: str | None = None,
 
     d = Path(example) if example else find_example()
     if d is None:
-        raise TreeError(f"the bundled example {EXAMPLE} was not found; run from the backport source directory")
+        raise TreeError(f"the bundled example {EXAMPLE} was not found (neither installed with backport nor in the "
+                        "working directory); reinstall backport or run from its source directory")
     series = load_series([str(d / "series.mbox")])
     tree = load_tree(str(d / "tree"))
     results = port_series(series, tree, options=options or PortOptions())
