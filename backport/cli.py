@@ -152,6 +152,12 @@ def build_parser() -> argparse.ArgumentParser:
         kp.add_argument("--kb", action="append", default=[], metavar="DIR", help="extra rule directory")
         kp.add_argument("--format", choices=("text", "json"), default="text")
         kp.set_defaults(func=cmd_kb, kb_action=name)
+    kp = ksub.add_parser("api", help="the API-evolution table: list it, or show one entry")
+    kp.add_argument("api_action", nargs="?", choices=("list", "show"), default="list")
+    kp.add_argument("entry_id", nargs="?", metavar="ID")
+    kp.add_argument("--kb", action="append", default=[], metavar="DIR", help="extra kb directory (its api/ tables)")
+    kp.add_argument("--format", choices=("text", "json"), default="text")
+    kp.set_defaults(func=cmd_kb_api)
 
     p = sub.add_parser("demo", help="run `port` on the bundled example (examples/)")
     p.add_argument("--out", metavar="DIR", default=None, help="output directory (default: a temporary one)")
@@ -332,19 +338,20 @@ def cmd_hook_impl(args: argparse.Namespace) -> int:
 def cmd_kb(args: argparse.Namespace) -> int:
     import json
 
+    from kb.api import check_api_files, load_api
     from kb.loader import check_rule_files, find_rule, load_rules, render_rule, render_rule_list, rule_as_dict
 
     from .errors import UsageError
 
     dirs = tuple(args.kb)
     if args.kb_action == "lint":
-        problems = check_rule_files(dirs)
+        problems = check_rule_files(dirs) + check_api_files(dirs)
         if args.format == "json":
             print(json.dumps({"schema_version": 1, "problems": list(problems)}, indent=2))
         for line in problems:
             print(line, file=sys.stderr)
         if not problems:
-            print(f"{len(load_rules(dirs))} rules, no problems", file=sys.stderr)
+            print(f"{len(load_rules(dirs))} rules, {len(load_api(dirs))} API entries, no problems", file=sys.stderr)
         return EXIT_FINDINGS if problems else EXIT_CLEAN
     if args.kb_action == "show":
         rule = find_rule(args.rule_id, dirs)
@@ -360,6 +367,28 @@ def cmd_kb(args: argparse.Namespace) -> int:
         print(json.dumps({"schema_version": 1, "rules": [rule_as_dict(r) for r in rules]}, indent=2))
     else:
         print(render_rule_list(rules), end="")
+    return EXIT_CLEAN
+
+
+def cmd_kb_api(args: argparse.Namespace) -> int:
+    import json
+
+    from kb.api import api_entry_as_dict, load_api, render_api_entry, render_api_list
+
+    from .errors import UsageError
+
+    entries = load_api(tuple(args.kb))
+    if args.api_action == "show" or args.entry_id:
+        entry = next((e for e in entries if e.id == args.entry_id), None)
+        if entry is None:
+            raise UsageError(f"no API entry {args.entry_id!r} (see `backport kb api list`)")
+        print(json.dumps(api_entry_as_dict(entry), indent=2) if args.format == "json" else render_api_entry(entry),
+              end="\n" if args.format == "json" else "")
+        return EXIT_CLEAN
+    if args.format == "json":
+        print(json.dumps({"schema_version": 1, "entries": [api_entry_as_dict(e) for e in entries]}, indent=2))
+    else:
+        print(render_api_list(entries), end="")
     return EXIT_CLEAN
 
 

@@ -21,6 +21,7 @@ import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 
+from .apiadapt import rewritten_names
 from .index import TreeIndex, file_class, find_cached_index, lazy_paths, load_index, scan_c
 from .landing import Landing
 from .model import Finding, LineKind, Patch, Placement, PortOptions, Series, Severity, TargetTree
@@ -255,7 +256,10 @@ def check_patch(patch: Patch, tree: TargetTree, *, placements: Sequence[Placemen
     findings.extend(_check_edited(patch, idx, sdefs, landing, words_cache, has_c, reported))
     lines_with_missing_call: set[object] = set()
     types_cache: dict[tuple[int, int], dict[str, str]] = {}
+    rewritten = rewritten_names(placements)  # names the API pass took out of the port
     for need in [*find_needs(patch), *_context_needs(patch)]:
+        if need.name in rewritten:
+            continue
         key = (need.kind if need.kind in ("kconfig", "makevar", "object", "header") else "c", need.name)
         if key in reported:
             continue

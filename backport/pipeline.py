@@ -25,7 +25,7 @@ from hunks.cascade import locate
 from hunks.syntax import anchor_name, find_anchor, language_for
 from hunks.types import HunkSpec, Match
 
-from . import deps, kbcheck
+from . import apiadapt, deps, kbcheck
 from .adaptation import check_adaptations
 from .divergence import MAX_EVIDENCE, check_divergence, check_identifiers
 from .errors import UnsafePathError
@@ -705,6 +705,11 @@ def port_patch(patch: Patch, tree: TargetTree, *, options: PortOptions | None = 
             _port_deleted_file(w, fi, fp)
         elif fp.hunks or fp.is_rename or _mode_change(fp):
             _port_modified_file(w, fi, fp)
+    if opts.adapt:  # kb API table: new API forms in added lines -> the target's spelling
+        found, changed = apiadapt.adapt_placements(patch, w.placements, tree, opts, series=series)
+        w.findings.extend(found)
+        for st in w.files.values():
+            st.edits = [(s, e, w.placements[i].target_new if i in changed else new, i) for s, e, new, i in st.edits]
     diffs, new_files = _finish_files(w)
     placements = tuple(w.placements)
     findings = list(w.findings)
@@ -712,7 +717,7 @@ def port_patch(patch: Patch, tree: TargetTree, *, options: PortOptions | None = 
     if opts.checks:
         for checker in (deps.check_patch, kbcheck.check_patch):
             findings.extend(checker(patch, tree, placements=placements, series=series, options=opts))
-    findings = [f for f in findings if f.code not in opts.ignore]
+    findings = [f for f in apiadapt.drop_covered(findings) if f.code not in opts.ignore]
     return PortResult(
         patch=patch, placements=placements, findings=tuple(findings), text="".join(diffs),
         status=_status(placements, findings, opts), new_files=tuple(new_files),

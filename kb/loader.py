@@ -186,12 +186,24 @@ def version_matches(spec: str, version: tuple[int, int, int]) -> bool:
     return all(ops[op](version, v) for op, v in parse_version_spec(spec))
 
 
-def _problems(text: str, origin: str) -> tuple[list[tuple[int, str]], Any, dict[Path_, int]]:
-    data, lines = parse_yaml_with_lines(text, origin)
-    validator = jsonschema.Draft202012Validator(load_schema())
+def schema_problems(data: Any, lines: Mapping[Path_, int], schema: Mapping[str, Any]) -> list[tuple[int, str]]:
+    """(line, message) for every way ``data`` breaks ``schema`` (JSON Schema 2020-12), each at the
+    line of the offending key (also used by kb.api for the API-evolution tables)."""
+    validator = jsonschema.Draft202012Validator(schema)
     problems: list[tuple[int, str]] = []
     for err in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
         problems.extend(_schema_messages(err, lines))
+    return problems
+
+
+def line_of(lines: Mapping[Path_, int], path: Path_) -> int:
+    """The 1-based line of the key at ``path`` (or of its nearest parent)."""
+    return _line_of(lines, path)
+
+
+def _problems(text: str, origin: str) -> tuple[list[tuple[int, str]], Any, dict[Path_, int]]:
+    data, lines = parse_yaml_with_lines(text, origin)
+    problems = schema_problems(data, lines, load_schema())
     if not problems:
         problems.extend(_regex_errors(data, (), lines))
         problems.extend(_version_errors(data, (), lines))

@@ -1,0 +1,193 @@
+"""Kernel API adaptation (stage: adapt): added lines that use an API the target spells the old way.
+
+Inputs: one patch's placements (after placement, before the files are finished), the target
+tree (its TreeIndex, as backport.deps builds it), PortOptions (``adapt``, ``kb_dirs``).
+Outputs: the placements with rewritten ``target_new`` lines and one ``model.Adaptation``
+(kind ``api``) per rewritten line, and ``api-missing`` findings for uses that cannot be
+rewritten (the target has no old form either, or the old form must be open-coded).
+
+How: for each entry of the kb API table (kb/api/*.yaml, kb.api) whose new form an added line
+uses, the target is asked whether it has the new form (``marker`` definitions in a header or
+the patched file, or ``marker_grep``), whether the series defines it itself, and whether it
+has what the old form needs (its definitions become the evidence). Lines are rewritten with
+kb.api.rewrite_line; the added lines of a placement are the lines of ``target_new`` that are not
+kept from ``target_old`` (difflib), so target context is never touched.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Sequence
+from dataclasses import replace
+
+from kb.api import ApiEntry, CannotRewrite, find_uses, load_api, rewrite_line
+
+from .model import Adaptation, Finding, Patch, Placement, PortOptions, Series, Severity, TargetTree
+from .needs import RE_WORD, find_series_defs
+
+#: the finding code of a new API form the target lacks and that could not be rewritten
+MISSING_CODE = "api-missing"
+
+
+def _added_rows(p: Placement) -> list[int]:
+    """Indexes into ``p.target_new`` of the lines the port adds (not kept from the target)."""
+    sm = difflib.SequenceMatcher(None, p.target_old, p.target_new, autojunk=False)
+    return [j for tag, _, _, j1, j2 in sm.get_opcodes() if tag in ("insert", "replace") for j in range(j1, j2)]
+
+
+def _is_global(path: str, patched: str) -> bool:
+    """A definition every file of the target sees (a header under include/), or one in the
+    patched file itself; a driver-local helper of the same name elsewhere does not count."""
+    return path == patched or path.startswith("include/") or bool(re.match(r"arch/[^/]+/include/", path))
+
+
+class _Target:
+    """What the target has, asked once per name (index look-ups and greps)."""
+
+    def __init__(self, tree: TargetTree, options: PortOptions, patch: Patch, series: Series | None) -> None:
+        from . import deps
+
+        self.tree = tree
+        self.idx = deps.get_index(tree, options, touched=[fp.path for fp in patch.files])
+        earlier = list(series.patches[:series.patches.index(patch) + 1]) if series and patch in series.patches else []
+        self.series_names = find_series_defs(earlier or [patch]).names
+        self.grep_cache: dict[tuple[tuple[str, ...], str], str | None] = {}
+
+    def has_new(self, e: ApiEntry, patched: str) -> bool:
+        if any(m in self.series_names for m in e.marker):
+            return True
+        if e.marker_grep is not None:
+            return self.grep(*e.marker_grep) is not None
+        return any(_is_global(d.path, patched) for m in e.marker
+                   for d in (*self.idx.defines(m), *self.idx.members(m)))
+
+    def grep(self, paths: tuple[str, ...], pattern: str) -> str | None:
+        key = (paths, pattern)
+        if key not in self.grep_cache:
+            rx, hit = re.compile(pattern), None
+            for path in paths:
+                for n, line in enumerate((self.tree.read(path) or "").splitlines(), 1):
+                    if rx.search(line):
+                        hit = f"{path}:{n}: {line.strip()}"
+                        break
+                if hit:
+                    break
+            self.grep_cache[key] = hit
+        return self.grep_cache[key]
+
+    def old_evidence(self, e: ApiEntry) -> tuple[str, ...] | None:
+        """Where the target defines what the old form needs; None when something is missing."""
+        out = []
+        for n in e.needs:
+            defs = [*self.idx.defines(n), *self.idx.members(n)]
+            if not defs:
+                return None
+            defs.sort(key=lambda d: (not d.path.startswith("include/"), d.path.startswith(("tools/", "scripts/")),
+                                     d.kind in ("decl", "export"), d.path))
+            out.append(str(defs[0]))
+        return tuple(out)
+
+
+def _candidates(entries: Sequence[ApiEntry], placements: Sequence[Placement]) -> list[ApiEntry]:
+    """Entries whose new-form name occurs in some added line (a cheap word test first)."""
+    words: set[str] = set()
+    for p in placements:
+        if p.applied and p.path:
+            for j in _added_rows(p):
+                words.update(RE_WORD.findall(p.target_new[j]))
+    return [e for e in entries if e.name in words]
+
+
+def _words(lines: Sequence[str]) -> set[str]:
+    return {w for ln in lines for w in RE_WORD.findall(ln)}
+
+
+def adapt_placements(patch: Patch, placements: list[Placement], tree: TargetTree, options: PortOptions, *,
+                     series: Series | None = None) -> tuple[list[Finding], set[int]]:
+    """Rewrite new API forms in the added lines of the applied placements (in place) into the
+    target's spelling; return the findings and the indexes of the placements changed."""
+    if not options.adapt:
+        return [], set()
+    entries = _candidates(load_api(options.kb_dirs), placements)
+    if not entries:
+        return [], set()
+    target = _Target(tree, options, patch, series)
+    findings: list[Finding] = []
+    changed: set[int] = set()
+    reported: set[tuple[str, str]] = set()
+    for i, p in enumerate(placements):
+        if not p.applied or not p.path:
+            continue
+        new_lines = list(p.target_new)
+        adaptations: list[Adaptation] = []
+        offset = 0  # extra lines inserted by statement-sequence rewrites so far
+        for j in _added_rows(p):
+            k = j + offset
+            line = new_lines[k]
+            out = [line]
+            for e in entries:
+                if not any(find_uses(e, x) for x in out) or target.has_new(e, p.path):
+                    continue
+                evidence = target.old_evidence(e) if e.old else None
+                why = ""
+                if evidence is None:
+                    why = (f"the target has neither {e.name}() nor {', '.join(n + '()' for n in e.needs)}"
+                           if e.old else f"{e.name}() must be open-coded on this target")
+                else:
+                    try:
+                        out = [r for x in out for r in rewrite_line(e, x)]
+                    except CannotRewrite as err:
+                        why = str(err)
+                if why:
+                    if (e.id, line) not in reported:
+                        reported.add((e.id, line))
+                        findings.append(_missing(e, p, k, line, why))
+                    continue
+                adaptations.append(Adaptation(
+                    kind="api", summary=_summary(e, tree), upstream=("+" + line,),
+                    port=tuple("+" + x for x in out), evidence=evidence or (), path=p.path,
+                    line=p.start + k, ref=p.hunk.ref, references=e.references, rule=e.id))
+            if out != [line]:
+                new_lines[k:k + 1] = out
+                offset += len(out) - 1
+        if adaptations:
+            placements[i] = replace(p, target_new=tuple(new_lines), adaptations=(*p.adaptations, *adaptations))
+            changed.add(i)
+    return findings, changed
+
+
+def _summary(e: ApiEntry, tree: TargetTree) -> str:
+    v = tree.kernel_version()
+    where = f"{v[0]}.{v[1]}" if v else "the target"
+    old = e.old[0].split("(", 1)[0].strip() if e.old else ""
+    return f"use {old}(), {where} has no {e.name}()" if old and old != e.name else \
+        f"use the older {e.name}() form, {where} has no {e.new}"
+
+
+def _missing(e: ApiEntry, p: Placement, k: int, line: str, why: str) -> Finding:
+    where = f"{p.path}:{p.start + k}"
+    return Finding(
+        MISSING_CODE, Severity.ERROR,
+        f"{e.name}: {e.new} is {e.kind} API of {e.since} ({e.commit[:12]}) the target lacks; {why}",
+        p.hunk.ref, (f"{where}: +{line.strip()}", f"kb API table: {e.id} ({e.ref})"),
+        e.older, e.id, e.references,
+        f"{where}: {e.name}() written the way the target spells it ({e.id})")
+
+
+def drop_covered(findings: Sequence[Finding]) -> list[Finding]:
+    """Without deps' ``missing-symbol`` / ``renamed-symbol`` for a name an ``api-missing``
+    finding already explains (one finding per cause, the one that names the commit)."""
+    names = {f.message.split(":", 1)[0] for f in findings if f.code == MISSING_CODE}
+    return [f for f in findings if not (f.code in ("missing-symbol", "renamed-symbol")
+                                        and f.message.split(":", 1)[0] in names)]
+
+
+def rewritten_names(placements: Sequence[Placement]) -> set[str]:
+    """Names an API adaptation took out of the port (upstream's words no longer in its lines)."""
+    out: set[str] = set()
+    for p in placements:
+        for a in p.adaptations:
+            if a.kind == "api":
+                out |= _words(a.upstream) - _words(a.port)
+    return out

@@ -1,0 +1,259 @@
+"""The kb API-evolution table (kb/api/*.yaml, kb.api) and the API pass (backport.apiadapt):
+schema errors at file:line, every entry's examples, `backport kb api`, and ports onto
+miniature trees that spell an API the old way (rewritten, `adapted`, git apply) or not at all
+(`api-missing` naming the commit, nothing rewritten)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from backport.cli import main
+from backport.errors import RuleError
+from backport.model import Patch, PortOptions, Series, Severity
+from backport.pipeline import port_patch
+from backport.series import parse_diff
+from backport.target import MemoryTree
+from kb.api import (
+    CannotRewrite,
+    check_api_files,
+    example_failures,
+    find_uses,
+    load_api,
+    parse_api,
+    rewrite_line,
+)
+
+ENTRIES = load_api()
+
+# ---------------------------------------------------------------- the table itself
+
+
+def test_bundled_tables_lint_clean_with_unique_ids_and_cited_commits():
+    assert check_api_files() == ()
+    assert len(ENTRIES) >= 40
+    assert len({e.id for e in ENTRIES}) == len(ENTRIES)
+    for e in ENTRIES:
+        assert e.commit and e.subject and e.older and e.examples, e.id
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=[e.id for e in ENTRIES])
+def test_every_entry_rewrites_its_examples(entry):
+    assert example_failures(entry) == []
+    for ex in entry.examples:
+        assert find_uses(entry, ex.upstream)
+        if ex.target is None:
+            with pytest.raises(CannotRewrite):
+                rewrite_line(entry, ex.upstream)
+        else:
+            assert tuple(rewrite_line(entry, ex.upstream)) == ex.target
+            # the old spelling does not use the new form any more (unless it keeps its name)
+            if all(e.split("(")[0].strip() != entry.name for e in entry.old):
+                assert not any(find_uses(entry, t) for t in ex.target)
+
+
+BAD = textwrap.dedent("""\
+    family: demo
+    title: a user's table
+    entries:
+      - id: api-demo-rename
+        kind: rename
+        new: frob_new
+        old: [frob_old]
+        since: v6.2
+        commit: 0123456789ab
+        subject: 'demo: rename frob'
+        older: before v6.2 it is frob_old()
+        examples:
+          - {upstream: "\\tfrob_new(x);", target: "\\tfrob_old(x);"}
+        severty: error
+    """)
+
+
+def test_schema_error_names_file_and_line(tmp_path: Path):
+    d = tmp_path / "kb" / "api"
+    d.mkdir(parents=True)
+    (d / "x.yaml").write_text(BAD)
+    problems = check_api_files([str(tmp_path / "kb")], bundled=False)
+    assert problems == (f"{d / 'x.yaml'}:14: error: unknown key 'severty' in entries.0",)
+    with pytest.raises(RuleError) as err:
+        parse_api(BAD, "kb/api/x.yaml")
+    assert str(err.value).startswith("kb/api/x.yaml:14:")
+
+
+@pytest.mark.parametrize("change, line, words", [
+    ("kind: rename", 5, "is not one of"),
+    ("commit: 0123456789ab", 9, "does not match"),
+    ("old: [frob_old]", 7, "frob_new"),  # an example that no longer holds
+])
+def test_lint_problems_point_at_their_line(tmp_path: Path, change, line, words):
+    bad = BAD.replace("    severty: error\n", "")
+    bad = bad.replace(change, {"kind: rename": "kind: renamed", "commit: 0123456789ab": "commit: xyz",
+                               "old: [frob_old]": "old: [frob_other]"}[change])
+    d = tmp_path / "api"
+    d.mkdir()
+    (d / "x.yaml").write_text(bad)
+    (problem,) = check_api_files([str(tmp_path)], bundled=False)
+    assert problem.startswith(f"{d / 'x.yaml'}:") and words in problem
+    if change != "old: [frob_old]":
+        assert problem.startswith(f"{d / 'x.yaml'}:{line}:")
+
+
+def test_kb_lint_reports_a_bad_api_table_and_exits_1(tmp_path: Path, capsys):
+    d = tmp_path / "api"
+    d.mkdir()
+    (d / "x.yaml").write_text(BAD)
+    assert main(["kb", "lint", "--kb", str(tmp_path)]) == 1
+    assert "x.yaml:14: error: unknown key 'severty'" in capsys.readouterr().err
+    assert main(["kb", "lint"]) == 0
+    assert "API entries" in capsys.readouterr().err
+
+
+def test_kb_api_list_and_show(capsys):
+    assert main(["kb", "api"]) == 0
+    out = capsys.readouterr().out
+    assert "api-timer-container-of" in out and "from_timer" in out
+    assert main(["kb", "api", "show", "api-class-create-owner"]) == 0
+    out = capsys.readouterr().out
+    assert "1aaba11da9aa" in out and "class_create(THIS_MODULE, {name})" in out
+    assert main(["kb", "api", "list", "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert len(doc["entries"]) == len(ENTRIES)
+    assert main(["kb", "api", "show", "api-nope"]) == 2
+
+
+# ---------------------------------------------------------------- ports onto miniature trees
+
+TIMER_H = textwrap.dedent("""\
+    #ifndef _LINUX_TIMER_H
+    #define _LINUX_TIMER_H
+    #define from_timer(var, callback_timer, timer_fieldname) \\
+    \tcontainer_of(callback_timer, typeof(*var), timer_fieldname)
+    extern int del_timer_sync(struct timer_list *timer);
+    #endif
+    """)
+HRTIMER_H = "extern void hrtimer_init(struct hrtimer *timer, clockid_t which_clock, enum hrtimer_mode mode);\n"
+FOO_C = textwrap.dedent("""\
+    #include <linux/timer.h>
+
+    static void foo_poll(struct timer_list *t)
+    {
+    \tstruct foo *foo = from_timer(foo, t, poll_timer);
+
+    \tfoo_kick(foo);
+    }
+
+    static void foo_stop(struct foo *foo)
+    {
+    \tfoo->running = false;
+    }
+
+    static void foo_start(struct foo *foo)
+    {
+    \tfoo->running = true;
+    }
+    """)
+FIX = textwrap.dedent("""\
+    diff --git a/drivers/foo/foo.c b/drivers/foo/foo.c
+    --- a/drivers/foo/foo.c
+    +++ b/drivers/foo/foo.c
+    @@ -10,4 +10,5 @@ static void foo_poll(struct timer_list *t)
+     static void foo_stop(struct foo *foo)
+     {
+     \tfoo->running = false;
+    +\ttimer_delete_sync(&foo->poll_timer);
+     }
+    @@ -15,4 +16,6 @@ static void foo_stop(struct foo *foo)
+     static void foo_start(struct foo *foo)
+     {
+     \tfoo->running = true;
+    +\thrtimer_setup(&foo->hrt, foo_hrt_fn, CLOCK_MONOTONIC, HRTIMER_MODE_REL);
+    +\tstruct foo *f = timer_container_of(f, &foo->poll_timer, poll_timer);
+     }
+    """)
+
+
+def _port(files: dict[str, str], diff: str = FIX, **opts):
+    patch = Patch(subject="foo: stop the poll timer", files=parse_diff(diff, origin="fix.patch"), diff_text=diff)
+    return port_patch(patch, MemoryTree(files), options=PortOptions(**opts), series=Series((patch,)))
+
+
+def _git_apply(tmp_path: Path, files: dict[str, str], diff: str) -> subprocess.CompletedProcess:
+    root = tmp_path / "applytree"
+    for p, text in files.items():
+        (root / p).parent.mkdir(parents=True, exist_ok=True)
+        (root / p).write_text(text)
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    (root / "ported.patch").write_text(diff)
+    return subprocess.run(["git", "apply", "ported.patch"], cwd=root, capture_output=True, text=True)
+
+
+OLD_TREE = {"include/linux/timer.h": TIMER_H, "include/linux/hrtimer.h": HRTIMER_H, "drivers/foo/foo.c": FOO_C,
+            "Makefile": "VERSION = 6\nPATCHLEVEL = 1\nSUBLEVEL = 0\n"}
+
+
+def test_port_onto_a_tree_with_the_old_api_rewrites_and_says_so(tmp_path: Path):
+    r = _port(OLD_TREE)
+    new = dict(r.new_files)["drivers/foo/foo.c"]
+    assert "\tdel_timer_sync(&foo->poll_timer);\n" in new
+    assert "\thrtimer_init(&foo->hrt, CLOCK_MONOTONIC, HRTIMER_MODE_REL);\n\tfoo->hrt.function = foo_hrt_fn;\n" in new
+    assert "\tstruct foo *f = from_timer(f, &foo->poll_timer, poll_timer);\n" in new
+    assert "timer_delete_sync" not in r.text and "+\tdel_timer_sync(&foo->poll_timer);" in r.text
+    adapted = [f for f in r.findings if f.code == "adapted"]
+    assert len(adapted) == 2 and all(f.severity is Severity.WARNING for f in adapted)
+    assert "use del_timer_sync(), 6.1 has no timer_delete_sync()" in adapted[0].message
+    assert any("9b13df3fb64e" in ref for ref in adapted[0].references)
+    assert any(e.startswith("include/linux/timer.h:5: ") for e in adapted[0].evidence)
+    rules = {a.rule for p in r.placements for a in p.adaptations}
+    assert rules == {"api-timer-delete-sync", "api-hrtimer-setup", "api-timer-container-of"}
+    # deps does not call the names the pass rewrote away missing
+    assert not [f for f in r.findings if f.code == "api-missing" or f.code in ("missing-symbol", "renamed-symbol")
+                and f.message.split(":")[0] in ("timer_delete_sync", "hrtimer_setup", "timer_container_of")]
+    assert _git_apply(tmp_path, OLD_TREE, r.text).returncode == 0
+    assert (tmp_path / "applytree" / "drivers/foo/foo.c").read_text() == new
+
+
+def test_without_adapt_the_upstream_text_is_kept():
+    r = _port(OLD_TREE, adapt=False)
+    assert "+\ttimer_delete_sync(&foo->poll_timer);" in r.text
+    assert not [f for f in r.findings if f.code == "adapted"]
+
+
+def test_a_tree_with_the_new_api_is_left_alone():
+    files = dict(OLD_TREE)
+    files["include/linux/timer.h"] = TIMER_H.replace("#endif", "extern int timer_delete_sync(struct timer_list *t);\n"
+                                                     "#define timer_container_of(v, t, f) from_timer(v, t, f)\n#endif")
+    files["include/linux/hrtimer.h"] = HRTIMER_H + "extern void hrtimer_setup(struct hrtimer *t, void *fn, int c, int m);\n"
+    r = _port(files)
+    assert "+\ttimer_delete_sync(&foo->poll_timer);" in r.text
+    assert not [f for f in r.findings if f.code in ("adapted", "api-missing")]
+
+
+def test_tree_with_neither_form_gets_a_finding_with_the_commit_and_no_rewrite():
+    files = {"drivers/foo/foo.c": FOO_C, "include/linux/other.h": "extern int unrelated(void);\n"}
+    r = _port(files)
+    assert "+\ttimer_delete_sync(&foo->poll_timer);" in r.text
+    missing = {f.rule: f for f in r.findings if f.code == "api-missing"}
+    assert set(missing) >= {"api-timer-delete-sync", "api-hrtimer-setup"}
+    f = missing["api-timer-delete-sync"]
+    assert f.severity is Severity.ERROR and "9b13df3fb64e" in f.message
+    assert any("9b13df3fb64e" in ref for ref in f.references)
+    assert "neither timer_delete_sync() nor del_timer_sync()" in f.message
+    # one finding per cause: deps does not repeat it as a missing symbol
+    assert not [x for x in r.findings if x.code == "missing-symbol" and x.message.startswith("timer_delete_sync:")]
+    assert not [f for f in r.findings if f.code == "adapted"]
+
+
+def test_a_call_split_over_lines_is_reported_not_guessed():
+    diff = FIX.replace("+\thrtimer_setup(&foo->hrt, foo_hrt_fn, CLOCK_MONOTONIC, HRTIMER_MODE_REL);\n",
+                       "+\thrtimer_setup(&foo->hrt, foo_hrt_fn,\n+\t\t      CLOCK_MONOTONIC, HRTIMER_MODE_REL);\n"
+                       ).replace("@@ -15,4 +16,6 @@", "@@ -15,4 +16,7 @@")
+    r = _port(OLD_TREE, diff)
+    (f,) = [f for f in r.findings if f.code == "api-missing"]
+    assert f.rule == "api-hrtimer-setup" and "continues on the next line" in f.message
+    assert "908a1d775422" in f.message
+    assert "+\thrtimer_setup(&foo->hrt, foo_hrt_fn," in r.text
