@@ -91,12 +91,9 @@ class _Target:
 
 def _candidates(entries: Sequence[ApiEntry], placements: Sequence[Placement]) -> list[ApiEntry]:
     """Entries whose new-form name occurs in some added line (a cheap word test first)."""
-    words: set[str] = set()
-    for p in placements:
-        if p.applied and p.path:
-            for j in _added_rows(p):
-                words.update(RE_WORD.findall(p.target_new[j]))
-    return [e for e in entries if e.name in words]
+    added = [p.target_new[j] for p in placements if p.applied and p.path for j in _added_rows(p)]
+    words = {w for line in added for w in RE_WORD.findall(line)}
+    return [e for e in entries if (e.name in words if not e.match else any(re.search(e.match, x) for x in added))]
 
 
 def _words(lines: Sequence[str]) -> set[str]:
@@ -133,7 +130,7 @@ def adapt_placements(patch: Patch, placements: list[Placement], tree: TargetTree
                 why = ""
                 if evidence is None:
                     why = (f"the target has neither {e.name}() nor {', '.join(n + '()' for n in e.needs)}"
-                           if e.old else f"{e.name}() must be open-coded on this target")
+                           if e.old else f"{e.new if e.match else e.name + '()'} must be open-coded on this target")
                 else:
                     try:
                         out = [r for x in out for r in rewrite_line(e, x)]

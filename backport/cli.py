@@ -43,7 +43,8 @@ def _common(p: argparse.ArgumentParser, *, tree: bool = True) -> None:
                        help="target tree: a kernel source directory or git work tree")
         p.add_argument("--rev", metavar="REV", help="read the target git repo at this revision instead of its work tree")
         p.add_argument("--upstream", metavar="REPO",
-                       help="upstream git repo: 3-way bases from blob ids, commits that introduced what is missing")
+                       help="upstream git repo (3-way bases from blob ids, commits that introduced what is "
+                            "missing) or plain upstream directory (its files hashed against the blob ids)")
         p.add_argument("--config", metavar="FILE", help="the vendor .config of the target")
         p.add_argument("--kb", action="append", default=[], metavar="DIR", help="extra knowledge-base rule directory")
         p.add_argument("--min-confidence", type=float, default=0.8, metavar="X",

@@ -18,8 +18,6 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
-from pathlib import Path
 
 from hunks.cascade import locate
 from hunks.syntax import anchor_name, find_anchor, language_for
@@ -28,7 +26,6 @@ from hunks.types import HunkSpec, Match
 from . import apiadapt, deps, kbcheck
 from .adaptation import check_adaptations
 from .divergence import MAX_EVIDENCE, check_divergence, check_identifiers
-from .errors import UnsafePathError
 from .model import (
     Alternative,
     FilePatch,
@@ -48,7 +45,7 @@ from .model import (
 )
 from .relocate import find_function_files, find_moved_file, list_paths
 from .safety import REFUSING_CODES, check_filepatch_safety, render_printable
-from .target import check_relpath
+from .upstream_base import find_base
 
 # static int foo(struct bar *b)      (git's default funcname: a line starting a definition)
 RE_FUNCNAME = re.compile(r"^[A-Za-z_$]")
@@ -151,55 +148,6 @@ def _hunk_final_newline(h: Hunk) -> bool | None:
     if pre and pre[-1].no_newline:
         return True
     return None
-
-
-# ---------------------------------------------------------------- upstream base
-
-
-@lru_cache(maxsize=4)
-def _upstream_repo(path: str) -> object | None:
-    if not (Path(path) / ".git").exists() and not (Path(path) / "objects").is_dir():
-        return None
-    import git  # lazy: slow to import
-
-    try:
-        return git.Repo(path)
-    except (git.exc.InvalidGitRepositoryError, git.exc.NoSuchPathError):
-        return None
-
-
-def load_base(fp: FilePatch, upstream: str | None, *, base_commit: str | None = None) -> str | None:
-    """The exact upstream pre-image of ``fp``: its ``index`` blob in an upstream git repo (else
-    ``old_path`` at the patch's ``base-commit:``), or ``old_path`` in a plain upstream directory.
-    None when unknown."""
-    if not upstream or fp.old_path is None:
-        return None
-    try:
-        rel = check_relpath(fp.old_path)
-    except UnsafePathError:
-        return None
-    repo = _upstream_repo(upstream)
-    if repo is not None:
-        import git
-
-        specs = []
-        if fp.old_blob and re.fullmatch(r"[0-9a-f]{4,40}", fp.old_blob) and set(fp.old_blob) != {"0"}:
-            specs.append(f"{fp.old_blob}^{{blob}}")
-        if base_commit and re.fullmatch(r"[0-9a-f]{7,40}", base_commit):
-            specs.append(f"{base_commit}:{rel}")
-        for spec in specs:
-            try:
-                sha = repo.git.rev_parse("--verify", "--quiet", spec)  # type: ignore[attr-defined]
-                return repo.odb.stream(bytes.fromhex(sha)).read().decode(  # type: ignore[attr-defined]
-                    "utf-8", "surrogateescape")
-            except (git.exc.GitCommandError, ValueError):
-                continue
-        return None
-    try:
-        full = Path(upstream) / rel
-        return full.read_bytes().decode("utf-8", "surrogateescape") if full.is_file() else None
-    except OSError:
-        return None
 
 
 # ---------------------------------------------------------------- placement of one hunk
@@ -546,7 +494,10 @@ def _relocate_hunk(w: _Work, path: str, h: Hunk, base: Sequence[str] | None) -> 
 
 def _port_modified_file(w: _Work, fi: int, fp: FilePatch) -> None:
     opts = w.options
-    base_text = load_base(fp, opts.upstream, base_commit=w.patch.base_commit)
+    found = find_base(fp, opts.upstream, base_commit=w.patch.base_commit)
+    base_text = found.text if found is not None else None
+    if found is not None and found.note is not None:
+        w.findings.append(found.note)
     base = split_lines(base_text)[0] if base_text is not None else None
     path, why = _choose_target(w, fp, base)
     ref = fp.ref or w.patch.ref
