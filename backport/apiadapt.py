@@ -21,7 +21,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
-from kb.api import ApiEntry, CannotRewrite, find_uses, load_api, rewrite_line
+from kb.api import RE_IDENT, ApiEntry, CannotRewrite, find_uses, form_name, load_api, rewrite_line
 
 from .model import Adaptation, Finding, Patch, Placement, PortOptions, Series, Severity, TargetTree
 from .needs import RE_WORD, find_series_defs
@@ -142,7 +142,7 @@ def adapt_placements(patch: Patch, placements: list[Placement], tree: TargetTree
                         findings.append(_missing(e, p, k, line, why))
                     continue
                 adaptations.append(Adaptation(
-                    kind="api", summary=_summary(e, tree), upstream=("+" + line,),
+                    kind="api", summary=_summary(e, tree, out), upstream=("+" + line,),
                     port=tuple("+" + x for x in out), evidence=evidence or (), path=p.path,
                     line=p.start + k, ref=p.hunk.ref, references=e.references, rule=e.id))
             if out != [line]:
@@ -154,12 +154,20 @@ def adapt_placements(patch: Patch, placements: list[Placement], tree: TargetTree
     return findings, changed
 
 
-def _summary(e: ApiEntry, tree: TargetTree) -> str:
+def _summary(e: ApiEntry, tree: TargetTree, port: Sequence[str]) -> str:
+    """Stable-style words: "use from_timer(), 6.1 has no timer_container_of()"."""
     v = tree.kernel_version()
     where = f"{v[0]}.{v[1]}" if v else "the target"
-    old = e.old[0].split("(", 1)[0].strip() if e.old else ""
-    return f"use {old}(), {where} has no {e.name}()" if old and old != e.name else \
-        f"use the older {e.name}() form, {where} has no {e.new}"
+    called = form_name(e.old[0]) if e.old and re.match(r"\s*[A-Za-z_]\w*\s*\(", e.old[0]) else ""
+    if e.old and RE_IDENT.fullmatch(e.old[0].strip()):
+        called = e.old[0].strip()
+    shown = " ".join(x.strip() for x in port)
+    shown = shown if len(shown) <= 72 else shown[:69] + "..."
+    if called and called != e.name:
+        return f"use {called}(), {where} has no {e.name}()"
+    if called:  # same name, older arguments
+        return f"write `{shown}`, {where}'s {e.name}() predates {e.commit[:12]}"
+    return f"write `{shown}`, {where} has no {e.name}()"
 
 
 def _missing(e: ApiEntry, p: Placement, k: int, line: str, why: str) -> Finding:

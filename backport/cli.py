@@ -123,6 +123,37 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.set_defaults(func=cmd_checklist)
 
+    p = sub.add_parser(
+        "triage", help="a patch queue against a fleet of trees: status matrix, per-cell reports",
+        description="Port every patch of QUEUE onto every tree of the fleet file and write matrix.json, "
+                    "matrix.csv and matrix.html (patch rows x tree columns) plus, per cell, what `port --out` "
+                    "writes. Finished cells are kept and skipped on the next run with the same inputs. "
+                    "FLEET.yaml: 'trees:' items with name, path, optional rev (a git repo), arch, config; optional "
+                    "'upstream:' and 'kb:'.")
+    p.add_argument("queue", nargs="+", metavar="QUEUE", help="anything `port` reads: mbox, .patch files, a directory, "
+                   "a quilt series (a stable queue), ...")
+    p.add_argument("--trees", metavar="FLEET.yaml", required=True, help="the fleet file")
+    p.add_argument("--out", metavar="DIR", required=True, help="matrix.{json,csv,html} and cells/<tree>/<patch>/")
+    p.add_argument("--verify", choices=("none", "build"), default="none",
+                   help="build: compile what each port touches in an out-of-tree build of the tree")
+    p.add_argument("--engine", choices=("local", "dask"), default="local",
+                   help="local: a process per core (default); dask: Dask distributed")
+    p.add_argument("--scheduler", metavar="ADDR", help="with --engine dask: tcp://host:8786 (default: a LocalCluster); "
+                   "workers must see the trees and --out at the same paths")
+    p.add_argument("--jobs", "-j", type=int, metavar="N", help="worker processes (default: the cores)")
+    p.add_argument("--order", choices=("auto", "series", "independent"), default="auto",
+                   help="series: patch N on top of 1..N-1; independent: each patch alone (default auto: "
+                        "series for one numbered series, independent for a queue of fixes)")
+    p.add_argument("--upstream", metavar="REPO", help="upstream git repo (the fleet's upstream: wins)")
+    p.add_argument("--kb", action="append", default=[], metavar="DIR", help="extra knowledge-base rule directory")
+    p.add_argument("--min-confidence", type=float, default=0.8, metavar="X",
+                   help="placements below this are not applied (default 0.8)")
+    p.add_argument("--ignore", action="append", default=[], metavar="CODE", help="silence a finding code (repeatable)")
+    p.add_argument("--fail-on", choices=("conflict", "never"), default="never",
+                   help="conflict: exit 1 when a cell is conflict, needs-prereq, build-failed or error")
+    p.add_argument("-q", "--quiet", action="count", default=0, help="no progress bar, no summary")
+    p.set_defaults(func=cmd_triage)
+
     p = sub.add_parser("revert", help="undo a previous --apply from its record")
     p.add_argument("record", metavar="DIR", help="the target tree (or the --out dir) holding the apply record")
     p.add_argument("--force", action="store_true",
@@ -297,6 +328,40 @@ def cmd_checklist(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(render_checklist(results, series))
     return exit_code(results, fail_on=args.fail_on, min_confidence=args.min_confidence)
+
+
+def cmd_triage(args: argparse.Namespace) -> int:
+    from .errors import UsageError
+    from .ingest import load_series
+    from .model import PortOptions
+    from .safety import render_printable
+    from .triage import DaskEngine, LocalEngine, load_fleet, run_triage
+    from .triage.progress import TriageProgress
+
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    if args.scheduler and args.engine != "dask":
+        raise UsageError("--scheduler needs --engine dask")
+    fleet = load_fleet(args.trees)
+    series = load_series(args.queue, upstream=args.upstream or fleet.upstream)
+    if not args.quiet:
+        for warning in series.warnings:
+            print(render_printable(warning), file=sys.stderr)
+    options = PortOptions(min_confidence=args.min_confidence, upstream=args.upstream, kb_dirs=tuple(args.kb),
+                          ignore=tuple(args.ignore))
+    engine = (DaskEngine(args.scheduler, args.jobs) if args.engine == "dask" else LocalEngine(args.jobs))
+    with TriageProgress(enabled=False if args.quiet else None) as progress:
+        run = run_triage(series, fleet, args.out, options=options, engine=engine, order=args.order,
+                         verify=None if args.verify == "none" else args.verify, progress=progress)
+    counts: dict[str, int] = {}
+    for r in run.records:
+        counts[r["status"]] = counts.get(r["status"], 0) + 1
+    if not args.quiet:
+        summary = ", ".join(f"{n} {s}" for s, n in counts.items())
+        print(f"backport triage: {len(run.records)} cells ({run.computed} computed, {run.reused} reused, "
+              f"{run.seconds:.1f} s): {summary}; {args.out}/matrix.html", file=sys.stderr)
+    bad = {"conflict", "needs-prereq", "build-failed", "error"}
+    return EXIT_FINDINGS if args.fail_on == "conflict" and bad & set(counts) else EXIT_CLEAN
 
 
 def cmd_revert(args: argparse.Namespace) -> int:

@@ -264,9 +264,10 @@ def find_uses(entry: ApiEntry, line: str) -> list[Use]:
                 for m in re.finditer(entry.match, line) if in_code(m.start())]
     pat = Pattern.parse(entry.new)
     uses: list[Use] = []
-    if pat is None:  # a name or a literal token sequence
+    if pat is None:  # a name (used as a call or macro: a local of that name is not the API) or tokens
+        name = RE_IDENT.fullmatch(entry.new) is not None
         rx = (r"(?<![\w.>])" if entry.new[0].isalnum() or entry.new[0] == "_" else "") + re.escape(entry.new) + \
-            (r"(?!\w)" if entry.new[-1].isalnum() or entry.new[-1] == "_" else "")
+            (r"(?=\s*\()" if name else r"(?!\w)" if entry.new[-1].isalnum() or entry.new[-1] == "_" else "")
         return [Use(m.start(), m.end(), {}) for m in re.finditer(rx, line) if in_code(m.start())]
     for m in re.finditer(r"(?<![\w.>])" + re.escape(pat.name) + r"\s*\(", line):
         if not in_code(m.start()):

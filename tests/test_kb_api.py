@@ -296,3 +296,24 @@ def test_every_api_family_and_key_is_documented():
     for key in ("new", "old", "needs", "marker", "marker_grep", "match", "since", "commit", "subject", "also",
                 "older", "examples"):
         assert f"`{key}`" in readme or f"{key}:" in readme, key
+
+
+def test_a_name_is_the_api_only_where_it_is_called():
+    e = next(x for x in ENTRIES if x.id == "api-pde-data")
+    assert rewrite_line(e, "\tstruct foo *pde_data = get(x);") == ["\tstruct foo *pde_data = get(x);"]
+    assert rewrite_line(e, "\tp = pde_data (inode); /* pde_data() */") == ["\tp = PDE_DATA (inode); /* pde_data() */"]
+    assert rewrite_line(e, '\tpr_info("pde_data(%p)", x);') == ['\tpr_info("pde_data(%p)", x);']
+
+
+@pytest.mark.parametrize("eid, line, words", [
+    ("api-timer-delete-sync", "\ttimer_delete_sync(&t);", "use del_timer_sync(), 6.1 has no timer_delete_sync()"),
+    ("api-vm-flags-clear", "\tvm_flags_clear(vma, VM_IO);", "write `vma->vm_flags &= ~VM_IO;`, 6.1 has no vm_flags_clear()"),
+    ("api-class-create-owner", "\tc = class_create(\"x\");",
+     "write `c = class_create(THIS_MODULE, \"x\");`, 6.1's class_create() predates 1aaba11da9aa"),
+])
+def test_adaptation_summaries_read_like_a_stable_note(eid, line, words):
+    from backport.apiadapt import _summary
+
+    e = next(x for x in ENTRIES if x.id == eid)
+    tree = MemoryTree({"Makefile": "VERSION = 6\nPATCHLEVEL = 1\nSUBLEVEL = 0\n"})
+    assert _summary(e, tree, rewrite_line(e, line)) == words
