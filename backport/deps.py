@@ -280,7 +280,8 @@ def check_patch(patch: Patch, tree: TargetTree, *, placements: Sequence[Placemen
 
         if is_git_repo(options.upstream):
             missing = [f for f in findings if f.code in MISSING_CODES]
-            prereqs = check_prerequisites(patch, base, options.upstream, missing=missing)
+            prereqs = check_prerequisites(patch, base, options.upstream, missing=missing,
+                                          cache_dir=(options.extra or {}).get("index-cache"))
             findings = [_kconfig_upstream_git(f, patch, options.upstream, prereqs) if f.code == "missing-kconfig"
                         else f for f in findings]
             findings.extend(prereqs)

@@ -52,6 +52,15 @@ USER = CORE.replace("\tcopy->id = w->id;\n", "\tcopy->id = w->id;\n\twidget_sync
 REWORK = CORE.replace("\tif (!copy)\n", "\tif (unlikely(!copy))\n")
 
 
+@pytest.fixture(autouse=True)
+def history_cache_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The history answers cache (backport.upstream.HistoryCache) stays in the test's tmp."""
+    import backport.upstream
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-history"))
+    backport.upstream._CACHES.clear()
+
+
 @pytest.fixture
 def upstream(tmp_path: Path) -> dict[str, object]:
     repo = tmp_path / "upstream"
@@ -119,7 +128,7 @@ def test_target_holding_an_equivalent_commit_is_not_asked_again(upstream: dict[s
     series = parse_series_bytes(str(upstream["mbox"]).encode(), origin="user.patch")
     repo = str(upstream["repo"])
     found = find_prerequisites(series.patches[0], target, repo, names=["widget_sync_state"])
-    assert {c.sha: how.split()[0] for c, how in found} == {
+    assert {c.sha: (how or "-").split()[0] for c, how in found} == {
         upstream["helper"]: "content", upstream["rework"]: "content", upstream["base"]: "content"}
     opts = PortOptions(upstream=repo, extra={"index-cache": str(tmp_path / "cache")})
     (_, findings), = check_series(series, target, options=opts)
