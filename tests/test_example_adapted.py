@@ -12,6 +12,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from test_prereq import init_repo
 from test_render_common import check_golden
 
 from kb.example import run_demo
@@ -60,10 +61,7 @@ def test_git_am_takes_the_demo_patches_onto_the_example_tree(tmp_path):
         assert r.returncode == 0, r.stderr
         return r.stdout
 
-    git("init", "-q", "-b", "main")
-    git("config", "user.name", "Porter Person")
-    git("config", "user.email", "porter@example.org")
-    git("config", "commit.gpgsign", "false")
+    init_repo(repo)
     git("add", "-A")
     git("commit", "-q", "-m", "4.9 tree")
     git("am", *sorted(str(p) for p in (tmp_path / "out").glob("0*.patch")))
