@@ -16,31 +16,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from kb.api import code_chars
+
 #: how many lines one statement may span and still be joined
 MAX_ROWS = 12
 
 
 def _depth(line: str) -> int | None:
-    """The change of parenthesis depth over ``line`` (string and char literals skipped); None
-    when the line has a comment."""
-    d, i, quote = 0, 0, ""
-    while i < len(line):
-        c = line[i]
-        if quote:
-            if c == "\\":
-                i += 2
-                continue
-            if c == quote:
-                quote = ""
-        elif c in "\"'":
-            quote = c
-        elif line.startswith(("//", "/*"), i):
+    """The change of parenthesis depth over ``line`` (literals skipped); None when the line
+    has a comment."""
+    d = 0
+    for i, c in code_chars(line):
+        if line.startswith(("//", "/*"), i):
             return None
-        elif c in "([":
-            d += 1
-        elif c in ")]":
-            d -= 1
-        i += 1
+        d += (c in "([") - (c in ")]")
     return d
 
 
@@ -81,25 +70,12 @@ def _indent(col: int) -> str:
 
 def _pieces(text: str) -> list[str]:
     """``text`` cut after every ", " inside parentheses (outside literals)."""
-    out, start, d, i, quote = [], 0, 0, 0, ""
-    while i < len(text):
-        c = text[i]
-        if quote:
-            if c == "\\":
-                i += 2
-                continue
-            if c == quote:
-                quote = ""
-        elif c in "\"'":
-            quote = c
-        elif c in "([":
-            d += 1
-        elif c in ")]":
-            d -= 1
-        elif c == "," and d > 0 and text[i + 1:i + 2] == " ":
+    out, start, d = [], 0, 0
+    for i, c in code_chars(text):
+        d += (c in "([") - (c in ")]")
+        if c == "," and d > 0 and text[i + 1:i + 2] == " ":
             out.append(text[start:i + 2])
             start = i + 2
-        i += 1
     out.append(text[start:])
     return out
 
@@ -108,23 +84,11 @@ def _open_col(done: Sequence[str]) -> int:
     """The visual column just after the innermost '(' still open at the end of ``done``."""
     stack: list[int] = []
     for line in done:
-        col, quote, i = 0, "", 0
-        while i < len(line):
-            c = line[i]
-            col = (col // 8 + 1) * 8 if c == "\t" else col + 1
-            if quote:
-                if c == "\\":
-                    i += 1
-                    col += 1
-                elif c == quote:
-                    quote = ""
-            elif c in "\"'":
-                quote = c
-            elif c in "([":
-                stack.append(col)
+        for i, c in code_chars(line):
+            if c in "([":
+                stack.append(width(line[:i + 1]))
             elif c in ")]" and stack:
                 stack.pop()
-            i += 1
     return stack[-1] if stack else 0
 
 
