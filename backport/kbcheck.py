@@ -271,6 +271,7 @@ class _Outcome:
     ref: SourceRef | None = None
     count: int = 0
     files: set[str] = field(default_factory=set)
+    shown: list[str] = field(default_factory=list)  # tree_show lines (evidence, not {count})
 
 
 def _match_any(globs: Sequence[str], path: str) -> bool:
@@ -327,15 +328,17 @@ def _condition(cond: Mapping[str, Any], patches: Sequence[Patch], out: _Outcome 
             out.ref = hit[0].ref
     scope = cond.get("added_in")
     line_conditions = (
-        ("added_matches", True, lambda p: re.compile(p)),
-        ("removed_matches", False, lambda p: re.compile(p)),
-        ("adds_config", True, lambda s: re.compile(rf"\b(?:CONFIG_)?{re.escape(s)}\b")),
+        ("added_matches", (True,), lambda p: re.compile(p)),
+        ("removed_matches", (False,), lambda p: re.compile(p)),
+        ("changed_matches", (True, False), lambda p: re.compile(p)),
+        ("adds_config", (True,), lambda s: re.compile(rf"\b(?:CONFIG_)?{re.escape(s)}\b")),
     )
-    for key, added, make in line_conditions:
+    for key, sides, make in line_conditions:
         if key not in cond:
             continue
         regs = [make(p) for p in cond[key]]
-        hits = [(fp, ln) for fp, ln in _lines(patches, added, scope) if any(r.search(ln.text) for r in regs)]
+        hits = [(fp, ln) for added in sides for fp, ln in _lines(patches, added, scope)
+                if any(r.search(ln.text) for r in regs)]
         if not hits:
             return False
         if out is not None:
@@ -423,6 +426,11 @@ def _checks(check: Mapping[str, Any], scan: TreeScan, out: _Outcome, series_patc
     """Run every check of a rule on the tree; True when all of them fire. With ``arches``, files
     under another architecture's ``arch/<name>/`` are not looked at."""
     for key, spec in check.items():
+        if key == "tree_show":  # evidence only: what the target does there, never a condition
+            for one in spec if isinstance(spec, list) else [spec]:
+                hits = scan.grep(one["paths"], re.compile(one["pattern"]), arches=arches)
+                out.shown.extend(f"{p}:{n}: {t}" for p, n, t, _d in hits[:MAX_PATCH_EVIDENCE])
+            continue
         if key in ("tree_grep", "tree_lacks"):
             for one in spec if isinstance(spec, list) else [spec]:
                 if not _grep_check(key, one, scan, out, arches):
@@ -527,10 +535,14 @@ def check_rule(rule: Any, patch: Patch, tree: TargetTree, *, series: Series | No
         series_patches = (*series_patches, patch)
     out_findings = []
     row: Mapping[str, str]
+    at = next((i for i, p in enumerate(series_patches) if p is patch), 0)
+    before = series_patches[:at] if rule.once else ()
     for row in rule.rows or ({},):
         out = _Outcome()
         if not _condition(_substitute(rule.when, row), (patch,), out, arches=arches, version=version):
             continue
+        if any(_condition(_substitute(rule.when, row), (p,), None, arches=arches, version=version) for p in before):
+            continue  # ``once``: an earlier patch of the series already raised it
         if rule.unless and _condition(_substitute(rule.unless, row), series_patches, None, arches=arches, version=version):
             continue
         if not _checks(_substitute(rule.check, row), scan, out, series_patches, options, arches):
@@ -539,7 +551,7 @@ def check_rule(rule: Any, patch: Patch, tree: TargetTree, *, series: Series | No
         values.update(count=str(out.count or len(out.tree_evidence)), files=str(len(out.files)),
                       names=", ".join(out.names or out.captured), version=_version_str(version),
                       evidence="; ".join(out.tree_evidence[:3]), arch=", ".join(sorted(arches)) or "unknown")
-        evidence = tuple(out.patch_evidence) + tuple(out.tree_evidence[:MAX_EVIDENCE])
+        evidence = tuple(out.patch_evidence) + tuple(out.tree_evidence[:MAX_EVIDENCE]) + tuple(out.shown)
         if len(out.tree_evidence) > MAX_EVIDENCE:
             evidence += (f"... and {len(out.tree_evidence) - MAX_EVIDENCE} more",)
         out_findings.append(Finding(

@@ -44,6 +44,7 @@ from .model import (
     TargetTree,
 )
 from .relocate import find_function_files, find_moved_file, list_paths
+from .respell import known_names, respell
 from .safety import REFUSING_CODES, check_filepatch_safety, render_printable
 from .upstream_base import find_base
 
@@ -545,9 +546,16 @@ def _port_modified_file(w: _Work, fi: int, fp: FilePatch) -> None:
             continue
         if target == path:
             delta = m.start - (h.old_start - 1)
-        verdict = _judge(m, h, tst.lines, label, href, target, opts)
+        rs = respell(tst.lines, h, hunk_spec(h), m, base=base if target == path else None, path=target,
+                     label=label, ref=href, options=opts, known=known_names(w.tree, opts, target))
+        m, ported = (rs.match, rs.hunk) if rs is not None else (m, h)
+        verdict = _judge(m, ported, tst.lines, label, href, target, opts)
+        if rs is not None and rs.hold:  # what cannot be carried is held back, with its reason
+            verdict = _Verdict(False, verdict.findings + rs.findings)
         w.findings.extend(verdict.findings)
         pl = _to_placement(m, h, target, fi, hi, tst.lines, verdict.applied, extra)
+        if rs is not None and rs.adaptations:
+            pl = replace(pl, adaptations=rs.adaptations)
         if verdict.applied:
             tst.edits.append((m.start, m.end, tuple(m.replacement), len(w.placements)))
             eof = _hunk_final_newline(h)
@@ -731,7 +739,6 @@ def exit_code(results: Sequence[PortResult], *, fail_on: str = "error", min_conf
         if bar is not None and any(f.severity >= bar for f in r.findings):
             return 1
     return 0
-
 
 
 def render_plain_summary(results: Sequence[PortResult]) -> str:

@@ -78,8 +78,9 @@ def keep_monotone(pairs: list[int | None]) -> None:
             else:
                 last = p
 
-def find_threeway(target: tuple[str, ...], spec: HunkSpec, hint: int, base: Sequence[str]) -> Match | None:
-    """Place the hunk through its upstream pre-image file ``base``; None when base lacks it."""
+def threeway_pairs(target: tuple[str, ...], spec: HunkSpec, base: Sequence[str]) -> tuple[int, list[int | None]] | None:
+    """Where the pre-image is in ``base`` (0-based) and, per pre-image line, its target index
+    through the base-to-target diff (None: unpaired); None when base lacks the pre-image."""
     btup = tuple(base)
     old = spec.old
     expected = max(0, spec.old_start - 1)
@@ -93,9 +94,42 @@ def find_threeway(target: tuple[str, ...], spec: HunkSpec, hint: int, base: Sequ
         return None
     fill_gaps(old, target, pairs)
     keep_monotone(pairs)
-    placed = [p for p in pairs if p is not None]
-    if not placed:
+    if all(p is None for p in pairs):
         return None
+    return bs, pairs
+
+
+def base_region(target: tuple[str, ...], base: Sequence[str], bs: int, n: int, pairs: Sequence[int | None],
+                margin: int) -> list[tuple[str, int]]:
+    """(base line, target index) pairs for up to ``margin`` base lines on each side of the
+    pre-image at ``base[bs:bs + n]`` (paired by the base-to-target diff, gaps aligned locally),
+    stopping at the pre-image's own first and last target lines so the pairing stays in order."""
+    btup = tuple(base)
+    mapping = base_map(btup, target)
+    placed = [p for p in pairs if p is not None]
+    out: list[tuple[str, int]] = []
+    for lo, hi, bound in ((max(0, bs - margin), bs, min(placed, default=0)),
+                          (bs + n, min(len(btup), bs + n + margin), max(placed, default=-1))):
+        lines = btup[lo:hi]
+        got: list[int | None] = [mapping.get(lo + i) for i in range(len(lines))]
+        if all(p is None for p in got):
+            continue
+        fill_gaps(lines, target, got)
+        keep_monotone(got)
+        before = hi == bs
+        out.extend((b, p) for b, p in zip(lines, got, strict=True)
+                   if p is not None and (p < bound if before else p > bound))
+    return out
+
+
+def find_threeway(target: tuple[str, ...], spec: HunkSpec, hint: int, base: Sequence[str]) -> Match | None:
+    """Place the hunk through its upstream pre-image file ``base``; None when base lacks it."""
+    found = threeway_pairs(target, spec, base)
+    if found is None:
+        return None
+    bs, pairs = found
+    old = spec.old
+    placed = [p for p in pairs if p is not None]
     sims = [similarity(o, target[p]) if p is not None else 0.0 for o, p in zip(old, pairs, strict=True)]
     start, end = min(placed), max(placed) + 1
     used = set(placed)

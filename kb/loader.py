@@ -33,7 +33,8 @@ RULES_DIR = KB_DIR / "rules"
 SCHEMA_PATH = KB_DIR / "schema.json"
 
 #: keys whose values are regular expressions (single or list), compiled at load time
-REGEX_KEYS = frozenset({"added_matches", "removed_matches", "added_captures", "pattern", "within_ifdef"})
+REGEX_KEYS = frozenset({"added_matches", "removed_matches", "changed_matches", "added_captures", "pattern",
+                        "within_ifdef"})
 # {name}  (a placeholder of a foreach row or of a captured name)
 RE_PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 # >=4.9   /   <5.5   /   ==4.19
@@ -61,6 +62,7 @@ class Rule:
     rows: tuple[Mapping[str, str], ...] = ()  # the foreach table (empty: one plain rule)
     ref: SourceRef | None = None  # file:line of the rule's ``id``
     doc: str = ""  # longer explanation, shown by ``kb show``
+    once: bool = False  # fire on the first patch of the series whose ``when`` holds, not on every one
 
 
 # ---------------------------------------------------------------- YAML with line numbers
@@ -236,7 +238,8 @@ def parse_rules(text: str, origin: str) -> tuple[Rule, ...]:
             message=r["message"].strip(), hint=r.get("hint", "").strip(), checklist=r.get("checklist", "").strip(),
             references=tuple(r.get("references", ())), when=r.get("when", {}), unless=r.get("unless", {}),
             check=r.get("check", {}), rows=tuple(r.get("foreach", ())),
-            ref=SourceRef(origin, _line_of(lines, ("rules", i, "id"))), doc=r.get("doc", "").strip()))
+            ref=SourceRef(origin, _line_of(lines, ("rules", i, "id"))), doc=r.get("doc", "").strip(),
+            once=bool(r.get("once", False))))
     return tuple(out)
 
 

@@ -41,7 +41,8 @@ def test_every_seed_thread_has_a_positive_and_a_negative_fixture():
     by_id = {r.id: r.family for r in load_rules()}
     for c in positives:
         families.update(by_id[code] for code in c["expect"])
-    assert families == {"ftrace-entry", "ftrace-regs", "text-patching", "symbols", "direct-calls", "kconfig-renames"}
+    assert families == {"ftrace-entry", "ftrace-regs", "text-patching", "symbols", "direct-calls", "kconfig-renames",
+                        "features"}
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])

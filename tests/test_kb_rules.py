@@ -57,7 +57,7 @@ def test_bundled_rules_lint_clean_and_ids_are_unique():
     assert len(rules) >= 20
     assert len({r.id for r in rules}) == len(rules)
     assert {r.family for r in rules} == {"ftrace-entry", "ftrace-regs", "text-patching", "symbols",
-                                         "direct-calls", "kconfig-renames"}
+                                         "direct-calls", "kconfig-renames", "features"}
 
 
 def test_unknown_key_is_reported_with_its_line():
@@ -373,3 +373,53 @@ def test_overlay_arches_follow_pending_changes():
     assert find_scan(Overlay(base, {"kernel/b.c": "int b;\n"})).arches() == ("arm64",)
     scan = find_scan(Overlay(base, {"arch/x86/Kconfig": "config X86\n"}))
     assert scan.arches() == ("arm64", "x86")
+
+
+VOCAB = textwrap.dedent("""\
+    family: demo
+    title: the vocabulary of issue 11
+    rules:
+      - id: kb-demo-once
+        title: said once per series
+        severity: note
+        once: true
+        when:
+          changed_matches: ['old_api\\(']
+        check:
+          tree_lacks_kconfig: [NEW_THING]
+          tree_show: {paths: ['init/main.c'], pattern: 'free_initmem'}
+        message: the series touches old_api; {names}
+        checklist: tick me
+    """)
+
+
+def test_changed_matches_once_and_tree_show(tmp_path):
+    (tmp_path / "mine.yaml").write_text(VOCAB)
+    removed = _patch("""\
+        --- a/drivers/x.c
+        +++ b/drivers/x.c
+        @@ -1,3 +1,2 @@
+         int x;
+        -	old_api(1);
+         int y;
+        """, "first")
+    added = _patch("""\
+        --- a/drivers/y.c
+        +++ b/drivers/y.c
+        @@ -1,2 +1,3 @@
+         int x;
+        +	old_api(2);
+         int y;
+        """, "second")
+    series = Series((removed, added))
+    opts = PortOptions(kb_dirs=(str(tmp_path),))
+    with_main = MemoryTree({"init/main.c": "void kernel_init(void)\n{\n\tfree_initmem();\n}\n", "Kconfig": "config OTHER\n"})
+    first = [f for f in check_patch(removed, with_main, series=series, options=opts) if f.code == "kb-demo-once"]
+    assert len(first) == 1  # a removed line is a changed line
+    assert first[0].evidence[-1] == "init/main.c:3: free_initmem();"  # shown, not a condition
+    assert not [f for f in check_patch(added, with_main, series=series, options=opts) if f.code == "kb-demo-once"]
+    alone = Series((added,))  # without the first patch, the second one raises it
+    assert [f.code for f in check_patch(added, with_main, series=alone, options=opts) if f.code == "kb-demo-once"]
+    bare = MemoryTree({"Kconfig": "config OTHER\n"})  # nothing to show: the rule still fires
+    got = [f for f in check_patch(removed, bare, series=series, options=opts) if f.code == "kb-demo-once"]
+    assert got and not any("main.c" in e for e in got[0].evidence)

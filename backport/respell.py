@@ -1,0 +1,112 @@
+"""Token-level adaptation of one placed hunk (stage: place -> adapt, before the thresholds).
+
+Inputs: the target file's lines, a Hunk, its engine Match, the upstream base file (or None),
+the target path, PortOptions. Outputs: a Respelled: the Match to judge (its replacement in the
+target's spelling, re-placed to confirm it), the Hunk as ported (for the removed-line check),
+the Adaptations to attach to the Placement, findings, and whether the hunk must be held back.
+
+Runs hunks.adapt on placements whose pre-image differs from the target (fuzz, fuzzy, syntax,
+3-way): removed and kept lines are acted on as the target spells them, and the substitutions
+learned from the aligned lines are carried into the added lines. The adapted hunk is placed
+again (hunks.cascade.locate) and only kept when it lands, unambiguous and safe, on the same
+region: the evidence must hold with the target's own spelling, not just look close. What
+cannot be carried is an ``adaptation-failed`` warning and the hunk is held back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+from hunks.adapt import Adapted, adapt, learning_pairs
+from hunks.cascade import locate
+from hunks.types import HunkSpec, Match
+
+from . import deps
+from .model import Adaptation, Finding, Hunk, HunkLine, PortOptions, Severity, SourceRef, TargetTree
+
+#: methods whose placements may differ from the target in tokens
+ADAPTABLE = frozenset({"fuzz", "fuzzy", "syntax", "3way"})
+#: an adapted placement is worth at most this (it passes the default bar, and is always flagged)
+ADAPTED_CAP = 0.9
+#: how far the re-placed adapted hunk may start from the original placement
+MAX_SHIFT = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Respelled:
+    match: Match
+    hunk: Hunk  # the hunk as ported (removed lines in the target's spelling)
+    adaptations: tuple[Adaptation, ...] = ()
+    findings: tuple[Finding, ...] = ()
+    hold: bool = False
+
+
+def known_names(tree: TargetTree, options: PortOptions, path: str) -> Callable[[str], bool] | None:
+    """``name -> bool``: whether the target tree defines ``name`` (the deps index, loaded on first
+    use); None when the checks are off (no index is built for the port then)."""
+    if not options.checks:
+        return None
+    memo: dict[str, bool] = {}
+
+    def known(name: str) -> bool:
+        if name not in memo:
+            idx = deps.get_index(tree, options, touched=(path,))
+            memo[name] = idx.has(name) or idx.has(name, members=True)
+        return memo[name]
+    return known
+
+
+def respell(lines: Sequence[str], h: Hunk, spec: HunkSpec, m: Match, *, base: Sequence[str] | None, path: str,
+            label: str, ref: SourceRef | None, options: PortOptions,
+            known: Callable[[str], bool] | None = None) -> Respelled | None:
+    """The hunk adapted to the target's spelling, a reason to hold it back, or None (nothing to do)."""
+    if not options.adapt or m.method not in ADAPTABLE or m.ambiguous or not spec.old:
+        return None
+    pairs, more = learning_pairs(spec, lines, m.start, m.end, base)
+    a = adapt(spec, lines, pairs, more, known)
+    if a.uncarried:
+        return _failed(h, m, a.uncarried, path, label, ref)
+    if not a.changed:
+        return None
+    aspec = HunkSpec(spec.kinds, a.lines, spec.old_start, spec.section)
+    r = locate(lines, aspec, hint=m.start, max_fuzz=options.max_fuzz, score_cutoff=0.6,
+               ambiguity_margin=options.ambiguity_margin, base=base)
+    if r is None or r.method == "already-applied" or r.ambiguous or r.unsafe or abs(r.start - m.start) > MAX_SHIFT:
+        how = "nowhere" if r is None else f"{r.method} at line {r.start + 1}"
+        return _failed(h, m, (f"the adapted hunk does not land back on target line {m.start + 1} ({how})",),
+                       path, label, ref)
+    adaptations = _adaptations(spec, a, path, r.start + 1, h.ref or ref)
+    ev = tuple(f"adapted: {x.summary}" for x in adaptations)
+    conf = round(min(r.confidence, ADAPTED_CAP), 4)
+    am = replace(r, method=m.method, confidence=conf, alternatives=m.alternatives,
+                 evidence=ev + (f"the adapted hunk lands by {r.method} at line {r.start + 1}",) + r.evidence)
+    ported = replace(h, lines=tuple(HunkLine(ln.kind, t, ln.no_newline, ln.ref)
+                                    for ln, t in zip(h.lines, a.lines, strict=True)))
+    return Respelled(am, ported, adaptations)
+
+
+def _failed(h: Hunk, m: Match, why: Sequence[str], path: str, label: str, ref: SourceRef | None) -> Respelled:
+    line = m.start + 1
+    return Respelled(m, h, (), (Finding(
+        "adaptation-failed", Severity.WARNING,
+        f"{label} differs from the target at {path}:{line} in a way that cannot be carried: {why[0]}",
+        ref, (f"{path}:{line}",) + tuple(why[:5]),
+        "adapt the hunk by hand: the target spells the code it touches otherwise"),), True)
+
+
+def _adaptations(spec: HunkSpec, a: Adapted, path: str, line: int, ref: SourceRef | None) -> tuple[Adaptation, ...]:
+    out: list[Adaptation] = []
+    for act in a.removed:
+        out.append(Adaptation(
+            "removed", f"remove the target's {act.target.strip()!r}, which upstream writes "
+                       f"{act.upstream.strip()!r}",
+            (f"-{act.upstream}",), (f"-{act.target}",), (f"{path}:{act.line + 1}: {act.target.strip()}",),
+            path, act.line + 1, ref))
+    for sub, hs in a.carried:
+        out.append(Adaptation(
+            "token", sub.summary(), tuple(f"{spec.kinds[i]}{spec.lines[i]}" for i in hs),
+            tuple(f"{spec.kinds[i]}{a.lines[i]}" for i in hs), (f"{path}:{sub.line + 1}: {sub.text.strip()}",),
+            path, line, ref))
+    return tuple(out)
+

@@ -1,0 +1,475 @@
+"""Token-level adaptation (stage: hunks): write a placed hunk in the target's spelling.
+
+Inputs: a HunkSpec, the target's lines, the pairing of the hunk's pre-image with target lines
+(per pre-image line a target index or None: hunks.align / hunks.threeway), and optionally
+more (upstream line, target index) pairs from the upstream base around the hunk (3-way at
+token level: base region against target region says exactly what the target spells otherwise).
+Outputs: an Adapted: the hunk's lines in the target's spelling (context and removed lines as
+the target has them, added lines with the learned substitutions carried), the substitutions
+carried (each with the target line it was learned from), the removed lines acted on in the
+target's spelling, and ``uncarried``: reasons the hunk cannot be adapted without guessing.
+
+How: each paired line that differs is lexed (a regex lexer: hunk lines are fragments of C, so
+a parser such as tree-sitter sees mostly error nodes on them, and only tokens are needed here)
+and the two token sequences are diffed (difflib opcodes). Neighbouring edits are merged until
+both sides are balanced (``READ_ONCE(x)`` against ``x`` is one edit), and an edit that only
+inserts or drops tokens inside a call is widened to the called name (``class_create(`` against
+``class_create(THIS_MODULE,``). Each edit is a substitution: upstream tokens -> target tokens.
+A substitution is carried into the added lines, as whole tokens, when it is learned one way
+only and the target file never uses upstream's spelling elsewhere (then the target knows both
+spellings and nothing needs carrying). What cannot be carried is reported, never guessed: a
+substitution learned two ways that an added line uses, an added line that still uses a name
+the target file lacks after carrying, a call whose arguments do not fit the learned change.
+A removed line is acted on in the target's spelling only when it differs from its target line
+by substitutions alone; a removed line that is not in the target stays a reason.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from functools import lru_cache
+
+from rapidfuzz.distance import Indel
+
+from .align import align
+from .threeway import base_region, threeway_pairs
+from .types import HunkSpec
+
+# "str \" lit"  'c'  /* comment */  // comment  ident  0x1fUL  12u  ->  <<=  &&  ++  ##  any other char
+RE_LEX = re.compile(r'"(?:\\.|[^"\\])*"?|\'(?:\\.|[^\'\\])*\'?|/\*.*?(?:\*/|$)|//.*$|[A-Za-z_]\w*'
+                    r"|0[xX][0-9a-fA-F]+\w*|\d+\w*|->|<<=?|>>=?|[<>=!+\-*/%&|^]=|&&|\|\||\+\+|--|##|\S")
+# " * a comment line"  /  "/* opening"  /  "*/"
+RE_COMMENT_LINE = re.compile(r"^\s*(?:\*|/\*|\*/)")
+# an identifier token
+RE_IDENT = re.compile(r"^[A-Za-z_]\w*$")
+
+#: a paired line whose tokens agree less than this is another line, not a respelling
+MIN_TOKEN_SIM = 0.6
+#: a substitution longer than this (tokens, either side) is a rewrite, not a respelling
+MAX_SUB_TOKENS = 12
+#: base lines around the hunk that the 3-way learns from, on each side
+BASE_MARGIN = 40
+#: target lines around a placed region the pre-image may still be paired with (fuzz drops ends)
+SLACK = 3
+OPEN, CLOSE = "([{", ")]}"
+#: words followed by "(" that do not call anything
+NOT_CALLS = frozenset("if while for switch return sizeof typeof __typeof__ alignof _Alignof defined do else case".split())
+
+
+@dataclass(frozen=True, slots=True)
+class Tok:
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Substitution:
+    """Upstream's tokens -> the target's, learned from one target line."""
+
+    kind: str  # rename | argument | wrapper | member | other
+    upstream: tuple[str, ...]
+    target: tuple[str, ...]
+    up_text: str  # upstream's characters for it ("timer_container_of")
+    tg_text: str  # the target's ("from_timer")
+    line: int  # 0-based target index it was learned from
+    text: str  # that target line
+    anchor: str = ""  # the called name of an argument change
+    removed: bool = False  # learned from a line the hunk removes (its added lines derive from it)
+
+    def summary(self) -> str:
+        """Stable-style words: ``use from_timer(), the target has no timer_container_of()``."""
+        up, tg = " ".join(self.up_text.split()), " ".join(self.tg_text.split())
+        if self.kind == "rename":
+            call = "()" if re.search(rf"\b{re.escape(self.target[0])}\s*\(", self.text) else ""
+            return f"use {tg}{call}, the target has no {up}{call}"
+        if self.kind == "argument":
+            return f"call {self.anchor}() as the target does ({tg} ...), not as upstream ({up} ...)"
+        if self.kind == "wrapper":
+            if len(self.upstream) > len(self.target):
+                return f"{tg} as the target reads it, without {self.upstream[0]}()"
+            return f"{tg} as the target reads it, not bare {up}"
+        return f"write {tg!r} as the target does, not {up!r}"
+
+
+@dataclass(frozen=True, slots=True)
+class RemovedAct:
+    """A removed line deleted as the target spells it."""
+
+    hunk_line: int  # index into spec.lines
+    line: int  # 0-based target index
+    upstream: str
+    target: str
+
+
+@dataclass(frozen=True, slots=True)
+class Adapted:
+    lines: tuple[str, ...]  # the hunk's lines in the target's spelling (spec.kinds unchanged)
+    carried: tuple[tuple[Substitution, tuple[int, ...]], ...]  # substitution, hunk lines it changed
+    removed: tuple[RemovedAct, ...]
+    uncarried: tuple[str, ...]  # why the hunk cannot be adapted without guessing
+    learned: tuple[Substitution, ...] = ()
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.carried or self.removed)
+
+    @property
+    def ok(self) -> bool:
+        return not self.uncarried
+
+
+# ---------------------------------------------------------------- lexing
+
+
+@lru_cache(maxsize=65536)
+def lex(line: str) -> tuple[Tok, ...]:
+    """Code tokens of a line with their spans; comments dropped, a comment line has none."""
+    if RE_COMMENT_LINE.match(line):
+        return ()
+    return tuple(Tok(m.group(), m.start(), m.end()) for m in RE_LEX.finditer(line)
+                 if not m.group().startswith(("/*", "//")))
+
+
+def _texts(toks: Sequence[Tok]) -> tuple[str, ...]:
+    return tuple(t.text for t in toks)
+
+
+def _balanced(seq: Sequence[str]) -> bool:
+    depth = 0
+    for s in seq:
+        if s in OPEN:
+            depth += 1
+        elif s in CLOSE:
+            depth -= 1
+            if depth < 0:
+                return False
+    return depth == 0
+
+
+def _call_start(seq: Sequence[str], i: int) -> int | None:
+    """Index of the name of the innermost call whose parentheses hold position ``i``."""
+    depth = 0
+    for k in range(i - 1, -1, -1):
+        if seq[k] in CLOSE:
+            depth += 1
+        elif seq[k] in OPEN:
+            if depth == 0:
+                if seq[k] == "(" and k > 0 and RE_IDENT.match(seq[k - 1]) and seq[k - 1] not in NOT_CALLS:
+                    return k - 1
+                return None
+            depth -= 1
+    return None
+
+
+def _chars(line: str, toks: Sequence[Tok], a: int, b: int) -> str:
+    """The characters of tokens [a, b) of ``line`` ("" for an empty range)."""
+    return line[toks[a].start:toks[b - 1].end] if b > a else ""
+
+
+# ---------------------------------------------------------------- learning
+
+
+def _groups(up: tuple[str, ...], tg: tuple[str, ...]) -> list[list[int]]:
+    """Edits of ``up`` -> ``tg`` as [i1, i2, j1, j2, how], merged until both sides are balanced and
+    widened so an insertion or deletion inside a call starts at the called name (how 1); how 2:
+    tokens only added or dropped outside a call (``if (a)`` against ``if (a && b)``)."""
+    ops = [list(op[1:]) for op in difflib.SequenceMatcher(None, up, tg, autojunk=False).get_opcodes()
+           if op[0] != "equal"]
+    out: list[list[int]] = []
+    for op in ops:
+        if out:
+            last = out[-1]
+            gap = up[last[1]:op[0]]
+            unbalanced = not (_balanced(up[last[0]:last[1]]) and _balanced(tg[last[2]:last[3]]))
+            if unbalanced or (len(gap) == 1 and gap[0] in ("->", ".")):
+                last[1], last[3] = op[1], op[3]
+                continue
+        out.append(op)
+    for g in out:
+        _trim(g, up, tg)
+        i1, i2, j1, j2 = g
+        one_sided = i1 == i2 or j1 == j2
+        has_ident = any(RE_IDENT.match(x) for x in up[i1:i2])
+        g.append(0)
+        if one_sided:
+            c = _call_start(up, i1)
+            if c is not None:
+                g[0], g[2], g[4] = c, j1 - (i1 - c), 1
+            else:
+                g[4] = 2  # tokens added or dropped outside any call: not a respelling
+            continue
+        if not has_ident:  # "->" for ".": widen to the name it follows
+            k = i1
+            while k > 0 and not RE_IDENT.match(up[k - 1]):
+                k -= 1
+            if k > 0:
+                g[0], g[2] = k - 1, j1 - (i1 - k + 1)
+    return out
+
+
+def _trim(g: list[int], up: tuple[str, ...], tg: tuple[str, ...]) -> None:
+    """An unbalanced merged edit with equal tokens at its ends (``READ_ONCE(x))`` against ``x)``):
+    drop them when that balances it."""
+    i1, i2, j1, j2 = g
+    if _balanced(up[i1:i2]) and _balanced(tg[j1:j2]):
+        return
+    while i1 < i2 and j1 < j2 and up[i1] == tg[j1]:
+        i1, j1 = i1 + 1, j1 + 1
+    while i2 > i1 and j2 > j1 and up[i2 - 1] == tg[j2 - 1]:
+        i2, j2 = i2 - 1, j2 - 1
+    if _balanced(up[i1:i2]) and _balanced(tg[j1:j2]) and i2 > i1:
+        g[:] = [i1, i2, j1, j2]
+
+
+def _kind(up: tuple[str, ...], tg: tuple[str, ...], one_sided_call: bool) -> str:
+    if len(up) == 1 and len(tg) == 1 and RE_IDENT.match(up[0]) and RE_IDENT.match(tg[0]):
+        return "rename"
+    if one_sided_call:
+        return "argument"
+    for a, b in ((up, tg), (tg, up)):
+        if len(a) >= 3 and RE_IDENT.match(a[0]) and a[1] == "(" and a[-1] == ")" and a[2:-1] == b:
+            return "wrapper"
+    if [x for x in up if x not in ("->", ".")] == [x for x in tg if x not in ("->", ".")]:
+        return "member"
+    return "other"
+
+
+def learn_line(upstream: str, target: str, line: int) -> tuple[list[Substitution], str]:
+    """Substitutions that turn ``upstream`` into ``target`` token by token, or ([], why not)."""
+    ut, tt = lex(upstream), lex(target)
+    up, tg = _texts(ut), _texts(tt)
+    if up == tg:
+        return [], ""
+    if not up or not tg or Indel.normalized_similarity(up, tg) < MIN_TOKEN_SIM:
+        return [], "differs beyond a few tokens"
+    subs: list[Substitution] = []
+    for i1, i2, j1, j2, how in _groups(up, tg):
+        if how == 2:
+            return [], f"adds or drops {' '.join(up[i1:i2] or tg[j1:j2])!r} outside a call, not a respelling"
+        in_call = how == 1
+        su, st = up[i1:i2], tg[j1:j2]
+        skip = 2 if in_call else 0  # an argument change starts at "name ("
+        if not _balanced(su[skip:]) or not _balanced(st[skip:]) or max(len(su), len(st)) > MAX_SUB_TOKENS \
+                or not su:
+            return [], f"differs in {' '.join(su) or '(nothing)'!r} / {' '.join(st)!r}, not a plain respelling"
+        plain = [x for x in su + st if x not in ("(", ")", ",")]
+        kind = _kind(su, st, bool(in_call))
+        if not plain:
+            return [], "differs only in punctuation"
+        subs.append(Substitution(kind, su, st, _chars(upstream, ut, i1, i2), _chars(target, tt, j1, j2), line, target,
+                                 su[0] if kind == "argument" else ""))
+    return subs, ""
+
+
+# ---------------------------------------------------------------- the target file
+
+
+@lru_cache(maxsize=8)
+def _file_index(lines: tuple[str, ...]) -> tuple[tuple[str, ...], frozenset[str]]:
+    """Each line as " tok tok ... " (for counting token runs) and the file's identifiers."""
+    joined = []
+    words: set[str] = set()
+    for ln in lines:
+        toks = _texts(lex(ln))
+        joined.append(" " + " ".join(toks) + " ")
+        words.update(t for t in toks if RE_IDENT.match(t))
+    return tuple(joined), frozenset(words)
+
+
+def _count(joined: Sequence[str], seq: Sequence[str]) -> int:
+    needle = " " + " ".join(seq) + " "
+    return sum(j.count(needle) for j in joined)
+
+
+def _mixed(sub: Substitution, joined: Sequence[str]) -> bool:
+    """The target file also spells it upstream's way outside the target's own spelling."""
+    inside = _count([" " + " ".join(sub.target) + " "], sub.upstream)
+    return _count(joined, sub.upstream) > inside * _count(joined, sub.target)
+
+
+# ---------------------------------------------------------------- carrying
+
+
+def _find(seq: Sequence[str], sub: Sequence[str], frm: int = 0) -> int:
+    n = len(sub)
+    for k in range(frm, len(seq) - n + 1):
+        if tuple(seq[k:k + n]) == tuple(sub):
+            return k
+    return -1
+
+
+def carry(line: str, sub: Substitution) -> tuple[str, int]:
+    """``line`` with every occurrence of ``sub.upstream`` (as whole tokens) written the target's
+    way, and how many were rewritten."""
+    done = 0
+    pos = 0
+    while True:
+        toks = lex(line)
+        texts = _texts(toks)
+        k = _find(texts, sub.upstream, pos)
+        if k < 0:
+            return line, done
+        a, b = toks[k].start, toks[k + len(sub.upstream) - 1].end
+        new = sub.tg_text
+        if sub.target[-1] == "," and sub.upstream[-1] != "," and b < len(line) and not line[b].isspace():
+            new += " "  # an argument inserted first: "f(x" -> "f(NEW, x"
+        if sub.upstream[-1] == "," and sub.target[-1] != ",":
+            while b < len(line) and line[b] in " \t":
+                b += 1  # an argument dropped first: "f(OLD, x" -> "f(x"
+        line = line[:a] + new + line[b:]
+        done += 1
+        pos = k + len(sub.target)
+
+
+def adapt(spec: HunkSpec, target: Sequence[str], pairs: Sequence[int | None],
+          more: Sequence[tuple[str, int]] = (), known: Callable[[str], bool] | None = None) -> Adapted:
+    """The hunk in the target's spelling (see the module docstring).
+
+    ``pairs``: per pre-image line (spec.old) its target index or None; ``more``: further
+    (upstream line, target index) pairs to learn from (the upstream base around the hunk);
+    ``known(name)``: whether the target (its whole tree) defines ``name``. A substitution that
+    only drops names the target defines is optional (upstream's spelling builds there too:
+    ``sysfs_emit`` where the file still calls ``sprintf``) and is not carried: a port changes
+    upstream's lines only where it must.
+    """
+    tgt = tuple(target)
+    joined, file_words = _file_index(tgt)
+    why: list[str] = []
+    learned: list[Substitution] = []
+    removed: list[RemovedAct] = []
+    out = list(spec.lines)
+    oi = -1
+    for h, (kind, text) in enumerate(zip(spec.kinds, spec.lines, strict=True)):
+        if kind == "+":
+            continue
+        oi += 1
+        p = pairs[oi]
+        if p is None:
+            if kind == "-":
+                why.append(f"removed line {h + 1} {text.strip()!r} is not in the target: nothing to delete")
+            continue
+        subs, bad = learn_line(text, tgt[p], p)
+        if kind == "-":
+            subs = [replace(x, removed=True) for x in subs]
+        if kind == "-" and bad:
+            why.append(f"removed line {h + 1} {text.strip()!r} {bad} from target line {p + 1} "
+                       f"{tgt[p].strip()!r}")
+            continue
+        learned.extend(subs)
+        out[h] = tgt[p]
+        if kind == "-" and _texts(lex(text)) != _texts(lex(tgt[p])):
+            removed.append(RemovedAct(h, p, text, tgt[p]))
+    for text, p in more:
+        learned.extend(learn_line(text, tgt[p], p)[0])
+    ways: dict[tuple[str, ...], set[tuple[str, ...]]] = {}
+    for s in learned:
+        ways.setdefault(s.upstream, set()).add(s.target)
+    usable: list[Substitution] = []
+    seen: set[tuple[str, ...]] = set()
+    for s in learned:
+        if s.upstream in seen or len(ways[s.upstream]) > 1 or _mixed(s, joined) or _optional(s, known):
+            continue
+        seen.add(s.upstream)
+        usable.append(s)
+    usable.sort(key=lambda s: -len(s.upstream))  # longer spellings first
+    carried: dict[tuple[str, ...], list[int]] = {}
+    for h, (kind, text) in enumerate(zip(spec.kinds, spec.lines, strict=True)):
+        if kind != "+":
+            continue
+        line = text
+        for s in usable:
+            line, n = carry(line, s)
+            if n:
+                carried.setdefault(s.upstream, []).append(h)
+        out[h] = line
+        why.extend(_uncarried(h, line, learned, ways, joined, file_words, known))
+        why.extend(f"added line {h + 1} uses {s.up_text!r}, which the line it replaces spells {s.tg_text!r} in the "
+                   f"target (line {s.line + 1}), and the target file spells it both ways: not carried"
+                   for s in learned if s.removed and s.upstream not in seen and len(ways[s.upstream]) == 1
+                   and not _optional(s, known) and _find(_texts(lex(line)), s.upstream) >= 0)
+    by_up = {s.upstream: s for s in usable}
+    return Adapted(tuple(out), tuple((by_up[u], tuple(hs)) for u, hs in carried.items()), tuple(removed),
+                   tuple(dict.fromkeys(why)), tuple(learned))
+
+
+def _lost(s: Substitution) -> set[str]:
+    """Names upstream's spelling has and the target's lacks."""
+    return {x for x in s.upstream if RE_IDENT.match(x)} - set(s.target)
+
+
+def _optional(s: Substitution, known: Callable[[str], bool] | None) -> bool:
+    """Upstream's spelling only uses names the target tree defines: it builds there as is."""
+    lost = _lost(s)
+    return bool(lost) and known is not None and all(known(w) for w in lost)
+
+
+def _uncarried(h: int, line: str, learned: Sequence[Substitution], ways: dict[tuple[str, ...], set[tuple[str, ...]]],
+               joined: Sequence[str], file_words: frozenset[str],
+               known: Callable[[str], bool] | None = None) -> list[str]:
+    """Why added line ``h`` (already carried) still uses something the target spells otherwise."""
+    texts = _texts(lex(line))
+    words = set(texts)
+    out: list[str] = []
+    for s in learned:
+        if len(ways[s.upstream]) > 1 and _find(texts, s.upstream) >= 0:
+            spellings = " / ".join(repr(" ".join(t)) for t in sorted(ways[s.upstream]))
+            out.append(f"added line {h + 1} uses {s.up_text!r}, which the target spells two ways "
+                       f"({spellings}): not carried")
+            continue
+        for w in sorted(_lost(s) & words):
+            if w not in file_words and not (known is not None and known(w)):
+                out.append(f"added line {h + 1} uses {w!r}, which the target file lacks (the target writes "
+                           f"{s.tg_text!r} at line {s.line + 1}) in a form the substitution does not fit")
+        if s.kind == "argument" and s.anchor in words and not _mixed(s, joined):
+            at = [k for k, x in enumerate(texts) if x == s.anchor]
+            if any(tuple(texts[k:k + len(s.target)]) != s.target for k in at):
+                out.append(f"added line {h + 1} calls {s.anchor}() in a form the target's argument change "
+                           f"(line {s.line + 1}: {s.text.strip()!r}) does not fit")
+    return out
+
+
+def learning_pairs(spec: HunkSpec, target: Sequence[str], start: int, end: int,
+                   base: Sequence[str] | None = None) -> tuple[list[int | None], list[tuple[str, int]]]:
+    """Per pre-image line its target index, for a hunk placed at ``target[start:end]``, and the
+    (upstream line, target index) pairs of the base region around it (empty without ``base``).
+
+    Through the base when it holds the pre-image and maps it onto the same region (the 3-way
+    pairing), else by aligning the pre-image with the region (a few lines of slack each side)."""
+    tgt = tuple(target)
+    if base is not None:
+        found = threeway_pairs(tgt, spec, base)
+        if found is not None:
+            bs, pairs = found
+            placed = [p for p in pairs if p is not None]
+            if placed and min(placed) < end + SLACK and max(placed) >= start - SLACK:
+                pair_gaps(pairs)
+                return pairs, base_region(tgt, base, bs, len(spec.old), pairs, BASE_MARGIN)
+    al = align(spec.old, tgt, start - SLACK, end + SLACK)
+    if al is None:
+        return [None] * len(spec.old), []
+    pairs = list(al.pairs)
+    pair_gaps(pairs)
+    return pairs, []
+
+
+def pair_gaps(pairs: list[int | None]) -> None:
+    """Pair a run of unpaired pre-image lines with the target lines between its paired
+    neighbours when there are exactly as many (diff3's changed block of equal size); whether
+    each such pair is a respelling is then the tokens' call (learn_line)."""
+    i = 0
+    while i < len(pairs):
+        if pairs[i] is not None or i == 0 or pairs[i - 1] is None:
+            i += 1
+            continue
+        j = i
+        while j < len(pairs) and pairs[j] is None:
+            j += 1
+        prev, nxt = pairs[i - 1], pairs[j] if j < len(pairs) else None
+        if nxt is not None and prev is not None and nxt - prev - 1 == j - i:
+            for k in range(i, j):
+                pairs[k] = prev + 1 + (k - i)
+        i = j

@@ -1,0 +1,132 @@
+"""hunks.adapt: token-level adaptation on miniature line lists (no tree, no git)."""
+
+from __future__ import annotations
+
+from hunks.adapt import adapt, learn_line, learning_pairs
+from hunks.types import HunkSpec
+
+
+def spec(*rows: str) -> HunkSpec:
+    return HunkSpec(tuple(r[0] for r in rows), tuple(r[1:] for r in rows))
+
+
+def test_rename_learned_from_context_is_carried_into_added_lines():
+    s = spec(" \tstruct foo *f = timer_container_of(f, t, timer);", "+\tstruct foo *g = timer_container_of(g, t, timer);",
+             " \tkick(f);")
+    tgt = ["void cb(struct timer_list *t)", "{", "\tstruct foo *f = from_timer(f, t, timer);", "\tkick(f);", "}"]
+    a = adapt(s, tgt, [2, 3])
+    assert a.ok
+    assert a.lines[1] == "\tstruct foo *g = from_timer(g, t, timer);"
+    assert a.lines[0] == tgt[2]  # the kept line as the target has it
+    (sub, hs), = a.carried
+    assert (sub.kind, sub.line, hs) == ("rename", 2, (1,))
+    assert sub.summary() == "use from_timer(), the target has no timer_container_of()"
+
+
+def test_argument_added_by_the_target():
+    s = spec(" \tc1 = class_create(\"one\");", "+\tc2 = class_create(\"two\");")
+    tgt = ["\tc1 = class_create(THIS_MODULE, \"one\");"]
+    a = adapt(s, tgt, [0])
+    assert a.ok and a.lines[1] == "\tc2 = class_create(THIS_MODULE, \"two\");"
+    assert a.carried[0][0].kind == "argument"
+
+
+def test_argument_dropped_by_the_target():
+    s = spec(" \tc1 = class_create(THIS_MODULE, \"one\");", "+\tc2 = class_create(THIS_MODULE, \"two\");")
+    a = adapt(s, ["\tc1 = class_create(\"one\");"], [0])
+    assert a.ok and a.lines[1] == "\tc2 = class_create(\"two\");"
+
+
+def test_call_that_does_not_fit_the_argument_change_is_uncarried():
+    s = spec(" \tc1 = class_create(\"one\");", "+\tops.create = class_create;")
+    a = adapt(s, ["\tc1 = class_create(THIS_MODULE, \"one\");"], [0])
+    assert not a.ok and "class_create()" in a.uncarried[0]
+
+
+def test_removed_line_without_read_once_is_deleted_as_the_target_has_it():
+    s = spec("-\tint m = new & ~READ_ONCE(inode->i_mask);", "+\tint m = new & ~READ_ONCE(inode->i_mask) & x;")
+    tgt = ["\tint m = new & ~inode->i_mask;"]
+    a = adapt(s, tgt, [0])
+    assert a.ok
+    assert a.lines == ("\tint m = new & ~inode->i_mask;", "\tint m = new & ~inode->i_mask & x;")
+    assert a.removed[0].line == 0
+    assert a.carried[0][0].kind == "wrapper"
+    assert "without READ_ONCE()" in a.carried[0][0].summary()
+
+
+def test_removed_line_not_in_the_target_is_never_deleted():
+    s = spec(" \ta();", "-\tb();", "+\tc();")
+    a = adapt(s, ["\ta();", "\tz = q(1, 2, 3);"], [0, None])
+    assert not a.ok and "nothing to delete" in a.uncarried[0]
+
+
+def test_removed_line_that_differs_beyond_tokens_is_uncarried():
+    s = spec("-\tret = foo(dev, 1);")
+    a = adapt(s, ["\tif (bar(x) < 0) goto out;"], [0])
+    assert not a.ok and not a.changed
+
+
+def test_same_token_learned_two_ways_is_a_conflict_not_a_guess():
+    s = spec(" \ta = kmalloc(n, KSMBD_GFP);", " \tb = kmalloc(n, KSMBD_GFP);", "+\tc = kmalloc(n, KSMBD_GFP);")
+    a = adapt(s, ["\ta = kmalloc(n, GFP_KERNEL);", "\tb = kmalloc(n, GFP_ATOMIC);"], [0, 1])
+    assert not a.ok and "two ways" in a.uncarried[0]
+    assert a.lines[2] == "\tc = kmalloc(n, KSMBD_GFP);"  # nothing carried
+
+
+def test_spelling_the_target_also_uses_elsewhere_is_not_carried():
+    s = spec(" \tx = alloc(n, GFP_KERNEL);", "+\ty = alloc(n, GFP_KERNEL);")
+    tgt = ["\tx = alloc(n, GFP_ATOMIC);", "\tz = alloc(n, GFP_KERNEL);"]
+    a = adapt(s, tgt, [0])
+    assert a.ok and not a.carried and a.lines[1] == "\ty = alloc(n, GFP_KERNEL);"
+
+
+def test_strings_and_comments_are_not_rewritten():
+    subs, _ = learn_line("\tpr_info(\"old_name\"); /* old_name */ old_name(x);", "\tpr_info(\"old_name\"); new_name(x);", 0)
+    assert [(s.up_text, s.tg_text) for s in subs] == [("old_name", "new_name")]
+    s = spec(" \told_name(x);", "+\tpr_info(\"old_name\"); old_name(y); // old_name")
+    a = adapt(s, ["\tnew_name(x);"], [0])
+    assert a.lines[1] == "\tpr_info(\"old_name\"); new_name(y); // old_name"
+
+
+def test_member_access_spelled_otherwise():
+    s = spec(" \tp->stats.rx++;", "+\tp->stats.tx++;")
+    a = adapt(s, ["\tp->stats->rx++;"], [0])
+    assert a.ok and a.lines[1] == "\tp->stats->tx++;"
+
+
+def test_with_base_learns_from_lines_around_the_hunk():
+    base = ["int f(struct timer_list *t)", "{", "\tstruct foo *f = timer_container_of(f, t, timer);", "",
+            "\tif (!f)", "\t\treturn 0;", "\tkick(f);", "\treturn 1;", "}"]
+    tgt = ["int f(struct timer_list *t)", "{", "\tstruct foo *f = from_timer(f, t, timer);", "",
+           "\tif (!f)", "\t\treturn 0;", "\tkick(f);", "\treturn 1;", "}"]
+    s = HunkSpec((" ", " ", "+", " ", " "), ("\t\treturn 0;", "\tkick(f);",
+                                             "\tkick(timer_container_of(f, t, timer));", "\treturn 1;", "}"), 6)
+    # without the base the hunk's own lines say nothing about the rename: nothing is learned
+    # (the placement's drift check still sees the name the target lacks)
+    pairs, more = learning_pairs(s, tgt, 5, 9)
+    assert more == [] and pairs == [5, 6, 7, 8]
+    plain = adapt(s, tgt, pairs, more)
+    assert not plain.changed and not plain.learned
+    pairs, more = learning_pairs(s, tgt, 5, 9, base)
+    a = adapt(s, tgt, pairs, more)
+    assert a.ok and a.lines[2] == "\tkick(from_timer(f, t, timer));"
+    assert a.carried[0][0].line == 2
+
+
+def test_tokens_added_outside_a_call_are_logic_not_spelling():
+    s = spec("-\tif (a && b)", "+\tif (a && b && c)")
+    a = adapt(s, ["\tif (a)"], [0])
+    assert not a.ok and "outside a call" in a.uncarried[0]
+    # nor is a statement the target splits over two lines one of its halves
+    s = spec("-\tp->data = init(net, sizeof(u32));", "+\tp->data = init(net, sizeof(u64));")
+    a = adapt(s, ["\tp->data =", "\t\tinit(net, sizeof(u32));"], [1])
+    assert not a.ok and not a.changed
+
+
+def test_a_replaced_lines_spelling_the_target_file_also_has_the_other_way_is_not_guessed():
+    # the removed line reads "page" in the target; the file has "folio" elsewhere, so carrying
+    # "folio" -> "page" into the new line is not sure, and keeping "folio" would not build
+    s = spec("-\tif (!test_dirty(folio))", "+\tif (!test_dirty(folio) || busy(folio))")
+    tgt = ["\tstruct folio *folio = f;", "\tif (!test_dirty(page))"]
+    a = adapt(s, tgt, [1])
+    assert not a.ok and "both ways" in a.uncarried[0]
