@@ -2,6 +2,9 @@
 
 Inputs: one patch's placements (after placement, before the files are finished), the target
 tree (its TreeIndex, as backport.deps builds it), PortOptions (``adapt``, ``kb_dirs``).
+Callback return types (entries with a ``callback`` spec) are backport.apicallback's; this
+module runs it first and reports what it could not decide.
+
 Outputs: the placements with rewritten ``target_new`` lines and one ``model.Adaptation``
 (kind ``api``) per rewritten line, and ``api-missing`` findings for uses that cannot be
 rewritten (the target has no old form either, or the old form must be open-coded).
@@ -23,6 +26,7 @@ from dataclasses import replace
 
 from kb.api import RE_IDENT, ApiEntry, CannotRewrite, find_uses, form_name, load_api, rewrite_line
 
+from .apicallback import RE_BARE_RETURN, adapt_callbacks
 from .model import Adaptation, Finding, Patch, Placement, PortOptions, Series, Severity, TargetTree
 from .needs import RE_WORD, find_series_defs
 
@@ -98,6 +102,23 @@ def _candidates(entries: Sequence[ApiEntry], placements: Sequence[Placement]) ->
     return [e for e in entries if (e.name in words if not e.match else any(re.search(e.match, x) for x in added))]
 
 
+def _callback_candidates(table: Sequence[ApiEntry], placements: Sequence[Placement]) -> list[ApiEntry]:
+    """Callback-return entries some added line may concern: a definition or initialiser they
+    match, or a bare ``return;`` (the body of an existing callback)."""
+    added = [p.target_new[j] for p in placements if p.applied and p.path for j in _added_rows(p)]
+    if not added:
+        return []
+    bare = any(RE_BARE_RETURN.match(x) for x in added)
+    out = []
+    for e in table:
+        if not e.callback:
+            continue
+        members = "|".join(m for m in (e.callback["member"], e.callback.get("void_member")) if m)
+        if bare or any(re.search(e.match, x) or re.match(rf"\s*\.(?:{members})\s*=", x) for x in added):
+            out.append(e)
+    return out
+
+
 def _words(lines: Sequence[str]) -> set[str]:
     return {w for ln in lines for w in RE_WORD.findall(ln)}
 
@@ -108,13 +129,23 @@ def adapt_placements(patch: Patch, placements: list[Placement], tree: TargetTree
     target's spelling; return the findings and the indexes of the placements changed."""
     if not options.adapt:
         return [], set()
-    entries = _candidates(load_api(options.kb_dirs), placements)
-    if not entries:
+    table = load_api(options.kb_dirs)
+    entries = [e for e in _candidates(table, placements) if not e.callback]
+    callbacks = _callback_candidates(table, placements)
+    if not entries and not callbacks:
         return [], set()
-    target = _Target(tree, options, patch, series)
     findings: list[Finding] = []
     changed: set[int] = set()
     reported: set[tuple[str, str]] = set()
+    if callbacks:
+        for e, i, k, why in adapt_callbacks(callbacks, placements, tree, _added_rows, changed):
+            p = placements[i]
+            if (e.id, p.target_new[k]) not in reported:
+                reported.add((e.id, p.target_new[k]))
+                findings.append(_missing(e, p, k, p.target_new[k], why))
+    if not entries:
+        return findings, changed
+    target = _Target(tree, options, patch, series)
     for i, p in enumerate(placements):
         if not p.applied or not p.path:
             continue

@@ -80,6 +80,9 @@ class ApiEntry:
     older: str
     examples: tuple[Example, ...]
     ref: SourceRef | None = None
+    #: kind callback-return: {struct, member, header (paths), param, returns, value, void_member}
+    #: (backport.apicallback rewrites the callback from it); None for other kinds
+    callback: dict[str, Any] | None = None
 
     @property
     def name(self) -> str:
@@ -383,7 +386,17 @@ def _entry(e: dict[str, Any], family: str, ref: SourceRef) -> ApiEntry:
         examples=tuple(Example(x["upstream"], None if x["target"] is None else
                                ((x["target"],) if isinstance(x["target"], str) else tuple(x["target"])))
                        for x in e["examples"]),
-        ref=ref)
+        ref=ref, callback=_callback(e.get("callback")))
+
+
+def _callback(spec: dict[str, Any] | None) -> dict[str, Any] | None:
+    if spec is None:
+        return None
+    out = dict(spec)
+    out["header"] = tuple([spec["header"]] if isinstance(spec["header"], str) else spec["header"])
+    out.setdefault("returns", "int")
+    out.setdefault("value", "0")
+    return out
 
 
 def _problems(text: str, origin: str) -> tuple[list[tuple[int, str]], Any, dict]:
@@ -536,6 +549,8 @@ def api_entry_as_dict(e: ApiEntry) -> dict[str, Any]:
             "marker_grep": {"paths": list(e.marker_grep[0]), "pattern": e.marker_grep[1]} if e.marker_grep else None,
             "marker_lacks": list(e.marker_lacks),
             "since": e.since, "commit": e.commit, "subject": e.subject, "also": list(e.also), "older": e.older,
+            "callback": ({k: list(v) if isinstance(v, tuple) else v for k, v in e.callback.items()}
+                         if e.callback else None),
             "examples": [{"upstream": x.upstream, "target": list(x.target) if x.target is not None else None}
                          for x in e.examples], "defined_at": str(e.ref)}
 
