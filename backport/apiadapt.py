@@ -27,6 +27,8 @@ from dataclasses import replace
 from kb.api import RE_IDENT, ApiEntry, CannotRewrite, find_uses, form_name, load_api, rewrite_line
 
 from .apicallback import RE_BARE_RETURN, adapt_callbacks
+from .apistatement import join_statement, statement_rows, wrap_statement
+from .apistatement import width as _width
 from .model import Adaptation, Finding, Patch, Placement, PortOptions, Series, Severity, TargetTree
 from .needs import RE_WORD, find_series_defs
 
@@ -152,9 +154,10 @@ def adapt_placements(patch: Patch, placements: list[Placement], tree: TargetTree
         new_lines = list(p.target_new)
         adaptations: list[Adaptation] = []
         offset = 0  # extra lines inserted by statement-sequence rewrites so far
-        for j in _added_rows(p):
-            k = j + offset
-            line = new_lines[k]
+        for unit in _units(p.target_new, _added_rows(p), entries, target, p.path):
+            k = unit[0] + offset
+            orig = new_lines[k:k + len(unit)]
+            line = orig[0] if len(orig) == 1 else join_statement(orig)
             out = [line]
             for e in entries:
                 if not any(find_uses(e, x) for x in out) or target.has_new(e, p.path):
@@ -170,21 +173,49 @@ def adapt_placements(patch: Patch, placements: list[Placement], tree: TargetTree
                     except CannotRewrite as err:
                         why = str(err)
                 if why:
-                    if (e.id, line) not in reported:
-                        reported.add((e.id, line))
-                        findings.append(_missing(e, p, k, line, why))
+                    if (e.id, orig[0]) not in reported:
+                        reported.add((e.id, orig[0]))
+                        findings.append(_missing(e, p, k, orig[0], why))
                     continue
+                if len(orig) > 1:  # a statement over several lines: back into lines of the original width
+                    width = max(80, *(_width(x) for x in orig))
+                    port = [w for x in out for w in wrap_statement(x, width)]
+                else:
+                    port = out
                 adaptations.append(Adaptation(
-                    kind="api", summary=_summary(e, tree, out), upstream=("+" + line,),
-                    port=tuple("+" + x for x in out), evidence=evidence or (), path=p.path,
+                    kind="api", summary=_summary(e, tree, out), upstream=tuple("+" + x for x in orig),
+                    port=tuple("+" + x for x in port), evidence=evidence or (), path=p.path,
                     line=p.start + k, ref=p.hunk.ref, references=e.references, rule=e.id))
             if out != [line]:
-                new_lines[k:k + 1] = out
-                offset += len(out) - 1
+                if len(orig) > 1:
+                    width = max(80, *(_width(x) for x in orig))
+                    out = [w for x in out for w in wrap_statement(x, width)]
+                new_lines[k:k + len(orig)] = out
+                offset += len(out) - len(orig)
         if adaptations:
             placements[i] = replace(p, target_new=tuple(new_lines), adaptations=(*p.adaptations, *adaptations))
             changed.add(i)
     return findings, changed
+
+
+def _units(lines: Sequence[str], rows: Sequence[int], entries: Sequence[ApiEntry], target: _Target,
+           path: str) -> list[list[int]]:
+    """The added rows in rewrite units: one row each, except a statement whose parentheses span
+    several consecutive added rows and that holds a call of a table entry (for a target without
+    the new form) not closing on its first line: that statement is one unit."""
+    out: list[list[int]] = []
+    added, i = set(rows), 0
+    while i < len(rows):
+        j = rows[i]
+        unit = statement_rows(lines, j, added)
+        if len(unit) > 1 and any(u.end < 0 and not target.has_new(e, path) for e in entries
+                                 for u in (u for r in unit for u in find_uses(e, lines[r]))):
+            out.append(unit)
+            i += len(unit)
+        else:
+            out.append([j])
+            i += 1
+    return out
 
 
 def _summary(e: ApiEntry, tree: TargetTree, port: Sequence[str]) -> str:

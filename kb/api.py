@@ -27,7 +27,7 @@ when the call does not close on that line.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -119,11 +119,10 @@ def _old_needs(form: str) -> tuple[str, ...]:
 # ---------------------------------------------------------------- C argument scanning
 
 
-def _scan_call(text: str, open_at: int) -> tuple[list[str], int] | None:
-    """The top-level arguments of the call whose '(' is at ``open_at`` and the index after
-    its ')'; None when it does not close in ``text``."""
-    depth, i, start, args = 0, open_at, open_at + 1, []
-    quote = ""
+def code_chars(text: str, start: int = 0) -> Iterator[tuple[int, str]]:
+    """(index, char) of every character of ``text`` from ``start`` that is code: outside
+    string and character literals (the quotes themselves are not yielded)."""
+    i, quote = start, ""
     while i < len(text):
         c = text[i]
         if quote:
@@ -134,7 +133,17 @@ def _scan_call(text: str, open_at: int) -> tuple[list[str], int] | None:
                 quote = ""
         elif c in "\"'":
             quote = c
-        elif c in "([{":
+        else:
+            yield i, c
+        i += 1
+
+
+def _scan_call(text: str, open_at: int) -> tuple[list[str], int] | None:
+    """The top-level arguments of the call whose '(' is at ``open_at`` and the index after
+    its ')'; None when it does not close in ``text``."""
+    depth, start, args = 0, open_at + 1, []
+    for i, c in code_chars(text, open_at):
+        if c in "([{":
             depth += 1
         elif c in ")]}":
             depth -= 1
@@ -145,7 +154,6 @@ def _scan_call(text: str, open_at: int) -> tuple[list[str], int] | None:
         elif c == "," and depth == 1:
             args.append(text[start:i])
             start = i + 1
-        i += 1
     return None
 
 

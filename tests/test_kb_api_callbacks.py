@@ -203,3 +203,73 @@ def test_the_same_kind_for_i2c_and_spi_remove(tmp_path: Path):
         # the int-returning header is the evidence; a void one leaves the port alone
         files[header] = h.replace("int (*remove)", "void (*remove)")
         assert not _codes(_port(files, diff), "adapted")
+
+
+# ---------------------------------------------------------------- calls split over lines
+
+TIMER_TREE = {
+    "include/linux/hrtimer.h": "extern void hrtimer_init(struct hrtimer *timer, clockid_t which_clock, enum hrtimer_mode mode);\n",
+    "include/linux/device/class.h": "#define class_create(owner, name) __class_create(owner, name)\n",
+    "include/linux/iommu.h": "extern int iommu_map(struct iommu_domain *d, unsigned long iova, phys_addr_t p, size_t s, int prot);\n"
+                             "extern int iommu_map_atomic(struct iommu_domain *d, unsigned long iova, phys_addr_t p, "
+                             "size_t s, int prot);\n",
+    "include/linux/timer.h": "extern int del_timer_sync(struct timer_list *timer);\n",
+    "drivers/foo/bar.c": "#include <linux/hrtimer.h>\n\nstatic int bar_start(struct bar *bar)\n{\n\tbar->on = true;\n\treturn 0;\n}\n",
+    "Makefile": MAKEFILE,
+}
+
+
+def _bar_fix(lines: list[str]) -> str:
+    body = "".join(f"+{x}\n" for x in lines)
+    return (f"diff --git a/drivers/foo/bar.c b/drivers/foo/bar.c\n--- a/drivers/foo/bar.c\n+++ b/drivers/foo/bar.c\n"
+            f"@@ -3,5 +3,{5 + len(lines)} @@\n static int bar_start(struct bar *bar)\n {{\n \tbar->on = true;\n"
+            f"{body} \treturn 0;\n }}\n")
+
+
+def _bar(tmp_path: Path, added: list[str], files: dict[str, str] | None = None):
+    files = files or TIMER_TREE
+    r = _port(files, _bar_fix(added))
+    root = tmp_path / "bar"
+    for p, text in files.items():
+        (root / p).parent.mkdir(parents=True, exist_ok=True)
+        (root / p).write_text(text)
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    (root / "ported.patch").write_text(r.text)
+    done = subprocess.run(["git", "apply", "ported.patch"], cwd=root, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return r, (root / "drivers/foo/bar.c").read_text()
+
+
+def test_a_statement_sequence_split_over_lines_is_rewritten_as_a_whole(tmp_path: Path):
+    r, new = _bar(tmp_path, ["\thrtimer_setup(&bar->hrt, bar_hrt_fn,",
+                             "\t\t      CLOCK_MONOTONIC, HRTIMER_MODE_REL);"])
+    assert "\thrtimer_init(&bar->hrt, CLOCK_MONOTONIC, HRTIMER_MODE_REL);\n\tbar->hrt.function = bar_hrt_fn;\n" in new
+    (a,) = [a for p in r.placements for a in p.adaptations]
+    assert a.rule == "api-hrtimer-setup" and len(a.upstream) == 2 and len(a.port) == 2
+    assert not _codes(r, "api-missing")
+
+
+def test_a_signature_change_split_over_lines_is_rewrapped_aligned_with_its_parenthesis(tmp_path: Path):
+    r, new = _bar(tmp_path, ["\tret = iommu_map(bar->domain, bar->iova_base + offset, page_to_phys(page),",
+                             "\t\t\tPAGE_SIZE, IOMMU_READ | IOMMU_WRITE, GFP_KERNEL);",
+                             "\tbar->cls = class_create(",
+                             "\t\t\"bar\");"])
+    assert "GFP_KERNEL" not in new and "\tbar->cls = class_create(THIS_MODULE, \"bar\");\n" in new
+    first, second = new.split("\tret = ", 1)[1].split("\n")[:2]
+    assert first.endswith(",") and second.startswith("\t\t") and second.endswith("IOMMU_READ | IOMMU_WRITE);")
+    # the continuation lines up with the column after "iommu_map("
+    assert len(second.expandtabs(8)) - len(second.expandtabs(8).lstrip()) == len("\tret = iommu_map(".expandtabs(8))
+    assert {a.rule for p in r.placements for a in p.adaptations} == {"api-iommu-map-gfp", "api-class-create-owner"}
+
+
+def test_a_rename_in_a_split_call_keeps_the_layout(tmp_path: Path):
+    r, new = _bar(tmp_path, ["\tif (timer_delete_sync(&bar->poll_timer) &&", "\t    bar->on)", "\t\tbar->on = false;"])
+    assert "\tif (del_timer_sync(&bar->poll_timer) &&\n\t    bar->on)\n" in new
+
+
+def test_a_split_call_with_a_comment_inside_is_reported_not_guessed():
+    r = _port(TIMER_TREE, _bar_fix(["\thrtimer_setup(&bar->hrt, bar_hrt_fn, /* rearmed by bar_kick() */",
+                                     "\t\t      CLOCK_MONOTONIC, HRTIMER_MODE_REL);"]))
+    (f,) = _codes(r, "api-missing")
+    assert f.rule == "api-hrtimer-setup" and "continues on the next line" in f.message
+    assert "+\thrtimer_setup(&bar->hrt, bar_hrt_fn, /* rearmed by bar_kick() */" in r.text
