@@ -69,7 +69,8 @@ def _port(files: dict[str, str], diff: str, **opts):
     return port_patch(patch, MemoryTree(files), options=PortOptions(**opts), series=Series((patch,)))
 
 
-def _git_apply(tmp_path: Path, files: dict[str, str], diff: str) -> str:
+def _git_apply(tmp_path: Path, files: dict[str, str], diff: str, path: str = "drivers/foo/drv.c") -> str:
+    """``diff`` applied with `git apply` to a fresh repository holding ``files``: ``path`` after."""
     root = tmp_path / "applytree"
     for p, text in files.items():
         (root / p).parent.mkdir(parents=True, exist_ok=True)
@@ -78,7 +79,7 @@ def _git_apply(tmp_path: Path, files: dict[str, str], diff: str) -> str:
     (root / "ported.patch").write_text(diff)
     done = subprocess.run(["git", "apply", "ported.patch"], cwd=root, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    return (root / "drivers/foo/drv.c").read_text()
+    return (root / path).read_text()
 
 
 def _codes(r, code: str) -> list:
@@ -229,15 +230,7 @@ def _bar_fix(lines: list[str]) -> str:
 def _bar(tmp_path: Path, added: list[str], files: dict[str, str] | None = None):
     files = files or TIMER_TREE
     r = _port(files, _bar_fix(added))
-    root = tmp_path / "bar"
-    for p, text in files.items():
-        (root / p).parent.mkdir(parents=True, exist_ok=True)
-        (root / p).write_text(text)
-    subprocess.run(["git", "init", "-q", str(root)], check=True)
-    (root / "ported.patch").write_text(r.text)
-    done = subprocess.run(["git", "apply", "ported.patch"], cwd=root, capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    return r, (root / "drivers/foo/bar.c").read_text()
+    return r, _git_apply(tmp_path, files, r.text, "drivers/foo/bar.c")
 
 
 def test_a_statement_sequence_split_over_lines_is_rewritten_as_a_whole(tmp_path: Path):
@@ -364,15 +357,7 @@ def test_a_platform_driver_fix_from_612_onto_a_61_tree_with_int_remove(tmp_path:
     patch = Patch(subject="gpio: foo: stop polling on unbind", files=parse_diff(GPIO_FIX, origin="fix.patch"),
                   diff_text=GPIO_FIX)
     r = port_patch(patch, MemoryTree(TREE_61), options=PortOptions(), series=Series((patch,)))
-    root = tmp_path / "t61"
-    for p, text in TREE_61.items():
-        (root / p).parent.mkdir(parents=True, exist_ok=True)
-        (root / p).write_text(text)
-    subprocess.run(["git", "init", "-q", str(root)], check=True)
-    (root / "ported.patch").write_text(r.text)
-    done = subprocess.run(["git", "apply", "ported.patch"], cwd=root, capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    new = (root / "drivers/gpio/gpio-foo.c").read_text()
+    new = _git_apply(tmp_path, TREE_61, r.text, "drivers/gpio/gpio-foo.c")
     assert new == dict(r.new_files)["drivers/gpio/gpio-foo.c"]
     assert '\tdev_dbg(gc->parent, "line %u set %s\\n", off,\n\t\tval ? "high" : "low");\n' in new
     assert "\tschedule_delayed_work(&fg->poll, msecs_to_jiffies(fg->poll_secs * MSEC_PER_SEC));\n" in new
