@@ -59,6 +59,8 @@ class _Target:
             return True
         if e.marker_grep is not None:
             return self.grep(*e.marker_grep) is not None
+        if e.marker_lacks:
+            return not any(_is_global(d.path, patched) for m in e.marker_lacks for d in self.idx.defines(m))
         return any(_is_global(d.path, patched) for m in e.marker
                    for d in (*self.idx.defines(m), *self.idx.members(m)))
 

@@ -49,6 +49,9 @@ def _common(p: argparse.ArgumentParser, *, tree: bool = True) -> None:
         p.add_argument("--kb", action="append", default=[], metavar="DIR", help="extra knowledge-base rule directory")
         p.add_argument("--min-confidence", type=float, default=0.8, metavar="X",
                        help="placements below this are not applied (default 0.8)")
+        p.add_argument("--cache-max", metavar="SIZE",
+                       help="cap of the index cache, least recently used evicted first (e.g. 4G, unlimited; "
+                            "default $BACKPORT_CACHE_MAX, git config backport.cacheMax, else 4G)")
 
 
 def _verify_args(p: argparse.ArgumentParser) -> None:
@@ -182,6 +185,17 @@ def build_parser() -> argparse.ArgumentParser:
     kp.add_argument("--kb", action="append", default=[], metavar="DIR", help="extra kb directory (its api/ tables)")
     kp.add_argument("--format", choices=("text", "json"), default="text")
     kp.set_defaults(func=cmd_kb_api)
+
+    p = sub.add_parser("cache", help="list or prune the target index cache (~/.cache/backport)")
+    csub = p.add_subparsers(dest="cache_command", metavar="ACTION", parser_class=_Parser)
+    cp = csub.add_parser("list", help="every cached index: identity, tree, size, last used, in use")
+    cp.add_argument("--format", choices=("text", "json"), default="text")
+    cp.add_argument("--cache-dir", metavar="DIR", help="cache directory (default $XDG_CACHE_HOME/backport)")
+    cp.set_defaults(func=cmd_cache, cache_action="list")
+    cp = csub.add_parser("prune", help="drop stale indexes and evict the least recently used to the cap")
+    cp.add_argument("--max", metavar="SIZE", help="evict down to this size (default: the configured cap, 4G)")
+    cp.add_argument("--cache-dir", metavar="DIR", help="cache directory (default $XDG_CACHE_HOME/backport)")
+    cp.set_defaults(func=cmd_cache, cache_action="prune")
 
     p = sub.add_parser("demo", help="run `port` on the bundled example (examples/)")
     p.add_argument("--out", metavar="DIR", default=None, help="output directory (default: a temporary one)")
@@ -448,6 +462,46 @@ def cmd_kb_api(args: argparse.Namespace) -> int:
     return EXIT_CLEAN
 
 
+def cmd_cache(args: argparse.Namespace) -> int:
+    import json
+    import time
+    from pathlib import Path
+
+    from . import cache
+    from .index import SCHEMA, default_cache_dir
+
+    cdir = Path(args.cache_dir) if args.cache_dir else default_cache_dir()
+    if args.cache_action == "prune":
+        cap = cache.parse_size(args.max, what="--max") if args.max else cache.cache_max()
+        removed, freed = cache.prune(cdir, cap, schema=str(SCHEMA))
+        for path in removed:
+            print(f"removed {path}", file=sys.stderr)
+        left = sum(e.size for e in cache.list_entries(cdir))
+        print(f"backport: freed {cache.format_size(freed)}; {cache.format_size(left)} left in {cdir}"
+              + (f" (cap {cache.format_size(cap)})" if cap is not None else ""), file=sys.stderr)
+        return EXIT_CLEAN
+    entries = cache.list_entries(cdir)
+    if args.format == "json":
+        print(json.dumps({"schema_version": 1, "cache_dir": str(cdir), "entries": [
+            {"file": e.path.name, "identity": e.key, "tree": e.tree, "bytes": e.size,
+             "last_used": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(e.last_used)), "in_use": e.in_use,
+             "schema": e.schema} for e in entries]}, indent=2))
+        return EXIT_CLEAN
+    from .safety import render_printable
+
+    if entries:
+        print(f"{'INDEX':24}  {'SIZE':>7}  {'LAST USED':16}  {'':6}  TREE  IDENTITY")
+    for e in entries:
+        tree = e.tree.partition(":")[2] or "?"
+        print(f"{e.path.stem}  {cache.format_size(e.size):>7}  {time.strftime('%Y-%m-%d %H:%M', time.localtime(e.last_used))}"
+              f"  {'in use' if e.in_use else '      '}  {render_printable(tree)}  {e.key or '?'}")
+    total = sum(e.size for e in entries)
+    cap = cache.cache_max()
+    print(f"{len(entries)} index(es), {cache.format_size(total)} in {cdir}"
+          + (f" (cap {cache.format_size(cap)})" if cap is not None else " (no cap)"), file=sys.stderr)
+    return EXIT_CLEAN
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from kb.example import render_demo, run_demo
 
@@ -484,6 +538,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if func is None:
             parser.print_help(sys.stderr)
             return EXIT_USAGE
+        if getattr(args, "cache_max", None) is not None:
+            from .cache import configure
+
+            configure(args.cache_max)
         return func(args)
     except BackportError as e:
         print(f"backport: {e}" if e.ref is None else str(e), file=sys.stderr)

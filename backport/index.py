@@ -3,7 +3,8 @@
 Inputs: a model.TargetTree (plain directory, git revision or memory), optionally a vendor
 ``.config``. Outputs: a TreeIndex answering "does the target define symbol X / Kconfig option Y /
 Makefile variable Z", backed by one sqlite file per tree identity under
-``$XDG_CACHE_HOME/backport`` (or ``~/.cache/backport``).
+``$XDG_CACHE_HOME/backport`` (or ``~/.cache/backport``), kept under a size cap with
+least-recently-used eviction that never removes an index a process has open (backport.cache).
 
 Why a line/regex scanner and not tree-sitter for the whole tree: a full kernel holds ~55k C files
 (1.3 GB); a tree-sitter parse plus a Python walk of every node costs minutes on two cores, while
@@ -48,6 +49,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import cache
 from .errors import ParseError
 from .model import SourceRef, TargetTree
 from .scan import (  # re-exported: the scanners are part of the index's public surface
@@ -473,6 +475,7 @@ class TreeIndex:
         v = meta.get("version", "")
         self.version: tuple[int, int, int] | None = tuple(int(x) for x in v.split(".")) if v else None  # type: ignore[assignment]
         self.partial = meta.get("partial") == "1"
+        self.hold: object | None = None  # backport.cache.Hold: the cache file is in use while this lives
 
     # ---- definitions
     def _defs(self, sql: str, args: tuple) -> list[Definition]:
@@ -756,19 +759,24 @@ def load_index(tree: TargetTree, *, cache_dir: str | os.PathLike[str] | None = N
     target = _cache_file(cdir, key)
     fname = target.name
     if target.exists() and not rebuild:
+        in_use = cache.hold(target)  # before opening: eviction now leaves it alone
         try:
             db = sqlite3.connect(f"file:{target}?mode=ro", uri=True)
             db.execute("SELECT 1 FROM meta").fetchone()
             idx = TreeIndex(db, tree, key, dotconfig, time.perf_counter() - t0, cached=True)
             idx.db = _writable_copy_on_refresh(idx.db, target)
+            idx.hold = in_use
             return idx
-        except sqlite3.DatabaseError:
+        except sqlite3.DatabaseError:  # damaged, or evicted between the check and the open
             target.unlink(missing_ok=True)
     try:
         cdir.mkdir(parents=True, exist_ok=True)
         with _build_lock(cdir / f".{fname}.lock"):
             if target.exists() and not rebuild:  # another process built it while we waited
-                return TreeIndex(sqlite3.connect(target), tree, key, dotconfig, time.perf_counter() - t0, cached=True)
+                in_use = cache.hold(target)
+                idx = TreeIndex(sqlite3.connect(target), tree, key, dotconfig, time.perf_counter() - t0, cached=True)
+                idx.hold = in_use
+                return idx
             return _build_cached(tree, cdir, target, key, dotconfig, t0, rebuild=rebuild, jobs=jobs)
     except OSError:  # no writable cache: keep it in memory
         db = sqlite3.connect(":memory:")
@@ -795,23 +803,38 @@ def _build_cached(tree: TargetTree, cdir: Path, target: Path, key: str, dotconfi
     fname = target.name
     tmp = cdir / f".{fname}.{os.getpid()}.tmp"
     tmp.unlink(missing_ok=True)
+    cap = cache.cache_max()
     prev = _previous_index(cdir, tree) if type(tree).__name__ == "DirTree" and not rebuild else None
-    if prev is not None:  # the directory changed (an --apply, an edit): update, do not rebuild
-        os.replace(prev, tmp)
+    # the directory changed (an --apply, an edit): update its previous index, do not rebuild
+    if prev is not None and cache.take_over(prev, tmp):
         db = sqlite3.connect(tmp)
         if update_index_db(db, tree) is not None:
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('key', ?)", (_enc(key),))
+            db.commit()
             db.close()
-            os.replace(tmp, target)
-            return TreeIndex(sqlite3.connect(target), tree, key, dotconfig, time.perf_counter() - t0)
+            return _installed(tmp, target, cdir, cap, tree, key, dotconfig, t0)
         db.close()
         tmp.unlink()
+    cache.enforce_cap(cdir, cap, reserve=cache.expected_size(cdir))  # room for what is built now
     db = sqlite3.connect(tmp)
     db.execute("PRAGMA journal_mode=OFF")
     db.execute("PRAGMA synchronous=OFF")
     build_index_db(tree, db, jobs=jobs, workdir=str(cdir))
+    db.execute("INSERT OR REPLACE INTO meta VALUES ('key', ?)", (_enc(key),))
+    db.commit()
     db.close()
+    return _installed(tmp, target, cdir, cap, tree, key, dotconfig, t0)
+
+
+def _installed(tmp: Path, target: Path, cdir: Path, cap: int | None, tree: TargetTree, key: str,
+               dotconfig: dict[str, str] | None, t0: float) -> TreeIndex:
+    """Move a finished build into place, mark it in use, and evict to the cap (never it)."""
     os.replace(tmp, target)
-    return TreeIndex(sqlite3.connect(target), tree, key, dotconfig, time.perf_counter() - t0)
+    in_use = cache.hold(target)
+    cache.enforce_cap(cdir, cap, keep=(target,))
+    idx = TreeIndex(sqlite3.connect(target), tree, key, dotconfig, time.perf_counter() - t0)
+    idx.hold = in_use
+    return idx
 
 
 def _writable_copy_on_refresh(db: sqlite3.Connection, path: Path) -> sqlite3.Connection:

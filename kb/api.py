@@ -71,6 +71,7 @@ class ApiEntry:
     needs: tuple[str, ...]  # what the old form needs in the target
     marker: tuple[str, ...]  # names that mean the target has the new form
     marker_grep: tuple[tuple[str, ...], str] | None  # (paths, pattern)
+    marker_lacks: tuple[str, ...]  # names whose absence means the target has the new form
     match: str  # regex finding the new form, when the form alone cannot ("" otherwise)
     since: str
     commit: str
@@ -362,7 +363,7 @@ def _entry_problems(data: Any, lines: dict) -> list[tuple[int, str]]:
         if pat is None and "(" in e["new"] and "match" not in e:
             out.append((at("new"), f"new form {e['new']!r} is not a call pattern name(args)"))
         same_name = any(form_name(o) == form_name(e["new"]) for o in e.get("old", []))
-        if same_name and "marker" not in e and "marker_grep" not in e:
+        if same_name and not {"marker", "marker_grep", "marker_lacks"} & set(e):
             out.append((at("id"), "the old form has the new form's name: give marker or marker_grep "
                         "(what says the target has the new form)"))
     return out
@@ -376,6 +377,7 @@ def _entry(e: dict[str, Any], family: str, ref: SourceRef) -> ApiEntry:
         id=e["id"], family=family, kind=e["kind"], new=e["new"], old=old, needs=needs,
         marker=tuple(e.get("marker", ())) or (form_name(e["new"]),),
         marker_grep=(tuple(mg["paths"]), mg["pattern"]) if mg else None, match=e.get("match", ""),
+        marker_lacks=tuple(e.get("marker_lacks", ())),
         since=e["since"], commit=e["commit"], subject=e["subject"], also=tuple(e.get("also", ())),
         older=" ".join(e["older"].split()),
         examples=tuple(Example(x["upstream"], None if x["target"] is None else
@@ -512,8 +514,7 @@ def render_api_entry(e: ApiEntry) -> str:
              f"new form:   {e.new}   (since {e.since})"]
     parts += [f"old form:   {o}".replace("\n", "\n            ") for o in e.old] or ["old form:   none that a line can hold: open-code it"]
     parts += [f"commit:     {e.reference}", *(f"also:       {a}" for a in e.also),
-              f"target has the new form when it defines: {', '.join(e.marker)}" if not e.marker_grep else
-              f"target has the new form when {', '.join(e.marker_grep[0])} matches {e.marker_grep[1]!r}",
+              f"target has the new form when {_marker_words(e)}",
               f"old form needs: {', '.join(e.needs) or '-'}", "", e.older, "", "examples:"]
     for ex in e.examples:
         parts.append(f"  + {ex.upstream.strip()}")
@@ -521,10 +522,19 @@ def render_api_entry(e: ApiEntry) -> str:
     return "\n".join(parts) + "\n"
 
 
+def _marker_words(e: ApiEntry) -> str:
+    if e.marker_grep:
+        return f"{', '.join(e.marker_grep[0])} matches {e.marker_grep[1]!r}"
+    if e.marker_lacks:
+        return f"it defines none of: {', '.join(e.marker_lacks)}"
+    return f"it defines: {', '.join(e.marker)}"
+
+
 def api_entry_as_dict(e: ApiEntry) -> dict[str, Any]:
     return {"id": e.id, "family": e.family, "kind": e.kind, "new": e.new, "old": list(e.old),
             "needs": list(e.needs), "marker": list(e.marker),
             "marker_grep": {"paths": list(e.marker_grep[0]), "pattern": e.marker_grep[1]} if e.marker_grep else None,
+            "marker_lacks": list(e.marker_lacks),
             "since": e.since, "commit": e.commit, "subject": e.subject, "also": list(e.also), "older": e.older,
             "examples": [{"upstream": x.upstream, "target": list(x.target) if x.target is not None else None}
                          for x in e.examples], "defined_at": str(e.ref)}

@@ -175,6 +175,7 @@ def test_cache_reused_until_tree_changes(mini: DirTree, tmp_path: Path):
     assert not first.cached
     again = load_index(mini, cache_dir=cache)
     assert again.cached and again.has("widget_register")
+    del first, again  # closed: an index still open elsewhere is copied, not taken over (test_cache.py)
     # a file added: a directory's mtime changes, so the key changes and the index is rebuilt
     key = tree_key(mini)
     time.sleep(0.01)
@@ -184,6 +185,7 @@ def test_cache_reused_until_tree_changes(mini: DirTree, tmp_path: Path):
     assert not rebuilt.cached and rebuilt.has("extra_fn")
     # ... by updating the previous index in place: one cache file per directory, not one per state
     assert len(list(cache.glob("*.sqlite"))) == 1
+    del rebuilt
     (Path(mini.root) / "kernel" / "extra.c").unlink()
     (Path(mini.root) / "kernel" / "fork.c").write_text("int copy_process_v2(void)\n{\n}\n")
     updated = load_index(mini, cache_dir=cache)

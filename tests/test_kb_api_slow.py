@@ -61,13 +61,14 @@ def test_the_markers_say_what_each_tree_has(trees):
     # 6.12 has these new forms; 6.1 lacks them (and has the old form)
     for eid in ("api-class-create-owner", "api-vm-flags-set", "api-strscpy-two-arg", "api-str-true-false",
                 "api-platform-remove-void", "api-i2c-probe-one-arg", "api-disable-work-sync",
-                "api-i2c-client-get-device-id", "api-counted-by"):
+                "api-i2c-client-get-device-id", "api-counted-by", "api-iommu-map-gfp"):
         e = entries[eid]
         assert new.has_new(e, "drivers/x/x.c"), eid
         assert not old.has_new(e, "drivers/x/x.c"), eid
     # both trees (6.1.y backported some of these) have these new forms: nothing to rewrite
     for eid in ("api-timer-delete-sync", "api-secs-to-jiffies", "api-get-random-u32-below", "api-fallthrough",
-                "api-vmalloc-no-pgprot", "api-access-ok-no-type", "api-netif-napi-add-no-weight", "api-guard"):
+                "api-vmalloc-no-pgprot", "api-access-ok-no-type", "api-netif-napi-add-no-weight", "api-guard",
+                "api-bio-alloc-bdev", "api-kobj-default-groups", "api-devm-clk-get-enabled"):
         assert old.has_new(entries[eid], "drivers/x/x.c") and new.has_new(entries[eid], "drivers/x/x.c"), eid
     # neither tree has these (v6.13+)
     for eid in ("api-timer-container-of", "api-hrtimer-setup", "api-module-import-ns-string"):
