@@ -317,3 +317,14 @@ def test_adaptation_summaries_read_like_a_stable_note(eid, line, words):
     e = next(x for x in ENTRIES if x.id == eid)
     tree = MemoryTree({"Makefile": "VERSION = 6\nPATCHLEVEL = 1\nSUBLEVEL = 0\n"})
     assert _summary(e, tree, rewrite_line(e, line)) == words
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=[e.id for e in ENTRIES])
+def test_comments_strings_and_members_are_never_rewritten(entry):
+    for ex in entry.examples:
+        text = ex.upstream.strip()
+        for line in (f"\t/* {text} */", f"\t// {text}", f'\tpr_info("%s", "{text.replace(chr(34), "")}");'):
+            assert rewrite_line(entry, line) == [line], line
+    if entry.name and not entry.match and entry.new[0].isalpha():
+        member = f"\tx = ops->{entry.name}(a);"
+        assert rewrite_line(entry, member) == [member]

@@ -219,3 +219,21 @@ def test_verify_build_refuses_a_tree_read_at_a_rev(fleet_dir: Path, capsys) -> N
     rc = main(["triage", str(fleet_dir / "queue"), "--trees", str(fleet_dir / "git.yaml"),
                "--out", str(fleet_dir / "out"), "--verify", "build"])
     assert rc == 2 and "git.yaml:2: error: --verify build compiles a tree on disk" in capsys.readouterr().err
+
+
+def test_progress_bar_draws_on_a_terminal_and_stays_quiet_when_piped(fleet_dir: Path) -> None:
+    import io
+
+    from backport.triage.progress import TriageProgress
+
+    fleet = load_fleet(str(fleet_dir / "fleet.yaml"))
+    series = load_series([str(fleet_dir / "queue")])
+    piped = io.StringIO()
+    with TriageProgress(piped) as progress:  # StringIO is not a terminal
+        run_triage(series, fleet, str(fleet_dir / "a"), progress=progress)
+    assert piped.getvalue() == ""
+    term = io.StringIO()
+    with TriageProgress(term, enabled=True) as progress:
+        run_triage(series, fleet, str(fleet_dir / "b"), progress=progress)
+    text = term.getvalue()
+    assert "12/12" in text and "cells" in text and "/s" in text
