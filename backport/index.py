@@ -68,7 +68,29 @@ __all__ = ["C_WORDS", "Definition", "KconfigSymbol", "MakeVar", "TreeIndex", "fi
            "load_index", "scan_asm", "scan_asm_offsets", "scan_c", "scan_file", "scan_kbuild", "scan_kconfig",
            "tree_key"]
 
-SCHEMA = 8  # 8: paths stored as UTF-8 BLOBs (surrogateescape), so any file name fits
+SCHEMA = 9  # 8: paths stored as UTF-8 BLOBs (surrogateescape), so any file name fits; 9: kinds as
+# small integers, the macros of register-dump headers hashed into ``bulk`` (490 -> see below)
+
+#: the kinds of definition, stored as their index here (a kind not listed is stored as text)
+KINDS = ("function", "prototype", "macro", "fmacro", "struct", "union", "enum", "enumerator", "typedef",
+         "variable", "export", "decl", "member", "asm-label", "asm-macro", "asm-offset")
+KIND_CODE = {k: i for i, k in enumerate(KINDS)}
+MEMBER = KIND_CODE["member"]
+#: a file defining at least this many object-like macros is a register dump (amdgpu's
+#: asic_reg/*_sh_mask.h hold 100k each: 4% of a kernel's files, 45% of its definitions). Its
+#: macros are kept as (64-bit name hash, file, line), a third of the bytes of a full row: a lookup
+#: by name still finds them; rapidfuzz's renamed-symbol hints (``similar``) and ``names`` do not.
+BULK_MACROS = 2000
+
+
+def _kind(code: int | str) -> str:
+    return KINDS[code] if isinstance(code, int) and 0 <= code < len(KINDS) else str(code)
+
+
+def name_hash(name: str) -> int:
+    """A stable signed 64-bit hash of a name (the ``bulk`` table's key)."""
+    return int.from_bytes(hashlib.blake2b(name.encode("utf-8", "surrogateescape"), digest_size=8).digest(),
+                          "big", signed=True)
 
 
 def _enc(path: str) -> bytes:
@@ -238,20 +260,25 @@ def tree_key(tree: TargetTree) -> str:
 _DDL = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE files(id INTEGER PRIMARY KEY, path BLOB UNIQUE, size INT, mtime INT, cls TEXT);
-CREATE TABLE defs(name TEXT, kind TEXT, file INT, line INT, scope TEXT);
+CREATE TABLE defs(name TEXT, kind INT, file INT, line INT, scope TEXT);
 CREATE TABLE kconfig(name TEXT, type TEXT, file INT, line INT, depends TEXT, selects TEXT);
 CREATE TABLE makevars(file INT, line INT, name TEXT, op TEXT, value TEXT);
+CREATE TABLE bulk(h INT, file INT, line INT);
 """
 # the definitions, clustered by name (no rowid, no second index): half the size of a heap table
 # with a name index, and a lookup is one B-tree descent. Deleting a file's rows scans (~0.5 s).
 _CLUSTERED_DEFS = """
-CREATE TABLE defs_c(name TEXT, kind TEXT, file INT, line INT, scope TEXT,
+CREATE TABLE defs_c(name TEXT, kind INT, file INT, line INT, scope TEXT,
                     PRIMARY KEY (name, kind, file, line, scope)) WITHOUT ROWID;
+CREATE TABLE bulk_c(h INT, file INT, line INT, PRIMARY KEY (h, file, line)) WITHOUT ROWID;
 """
 _FROM_HEAP = """
 INSERT OR IGNORE INTO defs_c SELECT name, kind, file, line, scope FROM defs ORDER BY name, kind, file, line, scope;
 DROP TABLE defs;
 ALTER TABLE defs_c RENAME TO defs;
+INSERT OR IGNORE INTO bulk_c SELECT h, file, line FROM bulk ORDER BY 1, 2, 3;
+DROP TABLE bulk;
+ALTER TABLE bulk_c RENAME TO bulk;
 """
 _INDEXES = """
 CREATE INDEX kconfig_name ON kconfig(name);
@@ -264,7 +291,12 @@ def _insert_scanned(db: sqlite3.Connection, results: Iterable[tuple[int, str, in
     for fid, path, size, mtime, cls, rows in results:
         cur.execute("INSERT OR REPLACE INTO files VALUES (?,?,?,?,?)", (fid, _enc(path), size, mtime, cls))
         if cls in ("c", "asm", "asm-offsets"):
-            cur.executemany("INSERT OR IGNORE INTO defs VALUES (?,?,?,?,?)", [(n, k, fid, ln, s) for n, k, ln, s in rows])
+            if len(rows) >= BULK_MACROS and sum(1 for r in rows if r[1] == "macro") >= BULK_MACROS:
+                cur.executemany("INSERT OR IGNORE INTO bulk VALUES (?,?,?)",
+                                [(name_hash(n), fid, ln) for n, k, ln, _ in rows if k == "macro"])
+                rows = [r for r in rows if r[1] != "macro"]
+            cur.executemany("INSERT OR IGNORE INTO defs VALUES (?,?,?,?,?)",
+                            [(n, KIND_CODE.get(k, k), fid, ln, s) for n, k, ln, s in rows])
         elif cls == "kconfig":
             cur.executemany("INSERT INTO kconfig VALUES (?,?,?,?,?,?)",
                             [(n, t, fid, ln, d, s) for n, t, ln, d, s in rows])
@@ -328,9 +360,12 @@ def build_index_db(tree: TargetTree, db: sqlite3.Connection, *, paths: Iterable[
             for table in ("files", "kconfig", "makevars"):
                 db.execute(f"INSERT INTO main.{table} SELECT * FROM w{i}.{table}")
         db.execute("DROP TABLE main.defs")
+        db.execute("DROP TABLE main.bulk")
         union = " UNION ALL ".join(f"SELECT name, kind, file, line, scope FROM w{i}.defs" for i in range(len(dbs)))
-        db.executescript(_CLUSTERED_DEFS.replace("defs_c", "defs"))
+        db.executescript(_CLUSTERED_DEFS.replace("defs_c", "defs").replace("bulk_c", "bulk"))
         db.execute(f"INSERT OR IGNORE INTO main.defs SELECT * FROM ({union}) ORDER BY 1, 2, 3, 4, 5")
+        union = " UNION ALL ".join(f"SELECT h, file, line FROM w{i}.bulk" for i in range(len(dbs)))
+        db.execute(f"INSERT OR IGNORE INTO main.bulk SELECT * FROM ({union}) ORDER BY 1, 2, 3")
         db.commit()
         for i, d in enumerate(dbs):
             db.execute(f"DETACH DATABASE w{i}")
@@ -351,7 +386,7 @@ def build_index_db(tree: TargetTree, db: sqlite3.Connection, *, paths: Iterable[
 
 
 def _write_counts(db: sqlite3.Connection) -> None:
-    for table in ("files", "defs", "kconfig", "makevars"):
+    for table in ("files", "defs", "bulk", "kconfig", "makevars"):
         db.execute("INSERT OR REPLACE INTO meta VALUES (?, (SELECT count(*) FROM " + table + "))", ("count-" + table,))
     db.commit()
 
@@ -393,7 +428,7 @@ def _delete_files(db: sqlite3.Connection, fids: Sequence[int]) -> None:
     for i in range(0, len(fids), 500):
         chunk = list(fids[i: i + 500])
         marks = ",".join("?" * len(chunk))
-        for table in ("defs", "kconfig", "makevars"):
+        for table in ("defs", "bulk", "kconfig", "makevars"):
             db.execute(f"DELETE FROM {table} WHERE file IN ({marks})", chunk)
         db.execute(f"DELETE FROM files WHERE id IN ({marks})", chunk)
 
@@ -479,21 +514,30 @@ class TreeIndex:
 
     # ---- definitions
     def _defs(self, sql: str, args: tuple) -> list[Definition]:
-        return [Definition(n, k, _dec(p), ln, s) for n, k, p, ln, s in self.db.execute(
+        return [Definition(n, _kind(k), _dec(p), ln, s) for n, k, p, ln, s in self.db.execute(
             "SELECT d.name, d.kind, f.path, d.line, d.scope FROM defs d JOIN files f ON f.id = d.file " + sql, args)]
+
+    def _bulk(self, name: str) -> list[Definition]:
+        """The register-dump macros named ``name`` (see BULK_MACROS)."""
+        return [Definition(name, "macro", _dec(p), ln) for p, ln in self.db.execute(
+            "SELECT f.path, b.line FROM bulk b JOIN files f ON f.id = b.file WHERE b.h = ?", (name_hash(name),))]
 
     def defines(self, name: str) -> list[Definition]:
         """Where ``name`` is defined or declared (functions, macros, types, globals, asm ...)."""
-        return self._defs("WHERE d.name = ? AND d.kind != 'member' ORDER BY f.path, d.line", (name,))
+        found = self._defs("WHERE d.name = ? AND d.kind != ?", (name, MEMBER)) + self._bulk(name)
+        return sorted(found, key=lambda d: (d.path, d.line))
 
     def members(self, name: str) -> list[Definition]:
-        return self._defs("WHERE d.name = ? AND d.kind = 'member' ORDER BY f.path, d.line", (name,))
+        return self._defs("WHERE d.name = ? AND d.kind = ? ORDER BY f.path, d.line", (name, MEMBER))
 
     def has(self, name: str, *, members: bool = False) -> bool:
-        sql = "SELECT 1 FROM defs WHERE name = ?" + ("" if members else " AND kind != 'member'") + " LIMIT 1"
-        return self.db.execute(sql, (name,)).fetchone() is not None
+        sql = "SELECT 1 FROM defs WHERE name = ?" + ("" if members else " AND kind != ?") + " LIMIT 1"
+        if self.db.execute(sql, (name,) if members else (name, MEMBER)).fetchone() is not None:
+            return True
+        return self.db.execute("SELECT 1 FROM bulk WHERE h = ? LIMIT 1", (name_hash(name),)).fetchone() is not None
 
     def file_definitions(self, path: str) -> list[Definition]:
+        """What the index names in ``path`` (a register dump's hashed macros have no name here)."""
         return self._defs("WHERE f.path = ? ORDER BY d.line", (_enc(path),))
 
     def has_file(self, path: str) -> bool:
@@ -527,7 +571,7 @@ class TreeIndex:
         """Every distinct defined name (members excluded), sorted; loaded once on demand."""
         if self._names is None:
             self._names = [n for (n,) in self.db.execute(
-                "SELECT DISTINCT name FROM defs WHERE kind != 'member' ORDER BY name")]
+                "SELECT DISTINCT name FROM defs WHERE kind != ? ORDER BY name", (MEMBER,))]
         return self._names
 
     def similar(self, name: str, *, limit: int = 3, score_cutoff: float = 80.0) -> list[tuple[str, float]]:
@@ -541,8 +585,8 @@ class TreeIndex:
         pool: set[str] = set()
         for prefix in (name[: name.index(words[0]) + len(words[0])], name[:3]):
             for (n,) in self.db.execute(
-                    "SELECT DISTINCT name FROM defs WHERE name >= ? AND name < ? AND kind != 'member' LIMIT 20000",
-                    (prefix, prefix + "\x7f")):
+                    "SELECT DISTINCT name FROM defs WHERE name >= ? AND name < ? AND kind != ? LIMIT 20000",
+                    (prefix, prefix + "\x7f", MEMBER)):
                 pool.add(n)
             if len(pool) > 50:
                 break
@@ -698,13 +742,13 @@ class TreeIndex:
     def stats_cached(self) -> dict[str, int]:
         """Row counts recorded when the index was built (no table scan)."""
         meta = dict(self.db.execute("SELECT key, value FROM meta WHERE key LIKE 'count-%'"))
-        if len(meta) < 4:
+        if len(meta) < 5:
             return self.stats()
         return {k[6:]: int(v) for k, v in meta.items()}
 
     def stats(self) -> dict[str, int]:
         return {t: self.db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-                for t in ("files", "defs", "kconfig", "makevars")}
+                for t in ("files", "defs", "bulk", "kconfig", "makevars")}
 
 
 def _cache_file(cdir: Path, key: str) -> Path:

@@ -211,7 +211,8 @@ def _judge(m: Match, h: Hunk, lines: Sequence[str], label: str, ref: SourceRef |
             "check which place is meant, then apply by hand"))
     # a 3-way placement is mapped through the upstream base: its "fuzz" counts diverged context
     # that the base already explains, so only its confidence gates it
-    heavy_fuzz = m.fuzz > options.max_fuzz and m.method != Method.THREEWAY.value
+    # (so is an anchored one: hunks.anchored found its differing context away from the change)
+    heavy_fuzz = m.fuzz > options.max_fuzz and m.method != Method.THREEWAY.value and not m.anchored
     if m.confidence < options.min_confidence or heavy_fuzz:
         ok = False
         found.append(Finding(
@@ -228,6 +229,15 @@ def _judge(m: Match, h: Hunk, lines: Sequence[str], label: str, ref: SourceRef |
             "removed-line-differs", Severity.WARNING, f"{label}: {what} at {path}:{line}", ref,
             tuple(f"patch deletes: {t}" for t in missing[:MAX_EVIDENCE]) + ev,
             "the target's code differs where upstream changes it; adapt the hunk by hand"))
+    if ok and m.diverged:
+        where = ("the lines next to the change match, but context further out differs" if m.anchored
+                 else "context lines differ")
+        found.append(Finding(
+            "context-diverged", Severity.WARNING,
+            f"{label}: applied at {path}:{line}; {where} in the target ({len(m.diverged)} line(s), kept as "
+            "the target has them)", ref,
+            (f"{path}:{line}",) + tuple(f"upstream context {d}" for d in m.diverged[:MAX_EVIDENCE]) + ev,
+            "check the change still means the same next to the target's version of those lines"))
     return _Verdict(ok, tuple(found))
 
 
@@ -567,7 +577,7 @@ def _port_modified_file(w: _Work, fi: int, fp: FilePatch) -> None:
         w.placements.append(pl)
         if base is not None and m.method != Method.ALREADY_APPLIED.value and target == path:
             f = check_divergence(base, tst.lines, h, m, path=target, language=lang, label=label, ref=href)
-            if f is not None:
+            if f is not None and not any(x.code == f.code for x in verdict.findings):
                 w.findings.append(f)
     if fp.is_rename and path == fp.old_path and not w.tree.exists(fp.new_path or ""):
         st.rename_from = path

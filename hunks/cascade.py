@@ -7,6 +7,8 @@ alternatives it beat, evidence, ambiguous/unsafe flags) or None when nothing fit
 
 Order: exact -> offset -> whitespace -> already-applied -> 3-way -> fuzz -> fuzzy -> syntax
 -> removed lines alone (hunks.removed, reported as a low-confidence fuzzy placement).
+A loose placement whose change is anchored exactly and whose differing context lies away from
+it is raised above the default bar with ``Match.diverged`` set (hunks.anchored).
 3-way (only when the upstream pre-image ``base`` is given) runs before fuzz: it knows which
 differing context lines touch the change, where fuzz would ignore them blindly.
 A method's answer is taken at once when it is confident (>= GOOD) and unambiguous;
@@ -23,6 +25,7 @@ from dataclasses import replace
 from functools import lru_cache
 
 from .align import build, identity
+from .anchored import anchor
 from .applied import find_applied
 from .exact import WHITESPACE_QUALITY, find_exact, find_runs, find_whitespace
 from .fuzz import find_fuzz
@@ -104,7 +107,7 @@ def locate(target: Sequence[str], spec: HunkSpec, *, hint: int | None = None, ma
         if m is None:
             continue
         if m.method in ("fuzz", "fuzzy", "syntax", "3way"):
-            m = check_applied_nearby(m, spec, tgt)
+            m = anchor(check_applied_nearby(m, spec, tgt), spec, tgt)
         if m.alternatives and m.method in ("exact", "offset", "whitespace"):
             m = disambiguate(m, tgt, spec, hint, base=base, language=language)
         if base is not None:

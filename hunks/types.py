@@ -58,3 +58,9 @@ class Match:
     #: a removed line did not match its target line, or the target changed where the hunk
     #: changes (3-way conflict): applying would delete or overwrite the target's own code
     unsafe: bool = False
+    #: context lines the target has otherwise (hunks.anchored): an applied placement with any is a
+    #: context-diverged warning naming them
+    diverged: tuple[str, ...] = ()
+    #: the removed lines and the lines next to each change are in the target verbatim, only context
+    #: away from the change differs (hunks.anchored): trusted up to ANCHORED_CONFIDENCE
+    anchored: bool = False

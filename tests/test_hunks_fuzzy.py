@@ -109,7 +109,8 @@ def test_fuzzy_is_bounded_on_a_large_file():
     t0 = time.perf_counter()
     m = locate(big, HUNK, hint=16)
     took = time.perf_counter() - t0
-    assert m is not None and m.start == 16
+    # fuzzy aligns it at line 16, or fuzz's anchored core at 18: the same edit either way
+    assert m is not None and apply(big, m) == big[:19] + ["\td->new = 1;"] + big[19:]
     assert took < 2.0
 
 

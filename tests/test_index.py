@@ -331,3 +331,29 @@ def test_an_older_layout_is_replaced_not_updated(mini: DirTree, tmp_path: Path):
     idx = load_index(mini, cache_dir=cache)
     assert idx.has("brand_new") and not old.exists()
     assert [r[0] for r in idx.db.execute("SELECT value FROM meta WHERE key = 'schema'")] == [str(SCHEMA)]
+
+
+def test_register_dump_macros_are_hashed_yet_found(mini: DirTree, tmp_path: Path):
+    """A header of >= BULK_MACROS macros (an amdgpu asic_reg dump) is stored as name hashes:
+    lookups by name still answer, with path and line; the rest of the file stays by name."""
+    from backport.index import BULK_MACROS
+
+    dump = Path(mini.root) / "include" / "asic_reg" / "gfx_sh_mask.h"
+    dump.parent.mkdir(parents=True)
+    dump.write_text("struct gfx_regs {\n\tint a;\n};\n"
+                    + "".join(f"#define GFX_REG_{i}__FIELD_MASK 0x{i:x}\n" for i in range(BULK_MACROS + 5)))
+    idx = load_index(mini, cache_dir=tmp_path / "cache")
+    stats = idx.stats()
+    assert stats["bulk"] == BULK_MACROS + 5 and stats == idx.stats_cached()
+    assert idx.has("GFX_REG_7__FIELD_MASK") and not idx.has("GFX_REG_7__FIELD_MAS")
+    (d,) = idx.defines("GFX_REG_7__FIELD_MASK")
+    assert (d.path, d.line, d.kind) == ("include/asic_reg/gfx_sh_mask.h", 4 + 7, "macro")
+    assert [x.kind for x in idx.defines("gfx_regs")] == ["struct"] and idx.members("a")
+    assert idx.has("widget_register") and "GFX_REG_7__FIELD_MASK" not in idx.names()
+    # an edit that drops the dump's macros drops their hashes too (update in place)
+    del idx
+    time.sleep(0.01)
+    dump.write_text("struct gfx_regs {\n\tint a;\n};\n")
+    (Path(mini.root) / "include" / "asic_reg" / "new.h").write_text("#define NEW_ONE 1\n")
+    again = load_index(mini, cache_dir=tmp_path / "cache")
+    assert not again.has("GFX_REG_7__FIELD_MASK") and again.stats()["bulk"] == 0 and again.has("NEW_ONE")

@@ -1,0 +1,185 @@
+"""Anchored placements (stage: hunks): context that differs away from an exactly anchored change.
+
+Inputs: the target's lines, a HunkSpec and a loose Match for it (fuzz, fuzzy, syntax, 3-way).
+Outputs: the Match with ``Match.diverged`` naming the context lines the target has otherwise (the
+caller raises a ``context-diverged`` warning when it applies it), raised to ANCHORED_CONFIDENCE
+with ``Match.anchored`` set when the change itself is anchored exactly.
+
+A loose method pays for every context line that differs, wherever it is. What decides whether the
+change means the same in the target is the code the change touches: when
+
+- every removed line is in the target, verbatim (up to blanks);
+- the context line just above and just below the changed region (each block of +/- lines and
+  everything between the first and the last block) is in the target, verbatim, with nothing the
+  target adds in between: the change lands between the same neighbours;
+- those exact lines, extended by the exact context contiguous with them (one piece per stretch
+  of the hunk the target has verbatim), weigh at least MIN_ANCHOR_WEIGHT informative lines each
+  (hunks.score.weight: ``}`` or a blank line counts a quarter), one piece at least occurs exactly
+  once in the target and the target adds at most MAX_GAP_GROWTH lines between two pieces;
+- the Match writes exactly the hunk's change there and keeps the target's lines elsewhere;
+
+and the new lines use no name of a differing context line that the target's file never uses (API
+drift: the change itself then needs adapting, hunks.align.find_drift), then a context line that
+differs further out (a timestamp API the target calls otherwise, a local renamed beside the
+insertion, a comment reworded) is not a reason to refuse: the placement is
+applied and ``diverged`` makes the caller raise a ``context-diverged`` warning that names those
+lines. A context line that differs next to the change, or between two of its blocks, fails the
+test: the Match keeps its (low) confidence and stays held back. The placement also keeps its
+ambiguity and unsafety flags; neither is lifted here.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import replace
+
+from .align import _file_words, _members
+from .exact import find_runs
+from .score import api_words, code_part, describe_line, informative_weight, norm, tokens
+from .types import HunkSpec, Match
+
+#: confidence of an anchored placement whose other context differs (above the default bar 0.8,
+#: below cascade.GOOD so the cascade still compares the other methods' answers)
+ANCHORED_CONFIDENCE = 0.85
+#: informative lines each exact piece must weigh (one real line and two braces or blanks)
+MIN_ANCHOR_WEIGHT = 1.5
+#: lines the target may add between two exact pieces of one hunk (a renamed line split in two...)
+MAX_GAP_GROWTH = 3
+#: methods whose placements may keep differing context lines
+LOOSE_METHODS = ("fuzz", "fuzzy", "syntax", "3way")
+
+
+def _blocks(kinds: tuple[str, ...]) -> list[tuple[int, int]]:
+    """Each maximal run of +/- lines as a [a, b) range of pre-image indices (a == b: insertion)."""
+    out = []
+    j = 0  # pre-image index
+    i = 0
+    while i < len(kinds):
+        if kinds[i] == " ":
+            j += 1
+            i += 1
+            continue
+        a = j
+        while i < len(kinds) and kinds[i] != " ":
+            j += kinds[i] == "-"
+            i += 1
+        out.append((a, j))
+    return out
+
+
+def _mapping(old: tuple[str, ...], target: tuple[str, ...], lo: int, hi: int) -> dict[int, int]:
+    """Pre-image index -> target index for the lines equal up to blanks (one LCS alignment)."""
+    sm = difflib.SequenceMatcher(None, [norm(x) for x in old], [norm(t) for t in target[lo:hi]], autojunk=False)
+    out: dict[int, int] = {}
+    for a, b, size in sm.get_matching_blocks():
+        for k in range(size):
+            out[a + k] = lo + b + k
+    return out
+
+
+def anchor(m: Match, spec: HunkSpec, target: tuple[str, ...]) -> Match:
+    """``m`` with ``diverged`` naming the context lines the target has otherwise (any loose
+    placement), and raised to ANCHORED_CONFIDENCE with ``anchored`` set when its change is
+    anchored exactly and only context away from it differs (see the module docstring)."""
+    if m.method not in LOOSE_METHODS or not spec.old:
+        return m
+    old = spec.old
+    reach = len(old) + 3
+    mp = _mapping(old, target, max(0, m.start - reach), min(len(target), m.end + reach))
+    pre_kinds = [k for k in spec.kinds if k != "+"]
+    differing = tuple(describe_line(j, old[j], 50) for j in range(len(old)) if pre_kinds[j] == " " and j not in mp)
+    found = None if m.ambiguous or m.unsafe else _anchored(m, spec, target, mp)
+    if found is None:
+        return replace(m, diverged=differing) if differing else m
+    lines, pieces = found
+    note = (f"anchored: the removed lines and the lines next to each change are in the target verbatim, "
+            f"in {pieces} piece(s), one found once; {len(lines)} context line(s) away from the change differ "
+            "and are kept as the target has them: " + ", ".join(lines[:4]) + (", ..." if len(lines) > 4 else ""))
+    return replace(m, confidence=max(m.confidence, ANCHORED_CONFIDENCE), evidence=m.evidence + (note,),
+                   diverged=lines, anchored=True)
+
+
+def _anchored(m: Match, spec: HunkSpec, target: tuple[str, ...],
+              mp: dict[int, int]) -> tuple[tuple[str, ...], int] | None:
+    """(the differing context lines, the number of exact pieces) when the change is anchored
+    exactly and something around it differs; None otherwise."""
+    old = spec.old
+    blocks = _blocks(spec.kinds)
+    if not blocks:
+        return None
+    edits: list[tuple[int, int, tuple[str, ...]]] = []  # target [from, to) -> the block's new lines
+    stretches: set[tuple[int, int]] = set()
+    for a, b in blocks:
+        framed = range(max(a - 1, 0), min(b + 1, len(old)))  # the block's removed lines and its neighbours
+        if not framed or any(j not in mp for j in framed) or any(
+                mp[j] != mp[j - 1] + 1 for j in framed if j > framed.start):
+            return None
+        t_from = mp[a - 1] + 1 if a > 0 else mp[0]
+        edits.append((t_from, t_from + (b - a), _added(spec, a)))
+        lo, hi = framed.start, framed.stop - 1
+        while lo - 1 in mp and mp[lo - 1] == mp[lo] - 1:
+            lo -= 1
+        while hi + 1 in mp and mp[hi + 1] == mp[hi] + 1:
+            hi += 1
+        stretches.add((lo, hi))
+    inside = {j for lo, hi in stretches for j in range(lo, hi + 1)}
+    if all(j in inside for j in range(len(old))) and len(stretches) == 1:
+        return None  # every line matches in one piece: nothing differs, nothing to calibrate here
+    diverged = [j for j in range(len(old)) if j not in inside and j not in mp]  # the lines that differ
+    if _drift(spec, old, diverged, target):
+        return None  # the new lines use a name the differing context had and the target never uses
+    pieces = sorted(stretches)
+    if any(informative_weight(old[lo:hi + 1]) < MIN_ANCHOR_WEIGHT for lo, hi in pieces):
+        return None
+    if not any(len(find_runs(target, old[lo:hi + 1], mp[lo], whitespace=True)) == 1 for lo, hi in pieces):
+        return None
+    # the pieces stay together: the target adds at most MAX_GAP_GROWTH lines between two of them
+    if any(mp[b[0]] - mp[a[1]] > b[0] - a[1] + MAX_GAP_GROWTH for a, b in zip(pieces, pieces[1:], strict=False)):
+        return None
+    # the Match must write each block between its neighbours and keep every other target line
+    expected = list(target)
+    for t_from, t_to, new in sorted(edits, reverse=True):
+        expected[t_from:t_to] = new
+    if tuple(expected) != target[:m.start] + tuple(m.replacement) + target[m.end:]:
+        return None
+    lines = tuple(describe_line(j, old[j], 50) for j in diverged) or (
+        f"the target has lines of its own between the hunk's context lines ({len(pieces)} exact pieces)",)
+    return lines, len(pieces)
+
+
+def _drift(spec: HunkSpec, old: tuple[str, ...], diverged: list[int], target: tuple[str, ...]) -> set[str]:
+    """Names and member accesses of the differing context lines that the new lines use and the
+    target's file never does: the target spells them otherwise (API drift), which is where the
+    change itself needs adapting, not only its surroundings."""
+    gone: set[str] = set()
+    for j in diverged:
+        code = code_part(old[j])
+        gone |= api_words(code) | _members(tokens(code))
+    if not gone:
+        return set()
+    used: set[str] = set()
+    for k, t in zip(spec.kinds, spec.lines, strict=True):
+        if k == "+":
+            code = code_part(t)
+            used |= api_words(code) | _members(tokens(code))
+    return (gone & used) - _file_words(target)
+
+
+def _added(spec: HunkSpec, at: int) -> tuple[str, ...]:
+    """The added lines of the block (run of +/- lines) that starts at pre-image index ``at``."""
+    out: list[str] = []
+    j = 0  # pre-image index
+    start: int | None = None  # pre-image index where the current run began
+    for k, t in zip(spec.kinds, spec.lines, strict=True):
+        if k == " ":
+            if start == at:
+                break
+            start = None
+            j += 1
+            continue
+        if start is None:
+            start = j
+        if start == at and k == "+":
+            out.append(t)
+        j += k == "-"
+    return tuple(out)

@@ -1,0 +1,123 @@
+"""hunks.anchored: a context line that differs away from an exactly anchored change is trusted
+(and named), one next to the change or between its blocks is not, nor is API drift."""
+
+from __future__ import annotations
+
+from test_hunks_support import apply, spec
+
+from hunks.anchored import ANCHORED_CONFIDENCE, anchor
+from hunks.cascade import locate
+from hunks.types import Match
+
+BODY = [
+    "static int foo_probe(struct foo *f)",
+    "{",
+    "\tstruct foo_priv *priv = f->priv;",
+    "\tint ret;",
+    "",
+    "\tpriv->stamp = ktime_get_real_seconds();",
+    "\tpriv->count = 0;",
+    "\tret = foo_hw_init(priv);",
+    "\tif (ret)",
+    "\t\treturn ret;",
+    "\tfoo_enable_irq(priv);",
+    "\treturn 0;",
+    "}",
+]
+FILE = ["/* other */", "static int other;", ""] + BODY + ["", "static void foo_remove(struct foo *f)", "{", "}"]
+
+# a timestamp API line just above the exact line the call is added after
+ADD_CALL = spec("""@@ -6,6 +6,7 @@ static int foo_probe(struct foo *f)
+
+ \tpriv->stamp = ktime_get_real_seconds();
+ \tpriv->count = 0;
++\tfoo_trace_init(priv);
+ \tret = foo_hw_init(priv);
+ \tif (ret)
+ \t\treturn ret;
+""")
+
+
+def _target(**swap: str) -> list[str]:
+    return [swap.get(line, line) for line in FILE]
+
+
+def test_timestamp_api_line_near_an_added_call_is_applied_and_named() -> None:
+    target = _target(**{"\tpriv->stamp = ktime_get_real_seconds();": "\tpriv->stamp = get_seconds();"})
+    m = locate(target, ADD_CALL)
+    assert m is not None and m.anchored and m.confidence >= ANCHORED_CONFIDENCE >= 0.8
+    assert any("ktime_get_real_seconds" in d for d in m.diverged)
+    out = apply(target, m)
+    assert out[out.index("\tpriv->count = 0;") + 1] == "\tfoo_trace_init(priv);"
+    assert "\tpriv->stamp = get_seconds();" in out  # the target's own line is kept
+
+
+def test_renamed_local_beside_the_insertion_is_applied() -> None:
+    hunk = spec("""@@ -5,6 +5,7 @@ static int foo_probe(struct foo *f)
+ \tstruct foo_priv *priv = f->priv;
+ \tint ret;
+
++\tspin_lock_init(&priv->lock);
+ \tpriv->stamp = ktime_get_real_seconds();
+ \tpriv->count = 0;
+ \tret = foo_hw_init(priv);
+""")
+    target = _target(**{"\tint ret;": "\tint err;"})  # a local renamed two lines above
+    m = locate(target, hunk)
+    assert m is not None and m.anchored and m.confidence >= 0.8
+    assert apply(target, m)[target.index("\tpriv->stamp = ktime_get_real_seconds();")] == "\tspin_lock_init(&priv->lock);"
+
+
+def _held_or_named(m: Match | None, line: str) -> bool:
+    """Not trusted as anchored: held back (below the bar), or applied with the line named (the
+    pipeline then raises context-diverged)."""
+    return m is None or (not m.anchored and (m.confidence < 0.8 or any(line in d for d in m.diverged)))
+
+
+def test_a_differing_line_next_to_the_change_is_held_back_or_named() -> None:
+    # the line right below the insertion differs: where the new call belongs is not proven
+    target = _target(**{"\tret = foo_hw_init(priv);": "\tret = foo_hw_setup(priv, 0);"})
+    assert _held_or_named(locate(target, ADD_CALL), "foo_hw_init")
+
+
+def test_a_differing_line_between_two_changes_is_held_back_or_named() -> None:
+    hunk = spec("""@@ -9,6 +9,8 @@ static int foo_probe(struct foo *f)
+ \tpriv->count = 0;
+ \tret = foo_hw_init(priv);
++\tfoo_trace_init(priv);
+ \tif (ret)
++\t\tfoo_trace_exit(priv);
+ \t\treturn ret;
+ \tfoo_enable_irq(priv);
+""")
+    target = _target(**{"\tif (ret)": "\tif (ret < 0)"})  # interleaved, touching both blocks
+    assert _held_or_named(locate(target, hunk), "if (ret)")
+
+
+def test_api_drift_stays_held_back() -> None:
+    # the new line calls what the differing context called and the target's file never does
+    hunk = spec("""@@ -8,6 +8,7 @@ static int foo_probe(struct foo *f)
+ \tpriv->stamp = ktime_get_real_seconds();
+ \tpriv->count = 0;
+ \tret = foo_hw_init(priv);
++\tpriv->start = ktime_get_real_seconds();
+ \tif (ret)
+ \t\treturn ret;
+""")
+    target = _target(**{"\tpriv->stamp = ktime_get_real_seconds();": "\tpriv->stamp = get_seconds();"})
+    m = locate(target, hunk)
+    assert m is None or (not m.anchored and m.confidence < 0.8)
+
+
+def test_an_anchor_of_braces_and_blanks_is_not_enough() -> None:
+    target = ["{", "", "}", "{", "", "}"]
+    m = Match("fuzz", 1, 2, ("", "x();"), 0.6, 1)
+    hunk = spec(" {\n \n+x();\n }\n int y;")
+    out = anchor(m, hunk, tuple(target))
+    assert not out.anchored and out.confidence == 0.6
+    assert out.diverged  # 'int y;' is not in the target: still named
+
+
+def test_exact_placements_are_left_alone() -> None:
+    m = locate(FILE, ADD_CALL)
+    assert m is not None and m.method in ("exact", "offset") and not m.diverged and not m.anchored
