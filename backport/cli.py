@@ -69,6 +69,12 @@ def _series_args(p: argparse.ArgumentParser) -> None:
                         "or A..B with --upstream")
 
 
+def _prereq_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--with-prereqs", action="store_true",
+                   help="with --upstream: emit each small helper, macro or struct member the fix needs and the "
+                        "target lacks as its own patch before the fix (Stable-dep-of)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     top = _Parser(prog="backport", description=(
         "Carry upstream Linux patch series onto older, diverged kernel trees. Every hunk is placed "
@@ -99,12 +105,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--apply", action="store_true", help="write the result into the target tree (atomically)")
     p.add_argument("--force", action="store_true", help="with --apply: accept a dirty git tree")
     p.add_argument("--signoff", metavar="NAME <MAIL>", nargs="?", const="", help="add the porter's Signed-off-by")
+    _prereq_arg(p)
     _verify_args(p)
     p.set_defaults(func=cmd_port)
 
     p = sub.add_parser("check", help="map hunks and report findings, write nothing")
     _series_args(p)
     _common(p)
+    _prereq_arg(p)
     _verify_args(p)
     p.set_defaults(func=cmd_check)
 
@@ -245,8 +253,10 @@ def cmd_port(args: argparse.Namespace) -> int:
     if args.apply and args.rev is not None and not is_worktree_head(tree):
         raise UsageError(f"--apply writes the work tree of {args.onto}, but --rev {args.rev} is not its HEAD; "
                          "check out that revision first, or drop --rev")
+    if args.with_prereqs and not args.upstream:
+        raise UsageError("--with-prereqs takes the helpers from the upstream base: give --upstream REPO or DIR")
     options = PortOptions(min_confidence=args.min_confidence, upstream=args.upstream, config=args.config,
-                          kb_dirs=tuple(args.kb), ignore=tuple(args.ignore))
+                          kb_dirs=tuple(args.kb), ignore=tuple(args.ignore), with_prereqs=args.with_prereqs)
     if args.verify and args.rev is not None:
         raise UsageError("--verify build compiles the tree's files on disk; drop --rev or check that revision out")
     with DelayedProgress("porting") as progress:

@@ -708,10 +708,16 @@ def port_series(series: Series, tree: TargetTree, *, options: PortOptions | None
     overlay = Overlay(tree)
     results: list[PortResult] = []
     patches = [p for p in series.patches if not p.is_cover]
+    view = series  # the series as deps sees it: prerequisite patches inserted before their fix
     for i, patch in enumerate(patches):
         if progress is not None:
             progress(i, len(patches), patch)
-        r = port_patch(patch, overlay, options=options, series=series)
+        r = port_patch(patch, overlay, options=options, series=view)
+        if options is not None and options.with_prereqs:  # missing helpers as patches before the fix
+            from .prereq import port_with_prereqs
+
+            pre, r, view = port_with_prereqs(r, overlay, options=options, view=view)
+            results.extend(pre)
         overlay.update(r.new_files)
         results.append(r)
     return tuple(results)

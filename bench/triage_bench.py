@@ -114,8 +114,9 @@ def main() -> int:
         last = run
     place = _placement_seconds(series, fleet, last.records) if last else {}
     placement = sum(place.values())
-    print("| engine | workers | wall s | cells/s | open | index | placement | checks | build | write | per cell median s |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| engine | workers | wall s | cells/s | summed cell s | open | index | placement | checks | build | write "
+          "| per cell median s |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for name, wall, run, ph in rows:
         total = sum(ph.values()) or 1.0
         checks = max(ph["port"] - placement, 0.0)
@@ -123,7 +124,7 @@ def main() -> int:
         share = {k: 100 * v / total for k, v in (("open", ph["open"]), ("index", ph["index"]), ("placement", pl),
                                                  ("checks", checks), ("build", ph["verify"]), ("write", ph["render"]))}
         med = statistics.median(r["seconds"] for r in run.records) if run.records else 0.0
-        print(f"| {name} | {run.workers} | {wall:.1f} | {len(run.records) / wall:.2f} | "
+        print(f"| {name} | {run.workers} | {wall:.1f} | {len(run.records) / wall:.2f} | {total:.1f} | "
               + " | ".join(f"{share[k]:.0f}%" for k in ("open", "index", "placement", "checks", "build", "write"))
               + f" | {med:.3f} |")
     if last is not None:

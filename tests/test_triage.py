@@ -237,3 +237,36 @@ def test_progress_bar_draws_on_a_terminal_and_stays_quiet_when_piped(fleet_dir: 
         run_triage(series, fleet, str(fleet_dir / "b"), progress=progress)
     text = term.getvalue()
     assert "12/12" in text and "cells" in text and "/s" in text
+
+
+def test_a_patch_given_twice_gets_two_rows_on_every_engine(fleet_dir: Path) -> None:
+    q = fleet_dir / "queue"
+    (q / "0007-again.patch").write_text((q / "0002-patch.patch").read_text())
+    fleet = load_fleet(str(fleet_dir / "fleet.yaml"))
+    series = load_series([str(q)])
+    assert len(series.patches) == 7
+    for name, engine in (("inline", None), ("dask", DaskEngine(jobs=2, processes=False))):
+        run = run_triage(series, fleet, str(fleet_dir / name), engine=engine)
+        st = {(r["patch"], r["tree"]): r["status"] for r in run.records}
+        assert len(run.records) == 14 and st[7, "old"] == st[2, "old"] == "adapted", name
+        assert run.records[-1]["links"]["dir"].startswith("cells/old/0007-")
+        assert (fleet_dir / name / run.records[-1]["links"]["report"]).is_file()
+
+
+def test_a_patch_that_moved_in_the_queue_reuses_its_finished_cell(fleet_dir: Path) -> None:
+    fleet = load_fleet(str(fleet_dir / "fleet.yaml"))
+    q = fleet_dir / "queue"
+    out = fleet_dir / "out"
+    run_triage(load_series([str(q)]), fleet, str(out))
+    (q / "0000-first.patch").write_text((q / "0004-patch.patch").read_text().replace("baz: bound irq", "baz: new"))
+    (q / "0004-patch.patch").rename(q / "0009-patch.patch")  # baz moves from row 4 to the end
+    run = run_triage(load_series([str(q)]), fleet, str(out))
+    assert (run.computed, run.reused) == (2, 12)  # only the new patch (same diff as baz, another message)
+    by = {(r["patch"], r["tree"]): r for r in run.records}
+    assert by[7, "old"]["subject"] == "baz: bound irq" and by[7, "old"]["status"] == "not-applicable"
+    assert by[7, "old"]["links"]["dir"] == "cells/old/0007-baz-bound-irq"
+    assert (out / by[7, "old"]["links"]["report"]).is_file()
+    assert by[1, "old"]["subject"] == "baz: new" and by[2, "old"]["subject"] == "foo: check ready before setup"
+    m = _matrix(out)
+    jsonschema.validate(m, json.loads(SCHEMA_PATH.read_text()))
+    assert [c["patch"] for c in m["cells"]] == [i for i in range(1, 8) for _ in range(2)]

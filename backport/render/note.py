@@ -230,8 +230,10 @@ def render_adaptation_notes(result: PortResult, *, who: str = "backport") -> lis
     for summary in dict.fromkeys(a.summary.strip() for _, a in find_adaptations(result)):
         if not summary:
             continue
-        out.extend(textwrap.wrap(f"[ {who}: {summary} ]", NOTE_WIDTH, subsequent_indent="  ",
-                                 break_on_hyphens=False, break_long_words=False))
+        lines = textwrap.wrap(f"[ {who}: {summary}", NOTE_WIDTH - 2, subsequent_indent="  ",
+                              break_on_hyphens=False, break_long_words=False)
+        lines[-1] += " ]"
+        out.extend(lines)
     return out
 
 

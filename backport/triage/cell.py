@@ -6,7 +6,8 @@ Outputs: ``run_cell`` returns a ``CellOutcome`` (the PortResult, its rendering i
 matrix record: status, reason, findings counts, seconds per phase) without writing anything;
 ``write_cell`` writes what ``port --out`` writes plus ``cell.json`` into the cell's directory
 atomically (a temp directory renamed into place), so a killed run never leaves half a cell;
-``do_cell`` is both, the task an engine runs.
+``do_cell`` is both, the task an engine runs; ``adopt_cell`` copies a finished cell whose patch
+moved in the queue to its new place.
 
 The port is ``pipeline.port_series`` semantics: an independent patch is ported alone onto the
 tree; patch N of a series ported in order is ported onto the tree as patches 1..N-1 left it
@@ -286,6 +287,22 @@ def run_cell(spec: CellSpec) -> CellOutcome:
     return CellOutcome(record, result, Series(patches=(spec.patch,), origin=spec.series.origin))
 
 
+def _commit(tmp: Path, final: Path) -> None:
+    """Put the finished temp directory ``tmp`` in place of ``final`` (renames only)."""
+    os.chmod(tmp, 0o755)
+    trash = None
+    if final.exists():
+        trash = final.with_name(f".old-{final.name}.{os.getpid()}")
+        os.rename(final, trash)
+    os.rename(tmp, final)
+    if trash is not None:
+        shutil.rmtree(trash, ignore_errors=True)
+
+
+def _cell_json(record: dict[str, Any]) -> str:
+    return json.dumps({"schema_version": CELL_SCHEMA_VERSION, **record}, indent=1, sort_keys=True) + "\n"
+
+
 def write_cell(out_dir: str, spec: CellSpec, outcome: CellOutcome) -> dict[str, Any]:
     """Write the cell's files into ``out_dir/spec.dirname`` all at once; return its record."""
     from ..render.output import write_atomic, write_outputs
@@ -298,20 +315,38 @@ def write_cell(out_dir: str, spec: CellSpec, outcome: CellOutcome) -> dict[str, 
         if outcome.result is not None and outcome.series is not None:
             write_outputs((outcome.result,), outcome.series, str(tmp))
         outcome.record.setdefault("timing", {})["render"] = round(time.perf_counter() - t, 4)
-        doc = {"schema_version": CELL_SCHEMA_VERSION, **outcome.record}
-        write_atomic(tmp / CELL_FILE, json.dumps(doc, indent=1, sort_keys=True) + "\n")
-        os.chmod(tmp, 0o755)
-        trash = None
-        if final.exists():
-            trash = final.with_name(f".old-{final.name}.{os.getpid()}")
-            os.rename(final, trash)
-        os.rename(tmp, final)
-        if trash is not None:
-            shutil.rmtree(trash, ignore_errors=True)
+        write_atomic(tmp / CELL_FILE, _cell_json(outcome.record))
+        _commit(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return outcome.record
+
+
+def adopt_cell(out_dir: str, spec: CellSpec, src: Path) -> dict[str, Any] | None:
+    """Reuse a finished cell with ``spec``'s key found under another directory (the patch moved
+    in the queue): copy it to ``spec.dirname`` with its record renumbered; None if unreadable."""
+    from ..render.output import write_atomic
+
+    record = read_cell(src)
+    if record is None or record.get("key") != spec.key:
+        return None
+    final = Path(out_dir) / spec.dirname
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{final.name}.", dir=final.parent))
+    try:
+        shutil.copytree(src, tmp, dirs_exist_ok=True)
+        old = record.get("links", {}).get("dir", "")
+        record["links"] = {k: spec.dirname + v[len(old):] if old and v.startswith(old) else v
+                           for k, v in record.get("links", {}).items()}
+        record["links"]["dir"] = spec.dirname
+        record.update(patch=spec.index, subject=spec.patch.subject)
+        write_atomic(tmp / CELL_FILE, _cell_json(record))
+        _commit(tmp, final)
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)
+        return None
+    return record
 
 
 def do_cell(spec: CellSpec, out_dir: str) -> dict[str, Any]:

@@ -27,6 +27,7 @@ import os
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from ..errors import UsageError
@@ -102,7 +103,7 @@ class LocalEngine:
         queues = [deque(q) for q in plan_queues(specs, self.workers)]
         ctx = multiprocessing.get_context("spawn")  # the driver may hold threads (progress bar)
         pools = [ProcessPoolExecutor(max_workers=1, mp_context=ctx) for _ in queues]
-        running: dict[Future[Record], tuple[int, CellSpec]] = {}
+        running: dict[Future[Record], tuple[int, CellSpec, ProcessPoolExecutor]] = {}
         inflight = [0] * len(queues)
 
         def feed(w: int) -> None:
@@ -115,7 +116,7 @@ class LocalEngine:
                     take = [queues[victim].pop() for _ in range(n // 2)]
                     queues[w].extend(reversed(take))
                 spec = queues[w].popleft()
-                running[pools[w].submit(do_cell, spec, out_dir)] = (w, spec)
+                running[pools[w].submit(do_cell, spec, out_dir)] = (w, spec, pools[w])
                 inflight[w] += 1
 
         try:
@@ -124,14 +125,14 @@ class LocalEngine:
             while running:
                 finished, _ = wait(running, return_when=FIRST_COMPLETED)
                 for fut in finished:
-                    w, spec = running.pop(fut)
+                    w, spec, pool = running.pop(fut)
                     inflight[w] -= 1
                     try:
                         done(fut.result())
-                    except Exception as e:  # noqa: BLE001 - a dead worker process: record, go on
+                    except Exception as e:  # noqa: BLE001 - the cell is recorded as an error, retried next run
                         done(_failed(spec, e))
-                        pools[w].shutdown(wait=False, cancel_futures=True)
-                        pools[w] = ProcessPoolExecutor(max_workers=1, mp_context=ctx)
+                        if isinstance(e, BrokenProcessPool) and pool is pools[w]:  # its process died: a new one
+                            pools[w] = ProcessPoolExecutor(max_workers=1, mp_context=ctx)
                     feed(w)
         finally:
             for p in pools:
@@ -179,7 +180,7 @@ class DaskEngine:
             futures = {}
             for addr, queue in zip(addrs, plan_queues(specs, len(addrs)), strict=True):
                 for pos, spec in enumerate(queue):
-                    fut = client.submit(do_cell, spec, out_dir, key=f"triage-{spec.key}", workers=[addr],
+                    fut = client.submit(do_cell, spec, out_dir, key=f"triage-{spec.index}-{spec.key}", workers=[addr],
                                         allow_other_workers=True, priority=-pos, pure=False)
                     futures[fut] = spec
             for fut in as_completed(list(futures)):

@@ -11,7 +11,8 @@ numbers, message: the port depends on them too), the ids of the patches ported b
 the queue is a series, the tree identity (backport.target: git tree id, or the stat listing
 of a directory), the tree's arch and config, the options and the tool version (package
 version plus a digest of backport/, hunks/ and kb/ sources and rules). A cell directory whose
-``cell.json`` carries the same key is reused; anything else is computed again. Cells are
+``cell.json`` carries the same key is reused (from another directory too, when the patch moved
+in the queue: copied to its new place); anything else is computed again. Cells are
 committed by the worker that computed them (backport.triage.cell.write_cell), so a killed run
 keeps every cell it finished. A lock file keeps two runs out of one output directory.
 
@@ -45,7 +46,7 @@ from .. import __version__
 from ..errors import UsageError
 from ..model import Patch, PortOptions, Series
 from ..render.output import patch_file_name
-from .cell import CellSpec, read_cell
+from .cell import CellSpec, adopt_cell, read_cell
 from .fleet import Fleet, TreeSpec
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -234,6 +235,16 @@ def locked_out(out_dir: str) -> Iterator[Path]:
         os.close(fd)
 
 
+def _finished_by_key(out: Path) -> dict[str, Path]:
+    """Every finished (non-error) cell under ``out/cells`` by key."""
+    found: dict[str, Path] = {}
+    for f in sorted(out.glob("cells/*/*/cell.json")):
+        rec = read_cell(f.parent)
+        if rec is not None and rec.get("status") != "error" and isinstance(rec.get("key"), str):
+            found.setdefault(rec["key"], f.parent)
+    return found
+
+
 def run_triage(series: Series, fleet: Fleet, out_dir: str, *, options: PortOptions | None = None,
                engine: Any = None, order: str = "auto", verify: str | None = None,
                progress: Callable[[int, int, dict[str, Any] | None], None] | None = None) -> TriageRun:
@@ -258,12 +269,20 @@ def run_triage(series: Series, fleet: Fleet, out_dir: str, *, options: PortOptio
         identities = dict(zip((t.name for t in fleet.trees), pool.map(tree_identity, fleet.trees), strict=True))
     specs = plan_cells(series, fleet, base, order=chosen, verify=verify, identities=identities)
     with locked_out(out_dir) as out:
-        records: dict[str, dict[str, Any]] = {}
+        records: dict[str, dict[str, Any]] = {}  # by cell directory (a patch may come twice)
         todo: list[CellSpec] = []
+        moved: dict[str, Path] | None = None  # key -> finished cell dir, read on the first miss
         for spec in specs:
             old = read_cell(out / spec.dirname)
             if old is not None and old.get("key") == spec.key and old.get("status") != "error":
-                records[spec.key] = old
+                records[spec.dirname] = old
+                continue
+            if moved is None:
+                moved = _finished_by_key(out)
+            src = moved.get(spec.key)
+            adopted = adopt_cell(str(out), spec, src) if src is not None else None
+            if adopted is not None:
+                records[spec.dirname] = adopted
             else:
                 todo.append(spec)
         reused = len(records)
@@ -271,12 +290,12 @@ def run_triage(series: Series, fleet: Fleet, out_dir: str, *, options: PortOptio
             progress(reused, len(specs), None)
 
         def done(record: dict[str, Any]) -> None:
-            records[record["key"]] = record
+            records[record["links"]["dir"]] = record
             if progress is not None:
                 progress(len(records), len(specs), record)
 
         eng.run(todo, str(out), done)
-        run = TriageRun(records=[records[s.key] for s in specs if s.key in records], computed=len(todo),
+        run = TriageRun(records=[records[s.dirname] for s in specs if s.dirname in records], computed=len(todo),
                         reused=reused, engine=eng.name, workers=eng.workers, order=chosen,
                         tree_identities=identities)
         run.seconds = round(time.perf_counter() - t0, 3)
