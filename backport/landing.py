@@ -12,7 +12,7 @@ How each hunk is judged, cheapest first:
 - an earlier patch seen through the pipeline's overlay (which holds what earlier patches
   wrote): every added line of the hunk is in the overlay's file;
 - otherwise (``backport deps``, the git am hook): the placement engine's own answer on the
-  target file (hunks.cascade.locate finds a place at all), lenient where the series itself
+  file as deps sees it (hunks.cascade.locate finds a place at all), lenient where the series itself
   makes the context (a file an earlier patch creates or changes).
 Answers are computed on demand (deps asks only for names nothing else provides) and cached.
 """
@@ -66,8 +66,8 @@ class Landing:
         if self._series_shapes(pi, fp.old_path or fp.path):
             return True  # the context comes from the series itself: no cheap answer, assume it lands
         if fp.is_new or fp.old_path is None:
-            return not self.base.exists(fp.path)
-        text = self.base.read(fp.old_path)
+            return not self.tree.exists(fp.path)
+        text = self.tree.read(fp.old_path)
         if text is None:
             return False
         from hunks.cascade import locate

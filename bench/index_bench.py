@@ -1,12 +1,17 @@
 """Index and deps benchmark (stage: target + deps) on a real kernel tree and the shared bench.
 
 Inputs: a kernel tree (default the Debian 6.1.187 tree of ../shared/bench/get-tree.sh), the
-bench cases (``../shared/bench/public/*/upstream.patch``). Outputs (stdout, JSON with
-``--json``): tree identity time, whole-index build time (wall and CPU of all processes), cached
-load time in a fresh process, per-patch deps time (warm), and the false-alarm rate of deps on
-the cases labelled ``identical`` (they need no prerequisite, so any warning/error is false).
+bench cases (default both sets: ``../shared/bench/public/*/upstream.patch``, the file-level
+twins, and ``../shared/bench/percommit/public/*``, one stable commit each, whose ``pre/`` files
+are laid over the tree as the pipeline's overlay). Outputs (stdout, JSON with ``--json``): tree
+identity time, whole-index build time (wall and CPU of all processes), cached load time in a
+fresh process, per-patch deps time (warm), and per set the false-alarm rate of deps on the
+cases labelled ``identical`` (the human backport changed the same lines, so a warning or error
+there needs a reason: in the file-level set a fix's other files are separate cases, so a name a
+sibling file of the same fix adds is truly missing from the one file; see --show).
 
     python bench/index_bench.py [--tree DIR] [--cache DIR] [--rebuild] [--cases N] [--json F]
+                                [--bench DIR ...]
 """
 
 from __future__ import annotations
@@ -21,7 +26,8 @@ import time
 from pathlib import Path
 
 DEFAULT_TREE = os.path.expanduser("~/.cache/kbench/trees/6.1.187-1")
-DEFAULT_BENCH = str(Path(__file__).resolve().parents[2] / "shared" / "bench" / "public")
+SHARED_BENCH = Path(__file__).resolve().parents[2] / "shared" / "bench"
+DEFAULT_BENCH = [str(SHARED_BENCH / "public"), str(SHARED_BENCH / "percommit" / "public")]
 
 
 def _cpu() -> float:
@@ -33,7 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tree", default=DEFAULT_TREE)
     ap.add_argument("--cache", default=None, help="index cache dir (default ~/.cache/backport)")
-    ap.add_argument("--bench", default=DEFAULT_BENCH)
+    ap.add_argument("--bench", action="append", default=None,
+                    help="a case directory set (repeatable; default: the public and percommit sets)")
     ap.add_argument("--rebuild", action="store_true", help="build the index even if cached")
     ap.add_argument("--cases", type=int, default=0, help="only the first N cases (0 = all)")
     ap.add_argument("--json", default=None, help="write per-case findings here")
@@ -72,28 +79,32 @@ def main(argv: list[str] | None = None) -> int:
     if args.cache:
         extra["index-cache"] = args.cache
     opts = PortOptions(upstream=args.upstream, extra=extra)
-    cases = sorted(p for p in Path(args.bench).iterdir() if (p / "upstream.patch").exists())
-    if args.cases:
-        cases = cases[: args.cases]
     rows, times, alarms = [], [], []
-    n_ident = ident_flagged = 0
-    for case in cases:
-        meta = json.loads((case / "meta.json").read_text())
-        series = parse_series_bytes((case / "upstream.patch").read_bytes(), origin=str(case / "upstream.patch"))
-        t0 = time.perf_counter()
-        found = []
-        for patch in series.patches:
-            found.extend(check_patch(patch, tree, series=series, options=opts))
-        times.append(time.perf_counter() - t0)
-        serious = [f for f in found if f.severity.name in ("WARNING", "ERROR")]
-        if meta["label"] == "identical":
-            n_ident += 1
-            if serious:
-                ident_flagged += 1
-                alarms.extend((case.name, f) for f in serious)
-        rows.append({"case": case.name, "label": meta["label"], "seconds": round(times[-1], 4),
-                     "findings": [{"code": f.code, "severity": str(f.severity), "message": f.message,
-                                   "ref": str(f.ref), "evidence": list(f.evidence)} for f in found]})
+    per_set: dict[str, list[int]] = {}  # set -> [identical cases, flagged, findings]
+    for bench in args.bench or DEFAULT_BENCH:
+        cases = sorted(p for p in Path(bench).iterdir() if (p / "upstream.patch").exists())
+        if args.cases:
+            cases = cases[: args.cases]
+        counts = per_set.setdefault(bench, [0, 0, 0])
+        for case in cases:
+            meta = json.loads((case / "meta.json").read_text())
+            series = parse_series_bytes((case / "upstream.patch").read_bytes(), origin=str(case / "upstream.patch"))
+            view = _with_pre(tree, case / "pre") if (case / "pre").is_dir() else tree
+            t0 = time.perf_counter()
+            found = []
+            for patch in series.patches:
+                found.extend(check_patch(patch, view, series=series, options=opts))
+            times.append(time.perf_counter() - t0)
+            serious = [f for f in found if f.severity.name in ("WARNING", "ERROR")]
+            if meta["label"] == "identical":
+                counts[0] += 1
+                if serious:
+                    counts[1] += 1
+                    counts[2] += len(serious)
+                    alarms.extend((case.name, f) for f in serious)
+            rows.append({"set": bench, "case": case.name, "label": meta["label"], "seconds": round(times[-1], 4),
+                         "findings": [{"code": f.code, "severity": str(f.severity), "message": f.message,
+                                       "ref": str(f.ref), "evidence": list(f.evidence)} for f in found]})
     if times and args.index == "lazy":
         print(f"lazy: first case (partial index of include/, arch/*/include, Kconfig, Kbuild, its dirs) "
               f"{times[0]:.2f} s")
@@ -106,14 +117,27 @@ def main(argv: list[str] | None = None) -> int:
     if args.upstream and missing:
         located = sum(1 for f in missing if any(e.startswith("upstream ") for e in f["evidence"]))
         print(f"upstream: {located}/{len(missing)} missing pieces located in {args.upstream}")
-    if n_ident:
-        print(f"false alarms on 'identical' cases: {ident_flagged}/{n_ident} cases "
-              f"({100 * ident_flagged / n_ident:.1f}%) with a warning/error, {len(alarms)} findings")
+    for bench, (n_ident, ident_flagged, n_found) in per_set.items():
+        if n_ident:
+            print(f"{bench}: 'identical' cases with a warning/error: {ident_flagged}/{n_ident} "
+                  f"({100 * ident_flagged / n_ident:.1f}%), {n_found} findings")
     for name, f in alarms[: args.show]:
         print(f"  {name}: {f.code}: {f.message} [{f.evidence[0] if f.evidence else ''}]")
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1))
     return 0
+
+
+def _with_pre(tree, pre: Path):  # noqa: ANN001, ANN202
+    """The tree with a percommit case's ``pre/`` files laid over it (the pipeline's overlay, so
+    deps indexes the tree once and reads the case's files through the overlay)."""
+    from backport.pipeline import Overlay
+
+    view = Overlay(tree)
+    for f in pre.rglob("*"):
+        if f.is_file():
+            view.changes[f.relative_to(pre).as_posix()] = f.read_text(encoding="utf-8", errors="surrogateescape")
+    return view
 
 
 if __name__ == "__main__":

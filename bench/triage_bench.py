@@ -5,8 +5,8 @@ Inputs: the per-commit queue (every ``upstream.patch`` of ``../shared/bench/perc
 an independent stable queue) and two real trees (default: the Debian 6.1.187 and 6.12.107
 trees of ``~/.cache/kbench/trees``). Outputs: a Markdown table on stdout: for each engine the
 wall time, cells per second, and the share of the summed cell time spent opening the tree,
-loading or building its index, placing hunks, running the checks (deps, kb), building
-(``--verify build``) and writing the cell; then the status matrix summary.
+loading or building its index, placing hunks, running the checks (deps, kb), preparing the
+tree's build directory and compiling the port (``--verify build``) and writing the cell; then the status matrix summary.
 
 How the shares are measured: each cell records its own phases (open, index, port, verify,
 render; see matrix.schema.json ``timing``). ``port`` is placement plus checks; to split them,
@@ -114,18 +114,20 @@ def main() -> int:
         last = run
     place = _placement_seconds(series, fleet, last.records) if last else {}
     placement = sum(place.values())
-    print("| engine | workers | wall s | cells/s | summed cell s | open | index | placement | checks | build | write "
-          "| per cell median s |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| engine | workers | wall s | cells/s | summed cell s | open | index | placement | checks | prepare | build "
+          "| write | per cell median s |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for name, wall, run, ph in rows:
         total = sum(ph.values()) or 1.0
         checks = max(ph["port"] - placement, 0.0)
         pl = min(placement, ph["port"])
         share = {k: 100 * v / total for k, v in (("open", ph["open"]), ("index", ph["index"]), ("placement", pl),
-                                                 ("checks", checks), ("build", ph["verify"]), ("write", ph["render"]))}
+                                                 ("checks", checks), ("prepare", ph["prepare"]), ("build", ph["verify"]),
+                                                 ("write", ph["render"]))}
         med = statistics.median(r["seconds"] for r in run.records) if run.records else 0.0
         print(f"| {name} | {run.workers} | {wall:.1f} | {len(run.records) / wall:.2f} | {total:.1f} | "
-              + " | ".join(f"{share[k]:.0f}%" for k in ("open", "index", "placement", "checks", "build", "write"))
+              + " | ".join(f"{share[k]:.0f}%" for k in ("open", "index", "placement", "checks", "prepare", "build",
+                                                        "write"))
               + f" | {med:.3f} |")
     if last is not None:
         print("\nstatuses per tree:")

@@ -270,3 +270,22 @@ def test_a_patch_that_moved_in_the_queue_reuses_its_finished_cell(fleet_dir: Pat
     m = _matrix(out)
     jsonschema.validate(m, json.loads(SCHEMA_PATH.read_text()))
     assert [c["patch"] for c in m["cells"]] == [i for i in range(1, 8) for _ in range(2)]
+
+
+def test_cli_engine_dask_connects_to_a_running_scheduler(fleet_dir: Path, capsys) -> None:
+    import logging
+
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None,
+                      silence_logs=logging.ERROR) as cluster:
+        out = fleet_dir / "out"
+        rc = main(["triage", str(fleet_dir / "queue"), "--trees", str(fleet_dir / "fleet.yaml"), "--out", str(out),
+                   "--engine", "dask", "--scheduler", cluster.scheduler_address])
+    assert rc == 0
+    m = _matrix(out)
+    assert m["run"]["engine"] == "dask" and m["run"]["workers"] == 2
+    assert _statuses(m, "old") == EXPECTED_OLD
+    assert main(["triage", str(fleet_dir / "queue"), "--trees", str(fleet_dir / "fleet.yaml"), "--out", str(out),
+                 "--scheduler", "tcp://127.0.0.1:1"]) == 2
+    assert "--scheduler needs --engine dask" in capsys.readouterr().err

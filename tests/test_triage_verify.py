@@ -51,6 +51,7 @@ def test_verify_build_marks_the_tree_where_the_port_does_not_compile(tmp_path: P
     assert cells["bad"]["status"] == "build-failed", cells["bad"]
     assert "mini_pair" in cells["bad"]["reason"] and cells["bad"]["findings"]["codes"]["build-error"] >= 1
     assert m["options"]["verify"] == "build" and cells["bad"]["timing"]["verify"] > 0
+    assert cells["bad"]["timing"]["prepare"] > 0  # inline: each tree prepared by its first cell
     report = json.loads((out / cells["bad"]["links"]["json"]).read_text())
     assert any(f["code"] == "build-error" for f in report["patches"][0]["findings"])
     assert {p: p.read_bytes() for p in bad.rglob("*") if p.is_file()} == before  # the tree is never written

@@ -49,10 +49,10 @@ def render_summary(results: Sequence[PortResult], *, color: bool, width: int = S
 
     table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold" if color else "")
     table.add_column("#", justify="right")
-    table.add_column("patch", overflow="ellipsis", no_wrap=True, max_width=32)
+    table.add_column("patch", overflow="ellipsis", no_wrap=True, max_width=28)
     table.add_column("status", min_width=7, no_wrap=True)
-    table.add_column("hunks", justify="right")
-    table.add_column("methods", no_wrap=True, overflow="ellipsis", max_width=28)
+    table.add_column("hunks", justify="right", min_width=5, no_wrap=True)
+    table.add_column("methods", no_wrap=True, overflow="ellipsis", max_width=22)
     table.add_column("doubtful", justify="right", min_width=8)
     table.add_column("adapted", justify="right", min_width=7)
     table.add_column("E/W/N", justify="right", no_wrap=True, min_width=5)

@@ -143,16 +143,21 @@ def _prepare_build(spec: CellSpec) -> Any:
     return _STATE.builds[k]
 
 
-def _verify(spec: CellSpec, overlay: Any, result: PortResult) -> tuple[Finding, ...]:
+def _verify(spec: CellSpec, overlay: Any, result: PortResult, timing: dict[str, float]) -> tuple[Finding, ...]:
     """Compile what the port touches over a scratch overlay of the tree (never the tree itself):
     the files of this patch, plus those the patches before it wrote when the queue is a series."""
     from ..verify import verify_port
 
+    t = time.perf_counter()
     build = _prepare_build(spec)
+    timing["prepare"] = time.perf_counter() - t
+    t = time.perf_counter()
     files = dict(getattr(overlay, "changes", {}))
     files.update(dict(result.new_files))
-    return tuple(verify_port(build, spec.tree.path, tuple(files.items()), result=result,
-                             touched=[p for p, _ in result.new_files], jobs=1))
+    found = tuple(verify_port(build, spec.tree.path, tuple(files.items()), result=result,
+                              touched=[p for p, _ in result.new_files], jobs=1))
+    timing["verify"] = time.perf_counter() - t
+    return found
 
 
 # ---------------------------------------------------------------- classification
@@ -251,7 +256,7 @@ def run_cell(spec: CellSpec) -> CellOutcome:
     from ..pipeline import port_patch
 
     t0 = time.perf_counter()
-    timing = {"open": 0.0, "index": 0.0, "port": 0.0, "verify": 0.0}
+    timing = {"open": 0.0, "index": 0.0, "port": 0.0, "prepare": 0.0, "verify": 0.0}
     record = base_record(spec)
     try:
         tree = open_tree(spec.tree, spec.identity)
@@ -266,9 +271,7 @@ def run_cell(spec: CellSpec) -> CellOutcome:
         timing["port"] = time.perf_counter() - t
         build: tuple[Finding, ...] = ()
         if spec.verify == "build":
-            t = time.perf_counter()
-            build = _verify(spec, overlay, result)
-            timing["verify"] = time.perf_counter() - t
+            build = _verify(spec, overlay, result, timing)
             result = replace(result, findings=result.findings + build)
         status, reason = classify(result, tree, spec.tree, min_confidence=spec.options.min_confidence,
                                   build_findings=build)
