@@ -2,6 +2,9 @@
 
 Inputs: one patch's placements (after placement, before the files are finished), the target
 tree (its TreeIndex, as backport.deps builds it), PortOptions (``adapt``, ``kb_dirs``).
+Callback return types (entries with a ``callback`` spec) are backport.apicallback's; this
+module runs it first and reports what it could not decide.
+
 Outputs: the placements with rewritten ``target_new`` lines and one ``model.Adaptation``
 (kind ``api``) per rewritten line, and ``api-missing`` findings for uses that cannot be
 rewritten (the target has no old form either, or the old form must be open-coded).
@@ -23,6 +26,9 @@ from dataclasses import replace
 
 from kb.api import RE_IDENT, ApiEntry, CannotRewrite, find_uses, form_name, load_api, rewrite_line
 
+from .apicallback import RE_BARE_RETURN, adapt_callbacks
+from .apistatement import join_statement, statement_rows, wrap_statement
+from .apistatement import width as _width
 from .model import Adaptation, Finding, Patch, Placement, PortOptions, Series, Severity, TargetTree
 from .needs import RE_WORD, find_series_defs
 
@@ -98,6 +104,23 @@ def _candidates(entries: Sequence[ApiEntry], placements: Sequence[Placement]) ->
     return [e for e in entries if (e.name in words if not e.match else any(re.search(e.match, x) for x in added))]
 
 
+def _callback_candidates(table: Sequence[ApiEntry], placements: Sequence[Placement]) -> list[ApiEntry]:
+    """Callback-return entries some added line may concern: a definition or initialiser they
+    match, or a bare ``return;`` (the body of an existing callback)."""
+    added = [p.target_new[j] for p in placements if p.applied and p.path for j in _added_rows(p)]
+    if not added:
+        return []
+    bare = any(RE_BARE_RETURN.match(x) for x in added)
+    out = []
+    for e in table:
+        if not e.callback:
+            continue
+        members = "|".join(m for m in (e.callback["member"], e.callback.get("void_member")) if m)
+        if bare or any(re.search(e.match, x) or re.match(rf"\s*\.(?:{members})\s*=", x) for x in added):
+            out.append(e)
+    return out
+
+
 def _words(lines: Sequence[str]) -> set[str]:
     return {w for ln in lines for w in RE_WORD.findall(ln)}
 
@@ -108,22 +131,33 @@ def adapt_placements(patch: Patch, placements: list[Placement], tree: TargetTree
     target's spelling; return the findings and the indexes of the placements changed."""
     if not options.adapt:
         return [], set()
-    entries = _candidates(load_api(options.kb_dirs), placements)
-    if not entries:
+    table = load_api(options.kb_dirs)
+    entries = [e for e in _candidates(table, placements) if not e.callback]
+    callbacks = _callback_candidates(table, placements)
+    if not entries and not callbacks:
         return [], set()
-    target = _Target(tree, options, patch, series)
     findings: list[Finding] = []
     changed: set[int] = set()
     reported: set[tuple[str, str]] = set()
+    if callbacks:
+        for e, i, k, why in adapt_callbacks(callbacks, placements, tree, _added_rows, changed):
+            p = placements[i]
+            if (e.id, p.target_new[k]) not in reported:
+                reported.add((e.id, p.target_new[k]))
+                findings.append(_missing(e, p, k, p.target_new[k], why))
+    if not entries:
+        return findings, changed
+    target = _Target(tree, options, patch, series)
     for i, p in enumerate(placements):
         if not p.applied or not p.path:
             continue
         new_lines = list(p.target_new)
         adaptations: list[Adaptation] = []
         offset = 0  # extra lines inserted by statement-sequence rewrites so far
-        for j in _added_rows(p):
-            k = j + offset
-            line = new_lines[k]
+        for unit in _units(p.target_new, _added_rows(p), entries, target, p.path):
+            k = unit[0] + offset
+            orig = new_lines[k:k + len(unit)]
+            line = orig[0] if len(orig) == 1 else join_statement(orig)
             out = [line]
             for e in entries:
                 if not any(find_uses(e, x) for x in out) or target.has_new(e, p.path):
@@ -139,21 +173,49 @@ def adapt_placements(patch: Patch, placements: list[Placement], tree: TargetTree
                     except CannotRewrite as err:
                         why = str(err)
                 if why:
-                    if (e.id, line) not in reported:
-                        reported.add((e.id, line))
-                        findings.append(_missing(e, p, k, line, why))
+                    if (e.id, orig[0]) not in reported:
+                        reported.add((e.id, orig[0]))
+                        findings.append(_missing(e, p, k, orig[0], why))
                     continue
+                if len(orig) > 1:  # a statement over several lines: back into lines of the original width
+                    width = max(80, *(_width(x) for x in orig))
+                    port = [w for x in out for w in wrap_statement(x, width)]
+                else:
+                    port = out
                 adaptations.append(Adaptation(
-                    kind="api", summary=_summary(e, tree, out), upstream=("+" + line,),
-                    port=tuple("+" + x for x in out), evidence=evidence or (), path=p.path,
+                    kind="api", summary=_summary(e, tree, out), upstream=tuple("+" + x for x in orig),
+                    port=tuple("+" + x for x in port), evidence=evidence or (), path=p.path,
                     line=p.start + k, ref=p.hunk.ref, references=e.references, rule=e.id))
             if out != [line]:
-                new_lines[k:k + 1] = out
-                offset += len(out) - 1
+                if len(orig) > 1:
+                    width = max(80, *(_width(x) for x in orig))
+                    out = [w for x in out for w in wrap_statement(x, width)]
+                new_lines[k:k + len(orig)] = out
+                offset += len(out) - len(orig)
         if adaptations:
             placements[i] = replace(p, target_new=tuple(new_lines), adaptations=(*p.adaptations, *adaptations))
             changed.add(i)
     return findings, changed
+
+
+def _units(lines: Sequence[str], rows: Sequence[int], entries: Sequence[ApiEntry], target: _Target,
+           path: str) -> list[list[int]]:
+    """The added rows in rewrite units: one row each, except a statement whose parentheses span
+    several consecutive added rows and that holds a call of a table entry (for a target without
+    the new form) not closing on its first line: that statement is one unit."""
+    out: list[list[int]] = []
+    added, i = set(rows), 0
+    while i < len(rows):
+        j = rows[i]
+        unit = statement_rows(lines, j, added)
+        if len(unit) > 1 and any(u.end < 0 and not target.has_new(e, path) for e in entries
+                                 for u in (u for r in unit for u in find_uses(e, lines[r]))):
+            out.append(unit)
+            i += len(unit)
+        else:
+            out.append([j])
+            i += 1
+    return out
 
 
 def _summary(e: ApiEntry, tree: TargetTree, port: Sequence[str]) -> str:

@@ -810,6 +810,8 @@ def load_index(tree: TargetTree, *, cache_dir: str | os.PathLike[str] | None = N
             idx = TreeIndex(db, tree, key, dotconfig, time.perf_counter() - t0, cached=True)
             idx.db = _writable_copy_on_refresh(idx.db, target)
             idx.hold = in_use
+            with contextlib.suppress(OSError):  # a cap lowered since the last build applies now
+                cache.enforce_cap(cdir, cache.cache_max(), keep=(target,))
             return idx
         except sqlite3.DatabaseError:  # damaged, or evicted between the check and the open
             target.unlink(missing_ok=True)

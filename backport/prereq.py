@@ -1,7 +1,7 @@
 """Prerequisite patches (stage: adapt -> result): small upstream definitions a fix needs.
 
-Inputs: the PortResult of one patch (deps' ``missing-symbol`` findings name what it uses and the
-target lacks), the tree as the series left it (the pipeline's overlay), the Series seen so far
+Inputs: the PortResult of one patch (deps' ``missing-symbol`` and ``renamed-symbol`` findings name
+what it uses and the target lacks), the tree as the series left it (the pipeline's overlay), the Series seen so far
 and PortOptions (``upstream``: a git repository or a plain directory holding the upstream tree;
 ``with_prereqs``). Outputs (``port_with_prereqs``, the pipeline's hook): one PortResult per helper, macro, type or struct
 member taken from the upstream base, each its own ``git am``-able patch placed before the fix,
@@ -368,7 +368,9 @@ def _member_insertion(target_text: str, upstream_text: str, d: Definition,
 def _wanted_from(findings: Sequence[Finding], *, needed_by: str = "", depth: int = 1) -> list[Wanted]:
     out = []
     for f in findings:
-        if f.code != "missing-symbol":
+        # renamed-symbol: deps found a similar target name, but the upstream base defining this
+        # very name decides (an API rename the kb table knows was already rewritten by then)
+        if f.code not in ("missing-symbol", "renamed-symbol"):
             continue
         m = RE_MISSING.match(f.message)
         if not m:
@@ -447,13 +449,24 @@ def _message(prs: Sequence[Prereq], fix: Patch, base: UpstreamBase,
         body = "\n\n".join(x for x in (rest, "\n".join(x for x in (trailers, dep) if x)) if x)
         return commit.subject, author, date, body + "\n", (commit.sha,)
     d = prs[0].definition
-    prefix = fix.subject.rsplit(": ", 1)[0] if ": " in fix.subject else d.path.rsplit("/", 1)[0]
+    prefix = _subject_prefix(fix, d.path)
     why = "the git history gave no introducing commit" if base.is_git else "the upstream base is a plain tree"
     body = textwrap.fill(f"Upstream defines {shown} at {d.path}:{d.line} ({base.location}); the commit that "
                          f"added it is not known ({why}). \"{fix.subject}\" uses it and {version} lacks it, so "
                          "this patch adds it as upstream has it.", 72, break_on_hyphens=False,
                          break_long_words=False) + f"\n\n{dep}\n"
     return f"{prefix}: add {shown}", "", "", body, ()
+
+
+def _subject_prefix(fix: Patch, path: str) -> str:
+    """``list`` for include/linux/list.h (a shared header is its own subsystem), else the fix's
+    own prefix (``foo: do x`` -> ``foo``) when the definition lives in a file the fix touches or
+    in its subsystem, else the file's directory."""
+    own = fix.subject.rsplit(": ", 1)[0] if ": " in fix.subject else ""
+    touched = {fp.path for fp in fix.files}
+    if path.startswith("include/linux/") and path not in touched:
+        return path.removeprefix("include/linux/").removesuffix(".h")
+    return own or path.rsplit("/", 1)[0]
 
 
 def _version(tree: TargetTree) -> str:

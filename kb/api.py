@@ -27,7 +27,7 @@ when the call does not close on that line.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -80,6 +80,9 @@ class ApiEntry:
     older: str
     examples: tuple[Example, ...]
     ref: SourceRef | None = None
+    #: kind callback-return: {struct, member, header (paths), param, returns, value, void_member}
+    #: (backport.apicallback rewrites the callback from it); None for other kinds
+    callback: dict[str, Any] | None = None
 
     @property
     def name(self) -> str:
@@ -116,11 +119,10 @@ def _old_needs(form: str) -> tuple[str, ...]:
 # ---------------------------------------------------------------- C argument scanning
 
 
-def _scan_call(text: str, open_at: int) -> tuple[list[str], int] | None:
-    """The top-level arguments of the call whose '(' is at ``open_at`` and the index after
-    its ')'; None when it does not close in ``text``."""
-    depth, i, start, args = 0, open_at, open_at + 1, []
-    quote = ""
+def code_chars(text: str, start: int = 0) -> Iterator[tuple[int, str]]:
+    """(index, char) of every character of ``text`` from ``start`` that is code: outside
+    string and character literals (the quotes themselves are not yielded)."""
+    i, quote = start, ""
     while i < len(text):
         c = text[i]
         if quote:
@@ -131,7 +133,17 @@ def _scan_call(text: str, open_at: int) -> tuple[list[str], int] | None:
                 quote = ""
         elif c in "\"'":
             quote = c
-        elif c in "([{":
+        else:
+            yield i, c
+        i += 1
+
+
+def _scan_call(text: str, open_at: int) -> tuple[list[str], int] | None:
+    """The top-level arguments of the call whose '(' is at ``open_at`` and the index after
+    its ')'; None when it does not close in ``text``."""
+    depth, start, args = 0, open_at + 1, []
+    for i, c in code_chars(text, open_at):
+        if c in "([{":
             depth += 1
         elif c in ")]}":
             depth -= 1
@@ -142,7 +154,6 @@ def _scan_call(text: str, open_at: int) -> tuple[list[str], int] | None:
         elif c == "," and depth == 1:
             args.append(text[start:i])
             start = i + 1
-        i += 1
     return None
 
 
@@ -383,7 +394,17 @@ def _entry(e: dict[str, Any], family: str, ref: SourceRef) -> ApiEntry:
         examples=tuple(Example(x["upstream"], None if x["target"] is None else
                                ((x["target"],) if isinstance(x["target"], str) else tuple(x["target"])))
                        for x in e["examples"]),
-        ref=ref)
+        ref=ref, callback=_callback(e.get("callback")))
+
+
+def _callback(spec: dict[str, Any] | None) -> dict[str, Any] | None:
+    if spec is None:
+        return None
+    out = dict(spec)
+    out["header"] = tuple([spec["header"]] if isinstance(spec["header"], str) else spec["header"])
+    out.setdefault("returns", "int")
+    out.setdefault("value", "0")
+    return out
 
 
 def _problems(text: str, origin: str) -> tuple[list[tuple[int, str]], Any, dict]:
@@ -536,6 +557,8 @@ def api_entry_as_dict(e: ApiEntry) -> dict[str, Any]:
             "marker_grep": {"paths": list(e.marker_grep[0]), "pattern": e.marker_grep[1]} if e.marker_grep else None,
             "marker_lacks": list(e.marker_lacks),
             "since": e.since, "commit": e.commit, "subject": e.subject, "also": list(e.also), "older": e.older,
+            "callback": ({k: list(v) if isinstance(v, tuple) else v for k, v in e.callback.items()}
+                         if e.callback else None),
             "examples": [{"upstream": x.upstream, "target": list(x.target) if x.target is not None else None}
                          for x in e.examples], "defined_at": str(e.ref)}
 

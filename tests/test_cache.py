@@ -179,3 +179,18 @@ def test_cache_max_option_and_bad_values(tmp_path, capsys):
     assert main(["check", str(patch), "--onto", str(tree), "--cache-max", "huge"]) == 2
     assert "--cache-max 'huge' is not a size" in capsys.readouterr().err
     assert main(["cache", "prune", "--max", "x", "--cache-dir", str(tmp_path)]) == 2
+
+
+def test_loading_a_cached_index_applies_a_lowered_cap(tmp_path, monkeypatch):
+    cdir, now = tmp_path / "cache", time.time()
+    root = tmp_path / "t"
+    (root / "kernel").mkdir(parents=True)
+    (root / "kernel" / "a.c").write_text("int a_fn(void)\n{\n\treturn 0;\n}\n")
+    tree = DirTree(root)
+    del_me = load_index(tree, cache_dir=cdir)
+    del del_me
+    fake_index(cdir, "stale", 200_000, now - 86400)
+    monkeypatch.setenv(cache.ENV_MAX, "150K")
+    idx = load_index(tree, cache_dir=cdir)
+    assert idx.cached and idx.has("a_fn")
+    assert "stale" not in names(cdir) and len(names(cdir)) == 1

@@ -248,15 +248,20 @@ def test_tree_with_neither_form_gets_a_finding_with_the_commit_and_no_rewrite():
     assert not [f for f in r.findings if f.code == "adapted"]
 
 
-def test_a_call_split_over_lines_is_reported_not_guessed():
+def test_a_call_split_over_lines_is_rewritten_as_one_statement(tmp_path: Path):
     diff = FIX.replace("+\thrtimer_setup(&foo->hrt, foo_hrt_fn, CLOCK_MONOTONIC, HRTIMER_MODE_REL);\n",
                        "+\thrtimer_setup(&foo->hrt, foo_hrt_fn,\n+\t\t      CLOCK_MONOTONIC, HRTIMER_MODE_REL);\n"
                        ).replace("@@ -15,4 +16,6 @@", "@@ -15,4 +16,7 @@")
     r = _port(OLD_TREE, diff)
+    assert not [f for f in r.findings if f.code == "api-missing"]
+    assert "+\thrtimer_init(&foo->hrt, CLOCK_MONOTONIC, HRTIMER_MODE_REL);\n+\tfoo->hrt.function = foo_hrt_fn;\n" in r.text
+    assert _git_apply(tmp_path, OLD_TREE, r.text).returncode == 0
+    # with a comment inside, the statement is not joined: reported, upstream's text kept
+    r = _port(OLD_TREE, diff.replace("foo_hrt_fn,\n", "foo_hrt_fn, /* kick */\n"))
     (f,) = [f for f in r.findings if f.code == "api-missing"]
     assert f.rule == "api-hrtimer-setup" and "continues on the next line" in f.message
     assert "908a1d775422" in f.message
-    assert "+\thrtimer_setup(&foo->hrt, foo_hrt_fn," in r.text
+    assert "+\thrtimer_setup(&foo->hrt, foo_hrt_fn, /* kick */" in r.text
 
 
 PLATFORM_H = "struct platform_driver {\n\tint (*probe)(struct platform_device *);\n\tint (*remove)(struct platform_device *);\n};\n"

@@ -1,0 +1,275 @@
+"""Callback return types (backport.apicallback, kb entries with a ``callback`` spec), calls split
+over lines and expression templates, end to end through pipeline.port_patch on miniature target
+trees: the ported diff `git apply`s, each rewrite is an `adapted` finding naming the target line
+it relied on, and what cannot be decided stays an `api-missing` error with the upstream text."""
+
+from __future__ import annotations
+
+import subprocess
+import textwrap
+from pathlib import Path
+
+from backport.model import Patch, PortOptions, Series, Severity
+from backport.pipeline import port_patch
+from backport.series import parse_diff
+from backport.target import MemoryTree
+
+MAKEFILE = "VERSION = 6\nPATCHLEVEL = 1\nSUBLEVEL = 0\n"
+# a 6.1-like platform_driver: remove returns int, remove_new takes a void callback
+PLATFORM_61 = textwrap.dedent("""\
+    struct platform_driver {
+    \tint (*probe)(struct platform_device *);
+    \tint (*remove)(struct platform_device *);
+    \tvoid (*remove_new)(struct platform_device *);
+    \tvoid (*shutdown)(struct platform_device *);
+    };
+    """)
+PLATFORM_510 = PLATFORM_61.replace("\tvoid (*remove_new)(struct platform_device *);\n", "")
+PLATFORM_612 = PLATFORM_510.replace("int (*remove)", "void (*remove)")
+DRV = textwrap.dedent("""\
+    #include <linux/platform_device.h>
+
+    static int foo_probe(struct platform_device *pdev)
+    {
+    \treturn 0;
+    }
+
+    static struct platform_driver foo_driver = {
+    \t.probe = foo_probe,
+    \t.driver = { .name = "foo" },
+    };
+    """)
+ADD_REMOVE = textwrap.dedent("""\
+    diff --git a/drivers/foo/drv.c b/drivers/foo/drv.c
+    --- a/drivers/foo/drv.c
+    +++ b/drivers/foo/drv.c
+    @@ -3,9 +3,17 @@ static int foo_probe(struct platform_device *pdev)
+     static int foo_probe(struct platform_device *pdev)
+     {
+     \treturn 0;
+     }
+    \x20
+    +static void foo_remove(struct platform_device *pdev)
+    +{
+    +\tif (!platform_get_drvdata(pdev))
+    +\t\treturn;
+    +\tfoo_teardown(pdev);
+    +}
+    +
+     static struct platform_driver foo_driver = {
+     \t.probe = foo_probe,
+    +\t.remove = foo_remove,
+     \t.driver = { .name = "foo" },
+     };
+    """)
+
+
+def _port(files: dict[str, str], diff: str, **opts):
+    patch = Patch(subject="foo: fix", files=parse_diff(diff, origin="fix.patch"), diff_text=diff)
+    return port_patch(patch, MemoryTree(files), options=PortOptions(**opts), series=Series((patch,)))
+
+
+def _git_apply(tmp_path: Path, files: dict[str, str], diff: str) -> str:
+    root = tmp_path / "applytree"
+    for p, text in files.items():
+        (root / p).parent.mkdir(parents=True, exist_ok=True)
+        (root / p).write_text(text)
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    (root / "ported.patch").write_text(diff)
+    done = subprocess.run(["git", "apply", "ported.patch"], cwd=root, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return (root / "drivers/foo/drv.c").read_text()
+
+
+def _codes(r, code: str) -> list:
+    return [f for f in r.findings if f.code == code]
+
+
+def _tree(header: str, drv: str = DRV) -> dict[str, str]:
+    return {"include/linux/platform_device.h": header, "drivers/foo/drv.c": drv, "Makefile": MAKEFILE}
+
+
+def test_void_remove_becomes_int_on_a_tree_whose_remove_returns_int(tmp_path: Path):
+    files = _tree(PLATFORM_61)
+    r = _port(files, ADD_REMOVE)
+    new = _git_apply(tmp_path, files, r.text)
+    assert ("static int foo_remove(struct platform_device *pdev)\n{\n\tif (!platform_get_drvdata(pdev))\n"
+            "\t\treturn 0;\n\tfoo_teardown(pdev);\n\n\treturn 0;\n}\n") in new
+    assert "\t.remove = foo_remove,\n" in new and "void foo_remove" not in r.text
+    (f,) = _codes(r, "adapted")
+    assert f.severity is Severity.WARNING
+    assert "make foo_remove() return int: 6.1's platform_driver.remove returns int" in f.message
+    assert "include/linux/platform_device.h:3: int (*remove)(struct platform_device *);" in f.evidence
+    assert any("0edb555a65d1" in x for x in f.references)
+    (a,) = [a for p in r.placements for a in p.adaptations]
+    assert a.rule == "api-platform-remove-void" and a.upstream[0] == "+static void foo_remove(struct platform_device *pdev)"
+    assert not _codes(r, "api-missing")
+
+
+def test_remove_new_initialiser_becomes_remove_where_the_struct_has_no_remove_new(tmp_path: Path):
+    files = _tree(PLATFORM_510)
+    diff = ADD_REMOVE.replace("+\t.remove = foo_remove,", "+\t.remove_new = foo_remove,")
+    r = _port(files, diff)
+    new = _git_apply(tmp_path, files, r.text)
+    assert "\t.remove = foo_remove,\n" in new and "remove_new" not in new
+    assert "static int foo_remove(struct platform_device *pdev)" in new
+    msg = _codes(r, "adapted")[0].message
+    assert "assign foo_remove() to .remove: 6.1's platform_driver has no .remove_new" in msg
+    assert {a.rule for p in r.placements for a in p.adaptations} == {"api-platform-remove-void",
+                                                                     "api-platform-remove-new"}
+
+
+def test_remove_initialiser_of_a_void_target_function_uses_the_void_twin(tmp_path: Path):
+    drv = DRV.replace("static struct platform_driver",
+                      "static void foo_remove(struct platform_device *pdev)\n{\n\tfoo_teardown(pdev);\n}\n\n"
+                      "static struct platform_driver")
+    diff = textwrap.dedent("""\
+        diff --git a/drivers/foo/drv.c b/drivers/foo/drv.c
+        --- a/drivers/foo/drv.c
+        +++ b/drivers/foo/drv.c
+        @@ -14,4 +14,5 @@ static void foo_remove(struct platform_device *pdev)
+         static struct platform_driver foo_driver = {
+         \t.probe = foo_probe,
+        +\t.remove = foo_remove,
+         \t.driver = { .name = "foo" },
+         };
+        """)
+    files = _tree(PLATFORM_61, drv)
+    r = _port(files, diff)
+    assert "\t.remove_new = foo_remove,\n" in _git_apply(tmp_path, files, r.text)
+    (f,) = _codes(r, "adapted")
+    assert "assign foo_remove() to .remove_new" in f.message
+    assert any(e.startswith("include/linux/platform_device.h:4: void (*remove_new)") for e in f.evidence)
+
+
+def test_a_bare_return_added_to_an_int_callback_of_the_target_returns_0(tmp_path: Path):
+    drv = DRV.replace("static struct platform_driver",
+                      "static int foo_remove(struct platform_device *pdev)\n{\n\tstruct foo *foo = "
+                      "platform_get_drvdata(pdev);\n\n\tfoo_teardown(foo);\n\treturn 0;\n}\n\n"
+                      "static struct platform_driver").replace("\t.probe = foo_probe,\n",
+                                                               "\t.probe = foo_probe,\n\t.remove = foo_remove,\n")
+    diff = textwrap.dedent("""\
+        diff --git a/drivers/foo/drv.c b/drivers/foo/drv.c
+        --- a/drivers/foo/drv.c
+        +++ b/drivers/foo/drv.c
+        @@ -10,4 +10,6 @@ static void foo_remove(struct platform_device *pdev)
+         {
+         \tstruct foo *foo = platform_get_drvdata(pdev);
+        \x20
+        +\tif (!foo)
+        +\t\treturn;
+         \tfoo_teardown(foo);
+        """)
+    files = _tree(PLATFORM_61, drv)
+    r = _port(files, diff)
+    assert "\tif (!foo)\n\t\treturn 0;\n\tfoo_teardown(foo);\n" in _git_apply(tmp_path, files, r.text)
+    (f,) = _codes(r, "adapted")
+    assert "return 0 from foo_remove(): 6.1's foo_remove() returns int" in f.message
+    assert "drivers/foo/drv.c:8: static int foo_remove(struct platform_device *pdev)" in f.evidence
+
+
+def test_a_tree_whose_remove_returns_void_is_left_alone():
+    r = _port(_tree(PLATFORM_612), ADD_REMOVE)
+    assert "+static void foo_remove(struct platform_device *pdev)" in r.text and "+\t\treturn;" in r.text
+    assert not _codes(r, "adapted") and not _codes(r, "api-missing")
+
+
+def test_a_void_shutdown_callback_is_not_a_remove_callback():
+    diff = ADD_REMOVE.replace("foo_remove", "foo_shutdown").replace(".remove =", ".shutdown =")
+    r = _port(_tree(PLATFORM_61), diff)
+    assert "+static void foo_shutdown(struct platform_device *pdev)" in r.text
+    assert not _codes(r, "adapted") and not _codes(r, "api-missing")
+
+
+def test_an_unassigned_void_remove_is_reported_not_guessed():
+    diff = ADD_REMOVE.replace("+\t.remove = foo_remove,\n", "").replace("@@ -3,9 +3,17 @@", "@@ -3,9 +3,16 @@")
+    r = _port(_tree(PLATFORM_61), diff)
+    (f,) = _codes(r, "api-missing")
+    assert f.rule == "api-platform-remove-void" and "not assigned to platform_driver.remove" in f.message
+    assert "+static void foo_remove(struct platform_device *pdev)" in r.text and not _codes(r, "adapted")
+
+
+def test_the_same_kind_for_i2c_and_spi_remove(tmp_path: Path):
+    for header, path, struct, ptype, rule in (
+            ("include/linux/i2c.h", "i2c_driver", "i2c_driver", "struct i2c_client", "api-i2c-remove-void"),
+            ("include/linux/spi/spi.h", "spi_driver", "spi_driver", "struct spi_device", "api-spi-remove-void")):
+        h = f"struct {struct} {{\n\tint (*probe)({ptype} *);\n\tint (*remove)({ptype} *);\n}};\n"
+        drv = DRV.replace("struct platform_device", ptype).replace("platform_driver", path)
+        diff = ADD_REMOVE.replace("struct platform_device", ptype).replace("platform_driver", path)
+        files = {header: h, "drivers/foo/drv.c": drv, "Makefile": MAKEFILE}
+        r = _port(files, diff)
+        assert f"static int foo_remove({ptype} *pdev)" in _git_apply(tmp_path / rule, files, r.text)
+        assert {a.rule for p in r.placements for a in p.adaptations} == {rule}
+        # the int-returning header is the evidence; a void one leaves the port alone
+        files[header] = h.replace("int (*remove)", "void (*remove)")
+        assert not _codes(_port(files, diff), "adapted")
+
+
+# ---------------------------------------------------------------- calls split over lines
+
+TIMER_TREE = {
+    "include/linux/hrtimer.h": "extern void hrtimer_init(struct hrtimer *timer, clockid_t which_clock, enum hrtimer_mode mode);\n",
+    "include/linux/device/class.h": "#define class_create(owner, name) __class_create(owner, name)\n",
+    "include/linux/iommu.h": "extern int iommu_map(struct iommu_domain *d, unsigned long iova, phys_addr_t p, size_t s, int prot);\n"
+                             "extern int iommu_map_atomic(struct iommu_domain *d, unsigned long iova, phys_addr_t p, "
+                             "size_t s, int prot);\n",
+    "include/linux/timer.h": "extern int del_timer_sync(struct timer_list *timer);\n",
+    "drivers/foo/bar.c": "#include <linux/hrtimer.h>\n\nstatic int bar_start(struct bar *bar)\n{\n\tbar->on = true;\n\treturn 0;\n}\n",
+    "Makefile": MAKEFILE,
+}
+
+
+def _bar_fix(lines: list[str]) -> str:
+    body = "".join(f"+{x}\n" for x in lines)
+    return (f"diff --git a/drivers/foo/bar.c b/drivers/foo/bar.c\n--- a/drivers/foo/bar.c\n+++ b/drivers/foo/bar.c\n"
+            f"@@ -3,5 +3,{5 + len(lines)} @@\n static int bar_start(struct bar *bar)\n {{\n \tbar->on = true;\n"
+            f"{body} \treturn 0;\n }}\n")
+
+
+def _bar(tmp_path: Path, added: list[str], files: dict[str, str] | None = None):
+    files = files or TIMER_TREE
+    r = _port(files, _bar_fix(added))
+    root = tmp_path / "bar"
+    for p, text in files.items():
+        (root / p).parent.mkdir(parents=True, exist_ok=True)
+        (root / p).write_text(text)
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    (root / "ported.patch").write_text(r.text)
+    done = subprocess.run(["git", "apply", "ported.patch"], cwd=root, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return r, (root / "drivers/foo/bar.c").read_text()
+
+
+def test_a_statement_sequence_split_over_lines_is_rewritten_as_a_whole(tmp_path: Path):
+    r, new = _bar(tmp_path, ["\thrtimer_setup(&bar->hrt, bar_hrt_fn,",
+                             "\t\t      CLOCK_MONOTONIC, HRTIMER_MODE_REL);"])
+    assert "\thrtimer_init(&bar->hrt, CLOCK_MONOTONIC, HRTIMER_MODE_REL);\n\tbar->hrt.function = bar_hrt_fn;\n" in new
+    (a,) = [a for p in r.placements for a in p.adaptations]
+    assert a.rule == "api-hrtimer-setup" and len(a.upstream) == 2 and len(a.port) == 2
+    assert not _codes(r, "api-missing")
+
+
+def test_a_signature_change_split_over_lines_is_rewrapped_aligned_with_its_parenthesis(tmp_path: Path):
+    r, new = _bar(tmp_path, ["\tret = iommu_map(bar->domain, bar->iova_base + offset, page_to_phys(page),",
+                             "\t\t\tPAGE_SIZE, IOMMU_READ | IOMMU_WRITE, GFP_KERNEL);",
+                             "\tbar->cls = class_create(",
+                             "\t\t\"bar\");"])
+    assert "GFP_KERNEL" not in new and "\tbar->cls = class_create(THIS_MODULE, \"bar\");\n" in new
+    first, second = new.split("\tret = ", 1)[1].split("\n")[:2]
+    assert first.endswith(",") and second.startswith("\t\t") and second.endswith("IOMMU_READ | IOMMU_WRITE);")
+    # the continuation lines up with the column after "iommu_map("
+    assert len(second.expandtabs(8)) - len(second.expandtabs(8).lstrip()) == len("\tret = iommu_map(".expandtabs(8))
+    assert {a.rule for p in r.placements for a in p.adaptations} == {"api-iommu-map-gfp", "api-class-create-owner"}
+
+
+def test_a_rename_in_a_split_call_keeps_the_layout(tmp_path: Path):
+    r, new = _bar(tmp_path, ["\tif (timer_delete_sync(&bar->poll_timer) &&", "\t    bar->on)", "\t\tbar->on = false;"])
+    assert "\tif (del_timer_sync(&bar->poll_timer) &&\n\t    bar->on)\n" in new
+
+
+def test_a_split_call_with_a_comment_inside_is_reported_not_guessed():
+    r = _port(TIMER_TREE, _bar_fix(["\thrtimer_setup(&bar->hrt, bar_hrt_fn, /* rearmed by bar_kick() */",
+                                     "\t\t      CLOCK_MONOTONIC, HRTIMER_MODE_REL);"]))
+    (f,) = _codes(r, "api-missing")
+    assert f.rule == "api-hrtimer-setup" and "continues on the next line" in f.message
+    assert "+\thrtimer_setup(&bar->hrt, bar_hrt_fn, /* rearmed by bar_kick() */" in r.text
