@@ -269,10 +269,11 @@ def _fuzz_words(m: Match) -> str:
 
 
 def _place(lines: Sequence[str], h: Hunk, *, hint: int | None, base: Sequence[str] | None,
-           language: str, options: PortOptions) -> Match | None:
-    """The engine's best placement of ``h`` on ``lines`` (already-applied included), or None."""
+           language: str, options: PortOptions, known: Callable[[str], bool] | None = None) -> Match | None:
+    """The engine's best placement of ``h`` on ``lines`` (already-applied included), or None.
+    ``known`` (the target tree's index) tells hunks.anchored which drifted names the target has."""
     return locate(lines, hunk_spec(h), hint=hint, max_fuzz=options.max_fuzz, score_cutoff=0.6,
-                  ambiguity_margin=options.ambiguity_margin, base=base, language=language)
+                  ambiguity_margin=options.ambiguity_margin, base=base, language=language, known=known)
 
 
 def _to_placement(m: Match | None, h: Hunk, path: str | None, fi: int, hi: int, lines: Sequence[str],
@@ -531,7 +532,8 @@ def _port_modified_file(w: _Work, fi: int, fp: FilePatch) -> None:
     for hi, h in enumerate(fp.hunks):
         label, href = _hunk_label(fp, hi, h), _ref(h, fp, w.patch)
         hint = max(0, h.old_start - 1 + delta)
-        m = _place(st.lines, h, hint=hint, base=base, language=lang, options=opts)
+        m = _place(st.lines, h, hint=hint, base=base, language=lang, options=opts,
+                   known=known_names(w.tree, opts, path))
         target, tst = path, st
         extra: tuple[str, ...] = ()
         moved_st: FileState | None

@@ -490,7 +490,10 @@ def plan_prereqs(result: PortResult, tree: TargetTree, view: Series,
     queue = _wanted_from(result.findings)
     if not queue or not options.upstream:
         return [], []
-    base = UpstreamBase(options.upstream, fix)
+    try:
+        base = UpstreamBase(options.upstream, fix)
+    except Exception as e:  # noqa: BLE001 - an unreadable base (bad rev, no repo) is a finding, not a crash
+        return [], [_refusal(w, f"the upstream base {options.upstream} cannot be read ({e})", "") for w in queue]
     chosen: dict[str, tuple[Prereq, list[str]]] = {}
     failed: dict[str, str] = {}
     findings: list[Finding] = []
@@ -547,7 +550,7 @@ def port_prereqs(result: PortResult, overlay: TargetTree, *, options: PortOption
     planned, findings = plan_prereqs(result, overlay, base_view, options)
     if not planned:
         return [], findings, base_view
-    base = UpstreamBase(options.upstream or "", fix)
+    base = UpstreamBase(options.upstream or "", fix)  # plan_prereqs read it already
     version = _version(overlay)
     results: list[PortResult] = []
     emitted: list[Patch] = []

@@ -14,7 +14,7 @@ the same cells are ported once more in this process with checks off (placement o
 index) and ``checks = port - placement`` per cell. Every engine run starts from an empty output
 directory (no cell reused). The index cache is the bench's own (``--cache``, default
 ``~/.cache/backport-triage-bench``: other runs on the machine prune the shared one), so the
-first run pays the whole-tree index builds (~35 CPU-seconds per tree) and is marked ``cold``;
+first run pays the whole-tree index builds (~45 CPU-seconds per tree) and is marked ``cold``;
 the default engine list starts with a local run for that reason. Usage::
 
     nice bench/triage_bench.py                        # local (cold or warm), local, dask x2

@@ -18,8 +18,9 @@ change means the same in the target is the code the change touches: when
   once in the target and the target adds at most MAX_GAP_GROWTH lines between two pieces;
 - the Match writes exactly the hunk's change there and keeps the target's lines elsewhere;
 
-and the new lines use no name of a differing context line that the target's file never uses (API
-drift: the change itself then needs adapting, hunks.align.find_drift), then a context line that
+and the new lines use no name of a differing context line that the target's file never uses and
+the target tree does not define (``known``, from the tree's index; API drift: the change itself
+then needs adapting, hunks.align.find_drift), then a context line that
 differs further out (a timestamp API the target calls otherwise, a local renamed beside the
 insertion, a comment reworded) is not a reason to refuse: the placement is
 applied and ``diverged`` makes the caller raise a ``context-diverged`` warning that names those
@@ -31,6 +32,8 @@ ambiguity and unsafety flags; neither is lifted here.
 from __future__ import annotations
 
 import difflib
+import re
+from collections.abc import Callable
 from dataclasses import replace
 
 from .align import _file_words, _members
@@ -38,6 +41,8 @@ from .exact import find_runs
 from .score import api_words, code_part, describe_line, informative_weight, norm, tokens
 from .types import HunkSpec, Match
 
+# sysfs_emit   (a plain name the tree index can answer for; "ptr->" member spellings are not)
+RE_NAME = re.compile(r"^[A-Za-z_]\w*$")
 #: confidence of an anchored placement whose other context differs (above the default bar 0.8,
 #: below cascade.GOOD so the cascade still compares the other methods' answers)
 ANCHORED_CONFIDENCE = 0.85
@@ -77,7 +82,7 @@ def _mapping(old: tuple[str, ...], target: tuple[str, ...], lo: int, hi: int) ->
     return out
 
 
-def anchor(m: Match, spec: HunkSpec, target: tuple[str, ...]) -> Match:
+def anchor(m: Match, spec: HunkSpec, target: tuple[str, ...], known: Callable[[str], bool] | None = None) -> Match:
     """``m`` with ``diverged`` naming the context lines the target has otherwise (any loose
     placement), and raised to ANCHORED_CONFIDENCE with ``anchored`` set when its change is
     anchored exactly and only context away from it differs (see the module docstring)."""
@@ -88,7 +93,7 @@ def anchor(m: Match, spec: HunkSpec, target: tuple[str, ...]) -> Match:
     mp = _mapping(old, target, max(0, m.start - reach), min(len(target), m.end + reach))
     pre_kinds = [k for k in spec.kinds if k != "+"]
     differing = tuple(describe_line(j, old[j], 50) for j in range(len(old)) if pre_kinds[j] == " " and j not in mp)
-    found = None if m.ambiguous or m.unsafe else _anchored(m, spec, target, mp)
+    found = None if m.ambiguous or m.unsafe else _anchored(m, spec, target, mp, known)
     if found is None:
         return replace(m, diverged=differing) if differing else m
     lines, pieces = found
@@ -99,8 +104,8 @@ def anchor(m: Match, spec: HunkSpec, target: tuple[str, ...]) -> Match:
                    diverged=lines, anchored=True)
 
 
-def _anchored(m: Match, spec: HunkSpec, target: tuple[str, ...],
-              mp: dict[int, int]) -> tuple[tuple[str, ...], int] | None:
+def _anchored(m: Match, spec: HunkSpec, target: tuple[str, ...], mp: dict[int, int],
+              known: Callable[[str], bool] | None) -> tuple[tuple[str, ...], int] | None:
     """(the differing context lines, the number of exact pieces) when the change is anchored
     exactly and something around it differs; None otherwise."""
     old = spec.old
@@ -126,8 +131,11 @@ def _anchored(m: Match, spec: HunkSpec, target: tuple[str, ...],
     if all(j in inside for j in range(len(old))) and len(stretches) == 1:
         return None  # every line matches in one piece: nothing differs, nothing to calibrate here
     diverged = [j for j in range(len(old)) if j not in inside and j not in mp]  # the lines that differ
-    if _drift(spec, old, diverged, target):
-        return None  # the new lines use a name the differing context had and the target never uses
+    drift = _drift(spec, old, diverged, target)
+    if known is not None:  # a name the target tree defines compiles there: the file's older style
+        drift = {w for w in drift if not (RE_NAME.match(w) and known(w))}
+    if drift:
+        return None  # the new lines use a name the differing context had and the target lacks
     pieces = sorted(stretches)
     if any(informative_weight(old[lo:hi + 1]) < MIN_ANCHOR_WEIGHT for lo, hi in pieces):
         return None

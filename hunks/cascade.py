@@ -73,13 +73,16 @@ def _locate_empty(target: tuple[str, ...], spec: HunkSpec) -> Match | None:
 
 def locate(target: Sequence[str], spec: HunkSpec, *, hint: int | None = None, max_fuzz: int = 2,
            score_cutoff: float = 0.6, ambiguity_margin: float = 0.1,
-           base: Sequence[str] | None = None, language: str = "c") -> Match | None:
+           base: Sequence[str] | None = None, language: str = "c",
+           known: Callable[[str], bool] | None = None) -> Match | None:
     """Find where ``spec`` lands in ``target``; None when no method finds a place.
 
     ``hint`` is the 0-based line where the hunk is expected (default ``old_start - 1``).
     ``score_cutoff`` bounds the fuzzy and syntax methods' similarity; ``ambiguity_margin`` is
     the gap below which two fuzzy candidates are a tie; ``base`` is the upstream pre-image
-    file (3-way); ``language`` (hunks.syntax.language_for) selects syntax anchors.
+    file (3-way); ``language`` (hunks.syntax.language_for) selects syntax anchors; ``known``
+    answers whether the target tree defines a name (hunks.anchored: a drifted name it has is no
+    reason to hold a change back).
     """
     if len(spec.kinds) != len(spec.lines) or any(k not in ("+", "-", " ") for k in spec.kinds):
         raise ValueError("HunkSpec.kinds must hold one of '+', '-', ' ' per line")
@@ -107,7 +110,7 @@ def locate(target: Sequence[str], spec: HunkSpec, *, hint: int | None = None, ma
         if m is None:
             continue
         if m.method in ("fuzz", "fuzzy", "syntax", "3way"):
-            m = anchor(check_applied_nearby(m, spec, tgt), spec, tgt)
+            m = anchor(check_applied_nearby(m, spec, tgt), spec, tgt, known)
         if m.alternatives and m.method in ("exact", "offset", "whitespace"):
             m = disambiguate(m, tgt, spec, hint, base=base, language=language)
         if base is not None:

@@ -37,6 +37,17 @@ ADD_CALL = spec("""@@ -6,6 +6,7 @@ static int foo_probe(struct foo *f)
  \t\treturn ret;
 """)
 
+# a new line calling what the differing context called (API drift)
+DRIFT = spec("""@@ -8,6 +8,7 @@ static int foo_probe(struct foo *f)
+ \tpriv->stamp = ktime_get_real_seconds();
+ \tpriv->count = 0;
+ \tret = foo_hw_init(priv);
++\tpriv->start = ktime_get_real_seconds();
+ \tif (ret)
+ \t\treturn ret;
+ \tfoo_enable_irq(priv);
+""")
+
 
 def _target(**swap: str) -> list[str]:
     return [swap.get(line, line) for line in FILE]
@@ -96,16 +107,8 @@ def test_a_differing_line_between_two_changes_is_held_back_or_named() -> None:
 
 def test_api_drift_stays_held_back() -> None:
     # the new line calls what the differing context called and the target's file never does
-    hunk = spec("""@@ -8,6 +8,7 @@ static int foo_probe(struct foo *f)
- \tpriv->stamp = ktime_get_real_seconds();
- \tpriv->count = 0;
- \tret = foo_hw_init(priv);
-+\tpriv->start = ktime_get_real_seconds();
- \tif (ret)
- \t\treturn ret;
-""")
     target = _target(**{"\tpriv->stamp = ktime_get_real_seconds();": "\tpriv->stamp = get_seconds();"})
-    m = locate(target, hunk)
+    m = locate(target, DRIFT)
     assert m is None or (not m.anchored and m.confidence < 0.8)
 
 
@@ -121,3 +124,12 @@ def test_an_anchor_of_braces_and_blanks_is_not_enough() -> None:
 def test_exact_placements_are_left_alone() -> None:
     m = locate(FILE, ADD_CALL)
     assert m is not None and m.method in ("exact", "offset") and not m.diverged and not m.anchored
+
+
+def test_drift_to_a_name_the_target_tree_defines_is_trusted() -> None:
+    # the file calls get_seconds(), but the tree has ktime_get_real_seconds() too (the file's older
+    # style): upstream's new line compiles there, so only the differing context is reported
+    target = _target(**{"\tpriv->stamp = ktime_get_real_seconds();": "\tpriv->stamp = get_seconds();"})
+    assert not locate(target, DRIFT, known=lambda name: False).anchored
+    m = locate(target, DRIFT, known=lambda name: name == "ktime_get_real_seconds")
+    assert m is not None and m.anchored and m.confidence >= 0.8

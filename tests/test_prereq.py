@@ -298,3 +298,21 @@ def test_a_cascade_deeper_than_two_is_refused_whole(trees, capsys):
         "FOO_BUSY_SHIFT too: more than 2 levels of prerequisites",
         "foo_busy: not emitted as a prerequisite patch: it needs FOO_FLAG_BUSY, which cannot be taken "
         "(FOO_FLAG_BUSY needs FOO_BUSY_SHIFT too: more than 2 levels of prerequisites)"}
+
+
+def test_an_unreadable_upstream_base_is_a_finding(trees, capsys):
+    # the fix names its upstream commit, a root commit: its parent (the base) does not exist
+    up = trees["tmp"] / "rootrepo"
+    write(up, {"Makefile": MAKEFILE, "include/linux/foo.h": UPSTREAM_H, "drivers/foo/foo.c": FOO_C})
+    init_repo(up)
+    git(up, "add", "-A")
+    git(up, "commit", "-q", "-m", "foo: everything at once")
+    root = git(up, "rev-parse", "HEAD").strip()
+    fix = trees["tmp"] / "fix-root.patch"
+    fix.write_text(FIX.replace("A busy device must not", f"commit {root} upstream.\n\nA busy device must not"))
+    rc = main(["check", str(fix), "--onto", str(trees["target"]), "--upstream", str(up), "--with-prereqs",
+               "--format", "json"])
+    data = json.loads(capsys.readouterr().out)
+    assert rc == 1 and len(data["patches"]) == 1
+    refused = [f["message"] for f in data["patches"][0]["findings"] if f["code"] == "prerequisite-not-extracted"]
+    assert refused and all(f"the upstream base {up} cannot be read" in m for m in refused)

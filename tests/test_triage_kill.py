@@ -15,12 +15,15 @@ from backport.ingest import load_series
 from backport.triage import load_fleet, run_triage
 
 EXTRA = 60
+DASK_EXTRA = 24
 
 
 def _finished(out: Path) -> dict[str, tuple[int, int]]:
     """cell dir -> (inode, mtime_ns) of its cell.json, for every committed cell."""
     found = {}
     for f in (out / "cells").glob("*/*/cell.json"):
+        if f.parent.name.startswith("."):  # a cell being written (.tmp-*) or replaced (.old-*)
+            continue
         st = f.stat()
         found[str(f.parent.relative_to(out))] = (st.st_ino, st.st_mtime_ns)
     return found
@@ -38,7 +41,7 @@ def test_sigkill_loses_no_finished_cell_and_the_rerun_completes_only_the_missing
     deadline = time.monotonic() + 120
     try:
         while time.monotonic() < deadline and proc.poll() is None:
-            if (out / "cells").is_dir() and len(list((out / "cells").glob("*/*/cell.json"))) >= 3:
+            if (out / "cells").is_dir() and len(_finished(out)) >= 3:
                 break
             time.sleep(0.005)
     finally:
@@ -57,4 +60,46 @@ def test_sigkill_loses_no_finished_cell_and_the_rerun_completes_only_the_missing
         assert after[d] == stamp, d
     assert not list((out / "cells").glob("*/.tmp-*")) and not list((out / "cells").glob("*/.old-*"))
     statuses = {r["patch"]: r["status"] for r in run.records if r["tree"] == "old" and r["patch"] <= 6}
+    assert statuses == EXPECTED_OLD
+
+
+def test_a_dask_worker_killed_mid_run_loses_no_cell_and_the_run_completes(tmp_path: Path) -> None:
+    """A real worker process SIGKILLed while cells run: its finished cells stay as written, the
+    scheduler moves its other cells (loose restrictions), and the matrix is complete."""
+    import logging
+    import threading
+
+    from distributed import Client, LocalCluster
+
+    from backport.triage import DaskEngine
+
+    new, old = make_trees(tmp_path, extra=DASK_EXTRA)
+    queue = make_queue(tmp_path / "queue", extra=DASK_EXTRA)
+    fleet = load_fleet(str(make_fleet(tmp_path, new, old)))
+    series = load_series([str(queue)])
+    out = tmp_path / "out"
+    total = 2 * (6 + DASK_EXTRA)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                      silence_logs=logging.CRITICAL) as cluster, Client(cluster) as client:
+        pids = client.run(os.getpid)
+        box: dict[str, object] = {}
+        runner = threading.Thread(target=lambda: box.update(run=run_triage(
+            series, fleet, str(out), engine=DaskEngine(cluster.scheduler_address))))
+        runner.start()
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and (not (out / "cells").is_dir() or len(_finished(out)) < 3):
+            time.sleep(0.005)
+        victim = sorted(pids.values())[0]
+        os.kill(victim, signal.SIGKILL)
+        before = _finished(out)
+        runner.join(180)
+    assert not runner.is_alive()
+    run = box["run"]
+    assert 3 <= len(before) < total
+    after = _finished(out)
+    assert len(after) == total and len(run.records) == total  # type: ignore[attr-defined]
+    for d, stamp in before.items():
+        assert after[d] == stamp, d
+    assert not list((out / "cells").glob("*/.tmp-*"))
+    statuses = {r["patch"]: r["status"] for r in run.records if r["tree"] == "old" and r["patch"] <= 6}  # type: ignore[attr-defined]
     assert statuses == EXPECTED_OLD

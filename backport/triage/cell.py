@@ -353,7 +353,12 @@ def adopt_cell(out_dir: str, spec: CellSpec, src: Path) -> dict[str, Any] | None
 
 
 def do_cell(spec: CellSpec, out_dir: str) -> dict[str, Any]:
-    """The engine task: run the cell and commit it to disk; the record goes back to the driver."""
+    """The engine task: run the cell and commit it to disk; the record goes back to the driver.
+    Idempotent: a cell already committed with this key is returned as it is (Dask runs a task
+    again when the worker holding its result died before the driver fetched it)."""
+    done = read_cell(Path(out_dir) / spec.dirname)
+    if done is not None and done.get("key") == spec.key and done.get("status") != "error":
+        return done
     return write_cell(out_dir, spec, run_cell(spec))
 
 

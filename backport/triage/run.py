@@ -211,9 +211,20 @@ def plan_cells(series: Series, fleet: Fleet, base: PortOptions, *, order: str, v
     return specs
 
 
+def _clean_temps(out: Path) -> None:
+    """Remove what killed writers left: ``.tmp-*`` (unfinished) and ``.old-*`` (replaced) cell dirs."""
+    cells = out / "cells"
+    if cells.is_dir():
+        for tree_dir in cells.iterdir():
+            if tree_dir.is_dir():
+                for stale in [*tree_dir.glob(".tmp-*"), *tree_dir.glob(".old-*")]:
+                    shutil.rmtree(stale, ignore_errors=True)
+
+
 @contextmanager
 def locked_out(out_dir: str) -> Iterator[Path]:
-    """The output directory, held by this run alone (stale temp dirs of killed runs removed)."""
+    """The output directory, held by this run alone; temp dirs of killed writers removed on the
+    way in and out (a worker killed mid-cell leaves one)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     fd = os.open(out / ".triage.lock", os.O_RDWR | os.O_CREAT, 0o644)
@@ -222,15 +233,9 @@ def locked_out(out_dir: str) -> Iterator[Path]:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             raise UsageError(f"{out_dir}: another backport triage is writing here") from None
-        cells = out / "cells"
-        if cells.is_dir():
-            for tree_dir in cells.iterdir():
-                if tree_dir.is_dir():
-                    for stale in tree_dir.glob(".tmp-*"):
-                        shutil.rmtree(stale, ignore_errors=True)
-                    for stale in tree_dir.glob(".old-*"):
-                        shutil.rmtree(stale, ignore_errors=True)
+        _clean_temps(out)
         yield out
+        _clean_temps(out)
     finally:
         os.close(fd)
 
@@ -239,6 +244,8 @@ def _finished_by_key(out: Path) -> dict[str, Path]:
     """Every finished (non-error) cell under ``out/cells`` by key."""
     found: dict[str, Path] = {}
     for f in sorted(out.glob("cells/*/*/cell.json")):
+        if f.parent.name.startswith("."):
+            continue
         rec = read_cell(f.parent)
         if rec is not None and rec.get("status") != "error" and isinstance(rec.get("key"), str):
             found.setdefault(rec["key"], f.parent)
