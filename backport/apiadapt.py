@@ -24,12 +24,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
-from kb.api import RE_IDENT, ApiEntry, CannotRewrite, find_uses, form_name, load_api, rewrite_line
+from kb.api import RE_IDENT, ApiEntry, CannotRewrite, find_uses, form_name, load_api, render, rewrite_line
 
 from .apicallback import RE_BARE_RETURN, adapt_callbacks
 from .apistatement import join_statement, statement_rows, wrap_statement
 from .apistatement import width as _width
-from .model import Adaptation, Finding, Patch, Placement, PortOptions, Series, Severity, TargetTree
+from .model import Adaptation, Finding, LineKind, Patch, Placement, PortOptions, Series, Severity, TargetTree
 from .needs import RE_WORD, find_series_defs
 
 #: the finding code of a new API form the target lacks and that could not be rewritten
@@ -37,7 +37,14 @@ MISSING_CODE = "api-missing"
 
 
 def _added_rows(p: Placement) -> list[int]:
-    """Indexes into ``p.target_new`` of the lines the port adds (not kept from the target)."""
+    """Indexes into ``p.target_new`` of the lines the port adds (not kept from the target):
+    the hunk's own ``+`` rows when ``target_new`` has one row per kept or added hunk line
+    (exact: difflib may pair an added ``}`` with a kept one), else a diff of ``target_old``
+    and ``target_new``."""
+    kept = [ln.kind for ln in p.hunk.lines if ln.kind is not LineKind.REMOVED]
+    if len(kept) == len(p.target_new) and len(p.target_old) == len(p.hunk.old_lines) and all(
+            (k is LineKind.ADDED) or x in p.target_old for k, x in zip(kept, p.target_new, strict=True)):
+        return [j for j, k in enumerate(kept) if k is LineKind.ADDED]
     sm = difflib.SequenceMatcher(None, p.target_old, p.target_new, autojunk=False)
     return [j for tag, _, _, j1, j2 in sm.get_opcodes() if tag in ("insert", "replace") for j in range(j1, j2)]
 
@@ -183,7 +190,7 @@ def adapt_placements(patch: Patch, placements: list[Placement], tree: TargetTree
                 else:
                     port = out
                 adaptations.append(Adaptation(
-                    kind="api", summary=_summary(e, tree, out), upstream=tuple("+" + x for x in orig),
+                    kind="api", summary=_summary(e, tree, out, line), upstream=tuple("+" + x for x in orig),
                     port=tuple("+" + x for x in port), evidence=evidence or (), path=p.path,
                     line=p.start + k, ref=p.hunk.ref, references=e.references, rule=e.id))
             if out != [line]:
@@ -218,14 +225,18 @@ def _units(lines: Sequence[str], rows: Sequence[int], entries: Sequence[ApiEntry
     return out
 
 
-def _summary(e: ApiEntry, tree: TargetTree, port: Sequence[str]) -> str:
-    """Stable-style words: "use from_timer(), 6.1 has no timer_container_of()"."""
+def _summary(e: ApiEntry, tree: TargetTree, port: Sequence[str], upstream: str = "") -> str:
+    """Stable-style words: "use from_timer(), 6.1 has no timer_container_of()"; an open-coded
+    expression inside a longer statement is shown alone ("write `on ? "on" : "off"`, ...")."""
     v = tree.kernel_version()
     where = f"{v[0]}.{v[1]}" if v else "the target"
     called = form_name(e.old[0]) if e.old and re.match(r"\s*[A-Za-z_]\w*\s*\(", e.old[0]) else ""
     if e.old and RE_IDENT.fullmatch(e.old[0].strip()):
         called = e.old[0].strip()
     shown = " ".join(x.strip() for x in port)
+    uses = find_uses(e, upstream) if upstream and e.old and "\n" not in e.old[0] and not called else []
+    if uses and uses[0].end >= 0 and (upstream[:uses[0].start].strip() or upstream[uses[0].end:].strip() != ";"):
+        shown = render(e.old[0], uses[0].values)
     shown = shown if len(shown) <= 72 else shown[:69] + "..."
     if called and called != e.name:
         return f"use {called}(), {where} has no {e.name}()"

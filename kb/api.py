@@ -157,6 +157,15 @@ def _scan_call(text: str, open_at: int) -> tuple[list[str], int] | None:
     return None
 
 
+# a call, an increment or decrement, an assignment (not a comparison)
+RE_SIDE_EFFECT = re.compile(r"[A-Za-z_]\w*\s*\(|\+\+|--|(?<![=!<>])=(?!=)")
+
+
+def has_side_effects(expr: str) -> bool:
+    """Whether evaluating ``expr`` twice could differ from once (conservative: any call)."""
+    return bool(RE_SIDE_EFFECT.search(expr))
+
+
 def is_primary(expr: str) -> bool:
     return bool(RE_PRIMARY.match(expr.strip()))
 
@@ -317,6 +326,11 @@ def rewrite_line(entry: ApiEntry, line: str, old_index: int = 0) -> list[str]:
     template = entry.old[old_index]
     if any(u.end < 0 for u in uses):
         raise CannotRewrite(f"the {entry.name}() call continues on the next line")
+    twice = [m.group(1) for m in RE_SLOT.finditer(template)]
+    for u in uses:
+        for slot in {x for x in twice if twice.count(x) > 1}:
+            if has_side_effects(u.values.get(slot, "")):
+                raise CannotRewrite(f"the old form evaluates `{u.values[slot]}` more than once")
     if "\n" in template:
         u = uses[0]
         indent = line[:len(line) - len(line.lstrip())]

@@ -69,7 +69,8 @@ def _port(files: dict[str, str], diff: str, **opts):
     return port_patch(patch, MemoryTree(files), options=PortOptions(**opts), series=Series((patch,)))
 
 
-def _git_apply(tmp_path: Path, files: dict[str, str], diff: str) -> str:
+def _git_apply(tmp_path: Path, files: dict[str, str], diff: str, path: str = "drivers/foo/drv.c") -> str:
+    """``diff`` applied with `git apply` to a fresh repository holding ``files``: ``path`` after."""
     root = tmp_path / "applytree"
     for p, text in files.items():
         (root / p).parent.mkdir(parents=True, exist_ok=True)
@@ -78,7 +79,7 @@ def _git_apply(tmp_path: Path, files: dict[str, str], diff: str) -> str:
     (root / "ported.patch").write_text(diff)
     done = subprocess.run(["git", "apply", "ported.patch"], cwd=root, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    return (root / "drivers/foo/drv.c").read_text()
+    return (root / path).read_text()
 
 
 def _codes(r, code: str) -> list:
@@ -229,15 +230,7 @@ def _bar_fix(lines: list[str]) -> str:
 def _bar(tmp_path: Path, added: list[str], files: dict[str, str] | None = None):
     files = files or TIMER_TREE
     r = _port(files, _bar_fix(added))
-    root = tmp_path / "bar"
-    for p, text in files.items():
-        (root / p).parent.mkdir(parents=True, exist_ok=True)
-        (root / p).write_text(text)
-    subprocess.run(["git", "init", "-q", str(root)], check=True)
-    (root / "ported.patch").write_text(r.text)
-    done = subprocess.run(["git", "apply", "ported.patch"], cwd=root, capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    return r, (root / "drivers/foo/bar.c").read_text()
+    return r, _git_apply(tmp_path, files, r.text, "drivers/foo/bar.c")
 
 
 def test_a_statement_sequence_split_over_lines_is_rewritten_as_a_whole(tmp_path: Path):
@@ -273,3 +266,135 @@ def test_a_split_call_with_a_comment_inside_is_reported_not_guessed():
     (f,) = _codes(r, "api-missing")
     assert f.rule == "api-hrtimer-setup" and "continues on the next line" in f.message
     assert "+\thrtimer_setup(&bar->hrt, bar_hrt_fn, /* rearmed by bar_kick() */" in r.text
+
+
+# ---------------------------------------------------------------- a realistic driver fix, 6.12 -> 6.1
+
+GPIO_61 = textwrap.dedent("""\
+    // SPDX-License-Identifier: GPL-2.0
+    #include <linux/gpio/driver.h>
+    #include <linux/jiffies.h>
+    #include <linux/platform_device.h>
+    #include <linux/string_helpers.h>
+
+    struct foo_gpio {
+    \tstruct gpio_chip gc;
+    \tstruct delayed_work poll;
+    \tunsigned int poll_secs;
+    };
+
+    static void foo_gpio_set(struct gpio_chip *gc, unsigned int off, int val)
+    {
+    \tstruct foo_gpio *fg = gpiochip_get_data(gc);
+
+    \tfoo_write(fg, off, val);
+    }
+
+    static int foo_gpio_probe(struct platform_device *pdev)
+    {
+    \tstruct foo_gpio *fg;
+
+    \tfg = devm_kzalloc(&pdev->dev, sizeof(*fg), GFP_KERNEL);
+    \tif (!fg)
+    \t\treturn -ENOMEM;
+    \tplatform_set_drvdata(pdev, fg);
+    \treturn devm_gpiochip_add_data(&pdev->dev, &fg->gc, fg);
+    }
+
+    static struct platform_driver foo_gpio_driver = {
+    \t.probe = foo_gpio_probe,
+    \t.driver = {
+    \t\t.name = "foo-gpio",
+    \t},
+    };
+    module_platform_driver(foo_gpio_driver);
+    """)
+GPIO_FIX = textwrap.dedent("""\
+    diff --git a/drivers/gpio/gpio-foo.c b/drivers/gpio/gpio-foo.c
+    --- a/drivers/gpio/gpio-foo.c
+    +++ b/drivers/gpio/gpio-foo.c
+    @@ -15,6 +15,8 @@ static void foo_gpio_set(struct gpio_chip *gc, unsigned int off, int val)
+     \tstruct foo_gpio *fg = gpiochip_get_data(gc);
+
+     \tfoo_write(fg, off, val);
+    +\tdev_dbg(gc->parent, "line %u set %s\\n", off,
+    +\t\tstr_high_low(val));
+     }
+
+     static int foo_gpio_probe(struct platform_device *pdev)
+    @@ -26,11 +28,20 @@ static int foo_gpio_probe(struct platform_device *pdev)
+     \tif (!fg)
+     \t\treturn -ENOMEM;
+     \tplatform_set_drvdata(pdev, fg);
+    +\tschedule_delayed_work(&fg->poll, secs_to_jiffies(fg->poll_secs));
+     \treturn devm_gpiochip_add_data(&pdev->dev, &fg->gc, fg);
+     }
+
+    +static void foo_gpio_remove(struct platform_device *pdev)
+    +{
+    +\tstruct foo_gpio *fg = platform_get_drvdata(pdev);
+    +
+    +\tcancel_delayed_work_sync(&fg->poll);
+    +}
+    +
+     static struct platform_driver foo_gpio_driver = {
+     \t.probe = foo_gpio_probe,
+    +\t.remove = foo_gpio_remove,
+     \t.driver = {
+     \t\t.name = "foo-gpio",
+     \t},
+    """).replace("\n\n", "\n \n")
+TREE_61 = {
+    "include/linux/platform_device.h": PLATFORM_61,
+    "include/linux/jiffies.h": "#define MSEC_PER_SEC\t1000L\nunsigned long msecs_to_jiffies(const unsigned int m);\n",
+    "include/linux/string_helpers.h": "static inline const char *str_on_off(bool v)\n{\n\treturn v ? \"on\" : \"off\";\n}\n",
+    "drivers/gpio/gpio-foo.c": GPIO_61,
+    "Makefile": MAKEFILE,
+}
+
+
+def test_a_platform_driver_fix_from_612_onto_a_61_tree_with_int_remove(tmp_path: Path):
+    patch = Patch(subject="gpio: foo: stop polling on unbind", files=parse_diff(GPIO_FIX, origin="fix.patch"),
+                  diff_text=GPIO_FIX)
+    r = port_patch(patch, MemoryTree(TREE_61), options=PortOptions(), series=Series((patch,)))
+    new = _git_apply(tmp_path, TREE_61, r.text, "drivers/gpio/gpio-foo.c")
+    assert new == dict(r.new_files)["drivers/gpio/gpio-foo.c"]
+    assert '\tdev_dbg(gc->parent, "line %u set %s\\n", off,\n\t\tval ? "high" : "low");\n' in new
+    assert "\tschedule_delayed_work(&fg->poll, msecs_to_jiffies(fg->poll_secs * MSEC_PER_SEC));\n" in new
+    assert ("static int foo_gpio_remove(struct platform_device *pdev)\n{\n\tstruct foo_gpio *fg = "
+            "platform_get_drvdata(pdev);\n\n\tcancel_delayed_work_sync(&fg->poll);\n\n\treturn 0;\n}\n") in new
+    assert "\t.remove = foo_gpio_remove,\n" in new
+    rules = {a.rule for p in r.placements for a in p.adaptations}
+    assert rules == {"api-str-high-low", "api-secs-to-jiffies", "api-platform-remove-void"}
+    adapted = " ".join(f.message for f in _codes(r, "adapted"))
+    assert "make foo_gpio_remove() return int: 6.1's platform_driver.remove returns int" in adapted
+    assert "use msecs_to_jiffies(), 6.1 has no secs_to_jiffies()" in adapted
+    assert 'write `val ? "high" : "low"`, 6.1 has no str_high_low()' in adapted
+    assert not _codes(r, "api-missing")
+    for name in ("str_high_low", "secs_to_jiffies"):
+        assert not [f for f in r.findings if f.message.startswith(name + ":")]
+
+
+def test_an_expression_template_is_used_only_where_it_is_safe(tmp_path: Path):
+    from kb.api import CannotRewrite, load_api, rewrite_line
+
+    by_id = {e.id: e for e in load_api()}
+    # a helper the target has is left alone (6.1's string_helpers.h has str_on_off())
+    fix = GPIO_FIX.replace("str_high_low(val)", "str_on_off(val)")
+    patch = Patch(subject="gpio: foo: fix", files=parse_diff(fix, origin="fix.patch"), diff_text=fix)
+    r = port_patch(patch, MemoryTree(TREE_61), options=PortOptions(), series=Series((patch,)))
+    assert "+\t\tstr_on_off(val));" in r.text
+    assert "api-str-on-off" not in {a.rule for p in r.placements for a in p.adaptations}
+    # a template naming an argument twice never evaluates a call twice
+    e = by_id["api-devm-platform-ioremap-resource"]
+    try:
+        rewrite_line(e, "\tbase = devm_platform_ioremap_resource(to_platform_device(dev), 0);")
+        raise AssertionError("rewritten")
+    except CannotRewrite as err:
+        assert "more than once" in str(err)
+    assert rewrite_line(e, "\tbase = devm_platform_ioremap_resource(pdev, 0);") == [
+        "\tbase = devm_ioremap_resource(&pdev->dev, platform_get_resource(pdev, IORESOURCE_MEM, 0));"]
+    # an expression that is not primary is parenthesised where precedence needs it
+    assert rewrite_line(by_id["api-str-yes-no"], "\tn = strlen(str_yes_no(a || b));") == [
+        '\tn = strlen((a || b) ? "yes" : "no");']
+    assert rewrite_line(by_id["api-str-yes-no"], "\tc = *str_yes_no(x);") == ['\tc = *(x ? "yes" : "no");']
