@@ -11,8 +11,11 @@ name, else a note naming the upstream file:line), an ``Adaptation(kind="prereq")
 and a ``prerequisite-patch`` note; the fix ported again after them (so deps sees the new
 definitions through the series); and a
 ``prerequisite-not-extracted`` finding for every name that is too big (over MAX_LINES), too deep
-(a definition needing more than MAX_DEPTH levels of others), global (a function of a .c file
-needs a declaration too), or has no definition or no home in the target.
+(a definition needing more than MAX_DEPTH levels of others), not small (a non-static function
+in a header), a global function no upstream header declares, or has no definition or no home in
+the target. A global function of a .c file comes with its prototype from the upstream header (and
+its ``EXPORT_SYMBOL*()`` line) in the same patch; a static one counts only in a file the fix
+touches.
 
 Where a definition goes: the same upstream file in the target, next to its nearest upstream
 neighbour (the item before it, else the one after) that the target file also has; a struct
@@ -89,11 +92,14 @@ class Definition:
     lines: tuple[str, ...]
     struct: str = ""  # member: its struct tag
     line: int = 0  # 1-based line of the name itself (after the comment)
+    is_global: bool = False  # a function of a .c file other files call (it needs its prototype too)
 
     @property
     def display(self) -> str:
         if self.kind == "function":
             return f"{self.name}()"
+        if self.kind == "prototype":
+            return f"the declaration of {self.name}()"
         if self.kind == "member":
             return f"struct {self.struct} member {self.name}"
         return self.name
@@ -218,10 +224,39 @@ def find_definition(text: str, name: str, *, kind: str, path: str, struct: str =
         span, what = (it.start, it.end), it.kind
         head = " ".join(lines[it.start:min(it.end, it.start + 2)])
         if what == "function" and not re.search(r"\bstatic\b", head):
-            raise Refused(f"{name}() is a global function: it needs its declaration in a header and every "
-                          "caller's build to change too", f"{path}:{it.start + 1}")
+            if not path.endswith(".c"):
+                raise Refused(f"{name}() is defined in {path} without static: not a small helper",
+                              f"{path}:{it.start + 1}")
+            end = _with_export(lines, it.end, name)
+            start = _with_comment(lines, it.start)
+            return Definition(name, what, path, start, tuple(lines[start:end]), line=it.start + 1, is_global=True)
     start = _with_comment(lines, span[0])
     return Definition(name, what, path, start, tuple(lines[start:span[1]]), line=span[0] + 1)
+
+
+# EXPORT_SYMBOL_GPL(aarch64_insn_gen_move_reg);
+RE_EXPORT = re.compile(r"^\s*EXPORT_SYMBOL\w*\(\s*(\w+)")
+
+
+def _with_export(lines: Sequence[str], end: int, name: str) -> int:
+    """``end`` moved past the ``EXPORT_SYMBOL*(name);`` line that follows a function (blank lines
+    between them included), as modules calling it need it."""
+    j = end
+    while j < len(lines) and not lines[j].strip():
+        j += 1
+    m = RE_EXPORT.match(lines[j]) if j < len(lines) else None
+    return j + 1 if m and m.group(1) == name else end
+
+
+def find_prototype(text: str, name: str, path: str) -> Definition | None:
+    """The declaration of function ``name`` in a header (tree-sitter: a declaration whose
+    declarator is a function), with its comment; None when the header declares none."""
+    lines = text.split("\n")
+    for it in items(tuple(lines), "c"):
+        if it.name == name and it.kind == "prototype":
+            start = _with_comment(lines, it.start)
+            return Definition(name, "prototype", path, start, tuple(lines[start:it.end]), line=it.start + 1)
+    return None
 
 
 def _ts_text(src: bytes, node) -> str:  # noqa: ANN001 - tree_sitter.Node
@@ -381,7 +416,9 @@ def _wanted_from(findings: Sequence[Finding], *, needed_by: str = "", depth: int
     return out
 
 
-def _locate(w: Wanted, base: UpstreamBase, fix: Patch) -> Definition:
+def _locate(w: Wanted, base: UpstreamBase, fix: Patch) -> list[Definition]:
+    """The upstream definition of ``w`` (a static one of a .c file only in a file the fix
+    touches: nothing else sees it) and, for a global function, its prototype in a header."""
     touched = [fp.old_path for fp in fix.files if fp.old_path and RE_C_PATH.search(fp.old_path)]
     paths = list(dict.fromkeys(touched + base.candidates(w.name, w.kind, w.struct)))[:MAX_CANDIDATE_FILES]
     for path in paths:
@@ -389,8 +426,16 @@ def _locate(w: Wanted, base: UpstreamBase, fix: Patch) -> Definition:
         if text is None or (w.kind != "member" and w.name not in text):
             continue
         d = find_definition(text, w.name, kind=w.kind, path=path, struct=w.struct)
-        if d is not None:
-            return d
+        if d is None or (path.endswith(".c") and not d.is_global and path not in touched):
+            continue
+        if not d.is_global:
+            return [d]
+        for hpath in (p for p in paths if p.endswith(".h")):
+            proto = find_prototype(base.read(hpath) or "", w.name, hpath)
+            if proto is not None:
+                return [proto, d]
+        raise Refused(f"{w.name}() is a global function of {path} and no upstream header declares it",
+                      f"upstream {path}:{d.line}")
     raise Refused(f"no definition of {w.name} found in the upstream base {base.location}")
 
 
@@ -409,7 +454,7 @@ def _needs_of(d: Definition, patch: Patch, tree: TargetTree, view: Series, fix: 
 def build_file_patch(defs: Sequence[Definition], tree: TargetTree,
                      base: UpstreamBase) -> tuple[tuple[FilePatch, ...], dict[str, str]]:
     """The diff that adds every definition of ``defs`` to the target's copy of its file, and
-    the anchor each used ({name: "after foo (line 12: ...)"})."""
+    the anchor each used ({"path:name": "after foo (line 12: ...)"})."""
     from .pipeline import render_file_diff
     from .series import parse_diff
 
@@ -422,7 +467,7 @@ def build_file_patch(defs: Sequence[Definition], tree: TargetTree,
                 raise Refused(f"{d.path} is not in the target: the whole file would be a prerequisite")
             texts[d.path] = (original, original)
         original, current = texts[d.path]
-        at, new, anchors[d.name] = find_insertion(current, base.read(d.path) or "", d)
+        at, new, anchors[f"{d.path}:{d.name}"] = find_insertion(current, base.read(d.path) or "", d)
         lines = current.split("\n")
         final = current.endswith("\n")
         if final:
@@ -436,7 +481,8 @@ def build_file_patch(defs: Sequence[Definition], tree: TargetTree,
 def _message(prs: Sequence[Prereq], fix: Patch, base: UpstreamBase,
              version: str) -> tuple[str, str, str, str, tuple[str, ...]]:
     """(subject, author, date, body, upstream ids) of one prerequisite patch."""
-    shown = ", ".join(pr.definition.display for pr in prs)
+    shown = ", ".join(pr.definition.display for pr in prs if pr.definition.kind != "prototype") \
+        or ", ".join(pr.definition.display for pr in prs)
     fix_id = fix.upstream_ids[0][:12] + " " if fix.upstream_ids else (f"{fix.message_id} " if fix.message_id else "")
     dep = f'Stable-dep-of: {fix_id}("{fix.subject}")'
     commit = prs[0].commit
@@ -502,11 +548,12 @@ def plan_prereqs(result: PortResult, tree: TargetTree, view: Series,
         if w.name in chosen or w.name in failed:
             continue
         try:
-            d = _locate(w, base, fix)
+            found = _locate(w, base, fix)
+            d = found[-1]
             where = f"upstream {d.path}:{d.line}: {d.lines[d.line - 1 - d.start].strip()}"
             if len(d.lines) > MAX_LINES:
                 raise Refused(f"{d.display} is {len(d.lines)} lines upstream (more than {MAX_LINES})", where)
-            files, _ = build_file_patch([d], tree, base)
+            files, _ = build_file_patch(found, tree, base)
             subs = _needs_of(d, Patch(subject=f"add {d.name}", files=files), tree, view, fix, options, w)
             if subs and w.depth >= MAX_DEPTH:
                 names = ", ".join(x.name for x in subs)
@@ -515,14 +562,20 @@ def plan_prereqs(result: PortResult, tree: TargetTree, view: Series,
             failed[w.name] = r.reason
             findings.append(_refusal(w, r.reason, r.where))
             continue
-        chosen[w.name] = (Prereq(w, d, base.introducing(d)), [x.name for x in subs])
+        commit = base.introducing(d)
+        chosen[w.name] = (Prereq(w, d, commit), [x.name for x in subs])
+        for extra in found[:-1]:  # a global function's prototype goes into the same patch
+            chosen[f"{w.name}:{extra.kind}"] = (Prereq(w, extra, commit), [])
         queue.extend(subs)
     changed = True
     while changed:  # a definition whose own prerequisite failed would not build: drop it too
         changed = False
         for name, (pr, subs) in list(chosen.items()):
             bad = [x for x in subs if x in failed]
-            if bad:
+            if name.endswith(":prototype") and pr.wanted.name not in chosen:
+                del chosen[name]  # its function was dropped
+                changed = True
+            elif bad:
                 failed[name] = f"it needs {bad[0]}, which cannot be taken ({failed[bad[0]]})"
                 findings.append(_refusal(pr.wanted, failed[name], f"upstream {pr.definition.path}:{pr.definition.line}",
                                          (pr.commit.sha,) if pr.commit else ()))
@@ -530,7 +583,7 @@ def plan_prereqs(result: PortResult, tree: TargetTree, view: Series,
                 changed = True
     groups: dict[str, list[Prereq]] = {}
     for pr, _ in sorted(chosen.values(), key=lambda c: -c[0].wanted.depth):  # deepest first
-        groups.setdefault(pr.commit.sha if pr.commit else pr.definition.name, []).append(pr)
+        groups.setdefault(pr.commit.sha if pr.commit else pr.wanted.name, []).append(pr)
     return list(groups.values()), findings
 
 
@@ -573,7 +626,7 @@ def port_prereqs(result: PortResult, overlay: TargetTree, *, options: PortOption
                          f"{pr.definition.display}: taken from upstream {pr.definition.path}:{pr.definition.line} "
                          f"for \"{fix.subject}\"" + _introduced(pr), pr.wanted.ref,
                          (f"upstream {pr.definition.path}:{pr.definition.line}",
-                          f"target {pr.definition.path}: {anchors.get(pr.definition.name, '?')}"),
+                          f"target {pr.definition.path}: {anchors.get(f'{pr.definition.path}:{pr.definition.name}', '?')}"),
                          "check it is the definition the fix expects (upstream may have changed it since)",
                          references=(pr.commit.sha,) if pr.commit else ()) for pr in prs]
         extra = [f for f in (*check_adaptations(placements), *notes) if f.code not in options.ignore]
@@ -617,7 +670,7 @@ def _mark(p: Placement, prs: Sequence[Prereq], anchors: dict[str, str], version:
         marks.append(Adaptation(
             "prereq", summary, upstream=tuple("+" + ln for ln in d.lines),
             port=tuple("+" + ln for ln in added[max(0, k):max(0, k) + len(d.lines)]),
-            evidence=(f"upstream {d.path}:{d.line}: {head.strip()}", f"{p.path}: placed {anchors.get(d.name, '?')}"),
+            evidence=(f"upstream {d.path}:{d.line}: {head.strip()}", f"{p.path}: placed {anchors.get(f'{d.path}:{d.name}', '?')}"),
             path=p.path or d.path, line=p.start, ref=p.hunk.ref,
             references=(pr.commit.sha,) if pr.commit else ()))
     return replace(p, adaptations=tuple(marks)) if marks else p

@@ -278,8 +278,11 @@ def test_definitions_and_anchors():
     assert mem is not None and mem.lines == ("\t/* how many times the device was reset */", "\tunsigned int resets;")
     assert [f[0] for f in struct_fields(UPSTREAM_H, "foo_dev")[1]] == ["id", "flags", "resets"]
     assert find_insertion(TARGET_H, UPSTREAM_H, mem)[0] == 9
-    with pytest.raises(Refused, match="global function"):
-        find_definition("int foo_glob(void)\n{\n\treturn 1;\n}\n", "foo_glob", kind="name", path="x.c")
+    glob = find_definition("int foo_glob(void)\n{\n\treturn 1;\n}\n\nEXPORT_SYMBOL(foo_glob);\n", "foo_glob",
+                           kind="name", path="x.c")
+    assert glob is not None and glob.is_global and glob.lines[-1] == "EXPORT_SYMBOL(foo_glob);"
+    with pytest.raises(Refused, match="without static"):
+        find_definition("int foo_glob(void)\n{\n\treturn 1;\n}\n", "foo_glob", kind="name", path="x.h")
 
 
 def test_a_cascade_deeper_than_two_is_refused_whole(trees, capsys):
@@ -316,3 +319,63 @@ def test_an_unreadable_upstream_base_is_a_finding(trees, capsys):
     assert rc == 1 and len(data["patches"]) == 1
     refused = [f["message"] for f in data["patches"][0]["findings"] if f["code"] == "prerequisite-not-extracted"]
     assert refused and all(f"the upstream base {up} cannot be read" in m for m in refused)
+
+
+CORE_C = """\
+// SPDX-License-Identifier: GPL-2.0
+#include <linux/foo.h>
+
+int foo_probe(struct foo_dev *dev)
+{
+\treturn foo_id(dev);
+}
+"""
+UPSTREAM_CORE_C = CORE_C + """
+/* foo_count - how many flags are set */
+int foo_count(struct foo_dev *dev)
+{
+\treturn dev->flags ? 1 : 0;
+}
+EXPORT_SYMBOL_GPL(foo_count);
+"""
+PROTO = "int foo_probe(struct foo_dev *dev);\n"
+
+
+def test_a_global_function_comes_with_its_prototype_and_export(trees, capsys):
+    target, upstream = trees["target"], trees["upstream"]
+    (target / "drivers/foo/core.c").write_text(CORE_C)
+    (target / "include/linux/export.h").write_text("#define EXPORT_SYMBOL_GPL(sym)\n")
+    (upstream / "drivers/foo/core.c").write_text(UPSTREAM_CORE_C)
+    (target / "include/linux/foo.h").write_text(TARGET_H.replace("\n#endif", PROTO + "\n#endif"))
+    (upstream / "include/linux/foo.h").write_text(
+        UPSTREAM_H.replace("\n#endif", PROTO + "int foo_count(struct foo_dev *dev);\n\n#endif"))
+    fix = trees["tmp"] / "fix-count.patch"
+    fix.write_text(FIX.replace("+\tif (foo_busy(dev)) {\n+\t\tdev->resets++;\n+\t\treturn -2;\n+\t}\n",
+                               "+\tif (foo_count(dev) > 1)\n+\t\treturn -2;\n+\n")
+                   .replace("@@ -5,6 +5,10 @@", "@@ -5,6 +5,9 @@"))
+    out = trees["tmp"] / "out-count"
+    rc = main(["port", str(fix), "--onto", str(target), "--upstream", str(upstream), "--with-prereqs",
+               "--out", str(out)])
+    capsys.readouterr()
+    names = sorted(p.name for p in out.glob("0*.patch"))
+    assert names == ["0001-foo-add-foo_count.patch", "0002-foo-do-not-start-a-busy-device.patch"], names
+    assert rc == 0
+    repo = am_onto_copy(target, out, trees["tmp"] / "am-count")
+    assert (repo / "drivers/foo/core.c").read_text().endswith(
+        "}\n\n/* foo_count - how many flags are set */\nint foo_count(struct foo_dev *dev)\n{\n"
+        "\treturn dev->flags ? 1 : 0;\n}\nEXPORT_SYMBOL_GPL(foo_count);\n")
+    assert "int foo_probe(struct foo_dev *dev);\nint foo_count(struct foo_dev *dev);\n" in (
+        repo / "include/linux/foo.h").read_text()
+
+
+def test_a_static_helper_of_another_c_file_is_not_taken(trees, capsys):
+    (trees["upstream"] / "drivers/bar").mkdir(parents=True)
+    (trees["upstream"] / "drivers/bar/bar.c").write_text(
+        "static int foo_busy(struct foo_dev *dev)\n{\n\treturn 0;\n}\n")
+    (trees["upstream"] / "include/linux/foo.h").write_text(TARGET_H)  # upstream's header lacks it too
+    rc = main(["check", str(trees["fix"]), "--onto", str(trees["target"]), "--upstream", str(trees["upstream"]),
+               "--with-prereqs", "--format", "json"])
+    data = json.loads(capsys.readouterr().out)
+    assert rc == 1 and [p["patch"]["subject"] for p in data["patches"]] == ["foo: do not start a busy device"]
+    refused = [f["message"] for f in data["patches"][0]["findings"] if f["code"] == "prerequisite-not-extracted"]
+    assert any(m.startswith("foo_busy: not emitted") and "no definition of foo_busy found" in m for m in refused)

@@ -289,3 +289,17 @@ def test_cli_engine_dask_connects_to_a_running_scheduler(fleet_dir: Path, capsys
     assert main(["triage", str(fleet_dir / "queue"), "--trees", str(fleet_dir / "fleet.yaml"), "--out", str(out),
                  "--scheduler", "tcp://127.0.0.1:1"]) == 2
     assert "--scheduler needs --engine dask" in capsys.readouterr().err
+
+
+def test_a_worker_running_other_code_refuses_the_cell(fleet_dir: Path) -> None:
+    from dataclasses import replace
+
+    from backport.triage.cell import run_cell
+    from backport.triage.run import plan_cells
+
+    fleet = load_fleet(str(fleet_dir / "fleet.yaml"))
+    spec = plan_cells(load_series([str(fleet_dir / "queue")]), fleet, PortOptions(), order="independent",
+                      verify=None, identities={"new": "a", "old": "b"})[0]
+    assert run_cell(spec).record["status"] == "clean"
+    other = run_cell(replace(spec, tool="0.0.1+000000000000")).record
+    assert other["status"] == "error" and "install the same version on every worker" in other["reason"]

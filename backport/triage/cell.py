@@ -67,6 +67,7 @@ class CellSpec:
     verify: str | None = None  # "build" or None
     prefix_ids: tuple[str, ...] = ()  # patch ids of patches[:-1]
     identity: str = ""  # the tree identity the key was made with
+    tool: str = ""  # the driver's tool version (a worker running other code refuses the cell)
 
     @property
     def patch(self) -> Patch:
@@ -259,6 +260,11 @@ def run_cell(spec: CellSpec) -> CellOutcome:
     timing = {"open": 0.0, "index": 0.0, "port": 0.0, "prepare": 0.0, "verify": 0.0}
     record = base_record(spec)
     try:
+        from .run import tool_version
+
+        if spec.tool and spec.tool != tool_version():
+            raise RuntimeError(f"this worker runs backport {tool_version()}, the driver {spec.tool}: "
+                               "install the same version on every worker")
         tree = open_tree(spec.tree, spec.identity)
         timing["open"] = time.perf_counter() - t0
         if spec.options.checks:

@@ -207,7 +207,8 @@ def plan_cells(series: Series, fleet: Fleet, base: PortOptions, *, order: str, v
             specs.append(CellSpec(
                 key=key, index=i + 1, patch_id=ids[i], tree=tree,
                 patches=tuple(patches[:i + 1]) if stacked else (patch,), series=one, options=opts,
-                dirname=dirname, verify=verify, prefix_ids=tuple(before), identity=identities[tree.name]))
+                dirname=dirname, verify=verify, prefix_ids=tuple(before), identity=identities[tree.name],
+                tool=tool_version()))
     return specs
 
 
