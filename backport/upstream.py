@@ -206,7 +206,8 @@ def find_base_rev(repo_path: str, patch: Patch, *, cache_dir: str | None = None)
 
 
 def _commit_info(repo_path: str, sha: str) -> tuple[str, str, int] | None:
-    out = _git(repo_path, "show", "-s", "--format=%H%x00%s%x00%ct", sha).strip()
+    # git log, not git show -s: show still diffs the commit (rename detection over a whole tree)
+    out = _git(repo_path, "log", "-1", "--format=%H%x00%s%x00%ct", sha).strip()
     if not out:
         return None
     full, subject, t = out.split("\0")
@@ -214,10 +215,11 @@ def _commit_info(repo_path: str, sha: str) -> tuple[str, str, int] | None:
 
 
 def find_introducing_commit(repo_path: str, name: str, *, rev: str = "HEAD", paths: Sequence[str] = (),
-                            since: str = "", cache_dir: str | None = None) -> UpstreamCommit | None:
+                            since: str = "", cache_dir: str | None = None,
+                            near: Sequence[str] = ()) -> UpstreamCommit | None:
     """The commit reachable from ``rev`` that introduced ``name``, found as a kernel engineer
     would: the paths that define it at ``rev`` (``paths``, or the files that mention it, headers
-    and Kconfig first), the first release tag on ``rev``'s first-parent line where it is present
+    and Kconfig first, looked for near the patch's files ``near`` first), the first release tag on ``rev``'s first-parent line where it is present
     there (``git grep -w -q`` at the tags, bisected), then the first commit of that one release
     range whose diff adds a line with the word in those paths (``git log -G``). A name present
     at ``since`` (the tag the target grew from) is older than the target: None. Answers are
@@ -226,13 +228,53 @@ def find_introducing_commit(repo_path: str, name: str, *, rev: str = "HEAD", pat
     rev_sha = _rev_sha(repo_path, rev)
     if not rev_sha:
         return None
-    key = "\0".join((rev_sha, name, since, *paths))
+    key = "\0".join((rev_sha, name, since, *paths, "near", *near))
     hit = cache.get("intro", key)
     if hit is not MISS:
         return UpstreamCommit(hit[0], hit[1], hit[2], f"introduces {name}", tuple(hit[3])) if hit else None
-    found = _search_introducing(repo_path, name, rev_sha, paths, since, cache)
+    found = _search_introducing(repo_path, name, rev_sha, paths, since, cache, near)
     cache.put("intro", key, [found.sha, found.subject, found.time, list(found.paths)] if found else None)
     return found
+
+
+SOURCE_GLOBS = ("*.c", "*.h", "*.S", "Kconfig*", "*Makefile*", "Kbuild*")
+
+
+def _mention_paths(repo_path: str, name: str, rev_sha: str, near: Sequence[str]) -> list[str]:
+    """The files that mention ``name`` at ``rev_sha``, headers and Kconfig first (at most 50).
+    The shared headers (``include/``, ``arch/*/include/``) and the directories ``near`` (the
+    patch's) are searched first: a fraction of the tree, where nearly every name a patch needs
+    is declared. Only when those show nothing but the ``near`` files themselves (users, not a
+    definition) is the whole tree searched (seconds on a kernel tree)."""
+    dirs = [f"{d}/*" if d else "*" for d in dict.fromkeys(str(Path(p).parent) if Path(p).parent != Path(".") else ""
+                                                          for p in near)]
+    found: list[str] = []
+    if near:
+        globs = ["include/*", "arch/*/include/*", *(d for d in dirs if d != "*")]
+        grep = _git(repo_path, "grep", "-n", "-w", "-F", "-e", name, rev_sha, "--", *globs)
+        hits: dict[str, bool] = {}  # path -> has a line that looks like a definition
+        for ln in grep.splitlines():
+            parts = ln.split(":", 3)
+            if len(parts) == 4:
+                hits[parts[1]] = hits.get(parts[1], False) or _looks_like_definition(parts[3], name)
+        found = list(hits) if any(hits.values()) else []
+    if not found:
+        grep = _git(repo_path, "grep", "-l", "-w", "-F", "-e", name, rev_sha, "--", *SOURCE_GLOBS)
+        found = [ln.split(":", 1)[1] for ln in grep.splitlines() if ":" in ln]
+    found = [p for p in found if p.endswith((".c", ".h", ".S")) or "Kconfig" in p or "Makefile" in p or "Kbuild" in p]
+    # a definition site first: headers and Kconfig before users
+    return sorted(found, key=lambda p: (not p.endswith((".h", "Kconfig")), p))[:50]
+
+
+def _looks_like_definition(line: str, name: str) -> bool:
+    """Kernel coding style: a definition or declaration starts in column 0 (function headers,
+    prototypes, ``struct x {``, ``DEFINE_MUTEX(x)``) or is a ``#define`` or an enumerator;
+    uses sit indented inside function bodies."""
+    if re.match(rf"\s*#\s*define\s+{re.escape(name)}\b", line):
+        return True
+    if re.match(rf"\s+{re.escape(name)}\s*(=[^=]|,|$)", line):
+        return True  # an enumerator or a struct initialiser member
+    return bool(line) and not line[0].isspace() and not line.startswith(("}", "//", "/*", "*"))
 
 
 def _word_regex(word: str) -> str:
@@ -241,7 +283,7 @@ def _word_regex(word: str) -> str:
 
 
 def _search_introducing(repo_path: str, name: str, rev_sha: str, paths: Sequence[str], since: str,
-                        cache: HistoryCache) -> UpstreamCommit | None:
+                        cache: HistoryCache, near: Sequence[str] = ()) -> UpstreamCommit | None:
     if name.startswith("CONFIG_") and not paths:  # a Kconfig symbol: where its entry is
         needle = name[len("CONFIG_"):]
         entry = rf"^\s*(menu)?config\s+{re.escape(needle)}\s*$"
@@ -251,11 +293,7 @@ def _search_introducing(repo_path: str, name: str, rev_sha: str, paths: Sequence
         added = rf"^[[:space:]]*(menu)?config[[:space:]]+{re.escape(needle)}[[:space:]]*$"
     else:
         if not paths:
-            grep = _git(repo_path, "grep", "-l", "-w", "-F", "-e", name, rev_sha, "--",
-                        "*.c", "*.h", "*.S", "Kconfig*", "*Makefile*", "Kbuild*")
-            paths = [ln.split(":", 1)[1] for ln in grep.splitlines() if ":" in ln]
-            # a definition site first: headers and Kconfig before users
-            paths = sorted(paths, key=lambda p: (not p.endswith((".h", "Kconfig")), p))[:50]
+            paths = _mention_paths(repo_path, name, rev_sha, near)
         present = ["-w", "-F", "-e", name]
         added = _word_regex(name)
     if not paths:
@@ -301,11 +339,13 @@ def commit_scope(repo_path: str, sha: str, paths: Sequence[str], cache: HistoryC
     if isinstance(hit, list):
         files = hit
     else:
-        files = [n for n in _git(repo_path, "show", "--format=", "--name-only", "--no-renames", sha).split("\n") if n]
+        files = [n for n in _git(repo_path, "diff-tree", "-r", "--root", "--no-commit-id", "--name-only", "--no-renames",
+                                 sha).split("\n") if n]
         cache.put("files", sha, files)
     if len(files) <= WHOLE_COMMIT_FILES:
         return tuple(files)
-    return tuple(p for p in paths if p in set(files)) or tuple(paths)
+    touched = set(files)
+    return tuple(p for p in paths if p in touched) or tuple(paths)
 
 
 def _first_change(repo_path: str, regex: str, span: str, paths: Sequence[str]) -> tuple[str, str, int, tuple[str, ...]] | None:
@@ -444,7 +484,7 @@ def _patch_id(repo_path: str, sha: str, paths: Sequence[str] = ()) -> str:
     """The stable patch-id of ``sha``'s diff of ``paths`` (both sides limited alike)."""
     import subprocess
 
-    diff = _git(repo_path, "show", sha, "--", *paths)
+    diff = _git(repo_path, "show", "--no-renames", sha, "--", *paths)
     if not diff:
         return ""
     r = subprocess.run(["git", "patch-id", "--stable"], input=diff, capture_output=True, text=True, cwd=repo_path)
@@ -460,8 +500,9 @@ def find_prerequisites(patch: Patch, target: TargetTree, repo_path: str, *, name
     search = rev if rev.endswith("^") else "HEAD"
     since = find_since(repo_path, target)
     cands: dict[str, UpstreamCommit] = {}
+    near = tuple(dict.fromkeys(p for fp in patch.files for p in (fp.old_path, fp.new_path) if p))
     for name in dict.fromkeys(names):
-        c = find_introducing_commit(repo_path, name, rev=search, since=since, cache_dir=cache_dir)
+        c = find_introducing_commit(repo_path, name, rev=search, since=since, cache_dir=cache_dir, near=near)
         if c is not None:
             old = cands.get(c.sha)
             cands[c.sha] = c if old is None else UpstreamCommit(
