@@ -122,7 +122,8 @@ def _callback_candidates(table: Sequence[ApiEntry], placements: Sequence[Placeme
     for e in table:
         if not e.callback:
             continue
-        members = "|".join(m for m in (e.callback["member"], e.callback.get("void_member")) if m)
+        members = "|".join(m for m in (e.callback["member"], e.callback.get("void_member"), e.callback.get("twin"))
+                            if m)
         if bare or any(re.search(e.match, x) or re.match(rf"\s*\.(?:{members})\s*=", x) for x in added):
             out.append(e)
     return out

@@ -47,11 +47,13 @@ class Member:
 
     returns: str  # the member's return type in the target ("int", "void")
     evidence: str  # "path:line: text"
-    twin: str  # evidence of the void twin member ("" when the struct lacks it)
+    twin: str  # evidence of the twin member taking upstream's form ("" when the struct lacks it)
+    params: int = 1  # how many parameters the member takes in the target
 
 
-def _struct_member(text: str, path: str, struct: str, member: str) -> tuple[str, str] | None:
-    """(return type, "path:line: text") of ``member`` in ``struct <struct> {...}`` of ``text``."""
+def _struct_member(text: str, path: str, struct: str, member: str) -> tuple[str, str, int] | None:
+    """(return type, "path:line: text", parameter count) of ``member`` in ``struct <struct>
+    {...}`` of ``text``."""
     lines = text.splitlines()
     start = next((i for i, ln in enumerate(lines) if re.match(rf"\s*struct\s+{struct}\s*\{{", ln)), None)
     if start is None:
@@ -62,7 +64,8 @@ def _struct_member(text: str, path: str, struct: str, member: str) -> tuple[str,
             return None
         m = rx.match(lines[n])
         if m:
-            return " ".join(m.group(1).split()), f"{path}:{n + 1}: {lines[n].strip()}"
+            params = lines[n][m.end():].split(")", 1)[0]
+            return " ".join(m.group(1).split()), f"{path}:{n + 1}: {lines[n].strip()}", params.count(",") + 1
     return None
 
 
@@ -73,8 +76,11 @@ def target_member(tree: TargetTree, spec: dict) -> Member | None:
             continue
         got = _struct_member(text, path, spec["struct"], spec["member"])
         if got:
+            if spec.get("change") == "params":
+                twin = _struct_member(text, path, spec["struct"], spec["twin"]) if spec.get("twin") else None
+                return Member(got[0], got[1], twin[1] if twin and twin[2] == 1 else "", got[2])
             twin = _struct_member(text, path, spec["struct"], spec["void_member"]) if spec.get("void_member") else None
-            return Member(got[0], got[1], twin[1] if twin and twin[0] == "void" else "")
+            return Member(got[0], got[1], twin[1] if twin and twin[0] == "void" else "", got[2])
     return None
 
 
@@ -113,7 +119,8 @@ def adapt_callbacks(entries: Sequence[ApiEntry], placements: list[Placement], tr
         seen.add((spec["struct"], spec["member"]))
         group = [x for x in entries if x.callback and (x.callback["struct"], x.callback["member"])
                  == (spec["struct"], spec["member"])]
-        undecided += _one_callback(group, spec, placements, tree, added_rows, changed)
+        one = _one_params if spec.get("change") == "params" else _one_callback
+        undecided += one(group, spec, placements, tree, added_rows, changed)
     return undecided
 
 
@@ -271,6 +278,67 @@ def _one_callback(group: list[ApiEntry], spec: dict, placements: list[Placement]
         new_lines = [x for r, ln in enumerate(p.target_new) for x in rows.get(r, [ln])]
         placements[i] = replace(p, target_new=tuple(new_lines), adaptations=(*p.adaptations, *notes.get(i, ())))
         changed.add(i)
+    return out
+
+
+def _one_params(group: list[ApiEntry], spec: dict, placements: list[Placement], tree: TargetTree,
+                added_rows, changed: set[int]) -> list[tuple[ApiEntry, int, int, str]]:
+    """A one-parameter callback (upstream's member form) on a target whose member takes more:
+    an added ``.member = X`` of such an X becomes ``.twin = X`` when the struct has the
+    one-parameter twin (i2c_driver.probe_new); otherwise each such use is undecided."""
+    e, member, twin = group[0], spec["member"], spec.get("twin", "")
+    defs = _def_rx(spec["param"], ret=re.escape(spec["returns"]))
+    inits = _init_rx([member])
+    added = {i: added_rows(p) for i, p in enumerate(placements) if p.applied and p.path}
+    one_arg: dict[str, set[str]] = {}  # path -> names of one-parameter definitions (patch or target)
+    for i, rows in added.items():
+        p = placements[i]
+        one_arg.setdefault(p.path or "", set()).update(
+            m.group("name") for j in rows if (m := defs.match(p.target_new[j])) and not m.group("tail"))
+    sites = [(i, j, m) for i, rows in added.items() for j in rows if (m := inits.match(placements[i].target_new[j]))]
+    defined = [(i, j, m) for i, rows in added.items() for j in rows
+               if (m := defs.match(placements[i].target_new[j])) and not m.group("tail")]
+    if not sites and not defined:
+        return []
+    tm = target_member(tree, spec)
+    if tm is None or tm.params == 1:
+        return []
+    for path in {placements[i].path or "" for i, _, _ in sites}:
+        one_arg.setdefault(path, set()).update(
+            m.group("name") for ln in (tree.read(path) or "").splitlines() if (m := defs.match(ln)))
+    out: list[tuple[ApiEntry, int, int, str]] = []
+    where = _where(tree)
+    renamed: set[tuple[str, str]] = set()
+    for i, j, m in sites:
+        p = placements[i]
+        name = m.group("name")
+        if name not in one_arg.get(p.path or "", set()):
+            continue  # a callback with the target's own parameters
+        if not tm.twin:
+            out.append((e, i, j, f"{where}'s {spec['struct']}.{member} takes {tm.params} parameters and there is no "
+                        f"one-parameter .{twin or member}: give {name}() the missing parameters by hand"))
+            continue
+        line = p.target_new[j]
+        new = line[:m.start("member")] + twin + line[m.end("member"):]
+        rows = list(p.target_new)
+        rows[j] = new
+        placements[i] = p = replace(p, target_new=tuple(rows), adaptations=(*p.adaptations, Adaptation(
+            kind="api", summary=f"assign {name}() to .{twin}: {where}'s {spec['struct']}.{member} takes "
+            f"{tm.params} parameters", upstream=("+" + line,), port=("+" + new,), evidence=(tm.evidence, tm.twin),
+            path=p.path or "", line=p.start + j, ref=p.hunk.ref, references=e.references, rule=e.id)))
+        changed.add(i)
+        renamed.add((p.path or "", name))
+    for i, j, m in defined:
+        p = placements[i]
+        name = m.group("name")
+        if (p.path or "", name) in renamed or (twin and re.search(
+                rf"^\s*\.{twin}\s*=\s*{re.escape(name)}", tree.read(p.path or "") or "", re.M)):
+            continue
+        if any(mm.group("name") == name for _, _, mm in sites) and not tm.twin:
+            continue  # reported at its initialiser
+        if member in name:
+            out.append((e, i, j, f"{name}() takes one parameter but {where}'s {spec['struct']}.{member} takes "
+                        f"{tm.params}; it is not assigned to .{twin or member} in the patch or the target file"))
     return out
 
 

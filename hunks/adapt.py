@@ -243,6 +243,9 @@ def learn_line(upstream: str, target: str, line: int) -> tuple[list[Substitution
     ut, tt = lex(upstream), lex(target)
     up, tg = _texts(ut), _texts(tt)
     if up == tg:
+        words_u, words_t = upstream.split(), target.split()
+        if words_u != words_t and Indel.normalized_similarity(words_u, words_t) < MIN_TOKEN_SIM:
+            return [], "differs beyond a few words"  # another comment, not a respelled one
         return [], ""
     if not up or not tg or Indel.normalized_similarity(up, tg) < MIN_TOKEN_SIM:
         return [], "differs beyond a few tokens"
@@ -361,7 +364,7 @@ def adapt(spec: HunkSpec, target: Sequence[str], pairs: Sequence[int | None],
             continue
         learned.extend(subs)
         out[h] = tgt[p]
-        if kind == "-" and _texts(lex(text)) != _texts(lex(tgt[p])):
+        if kind == "-" and text.split() != tgt[p].split():
             removed.append(RemovedAct(h, p, text, tgt[p]))
     for text, p in more:
         learned.extend(learn_line(text, tgt[p], p)[0])

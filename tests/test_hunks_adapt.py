@@ -130,3 +130,11 @@ def test_a_replaced_lines_spelling_the_target_file_also_has_the_other_way_is_not
     tgt = ["\tstruct folio *folio = f;", "\tif (!test_dirty(page))"]
     a = adapt(s, tgt, [1])
     assert not a.ok and "both ways" in a.uncarried[0]
+
+
+def test_a_removed_comment_is_deleted_only_when_it_is_the_same_comment():
+    s = spec(" \tfoo();", "-\t/* wait for the hardware to settle */", " \tbar();")
+    a = adapt(s, ["\tfoo();", "\t/* wait for the hw to settle */", "\tbar();"], [0, 1, 2])
+    assert a.ok and a.removed and a.removed[0].target == "\t/* wait for the hw to settle */"
+    a = adapt(s, ["\tfoo();", "\t/* FIXME: locking */", "\tbar();"], [0, 1, 2])
+    assert not a.ok and not a.changed

@@ -398,3 +398,56 @@ def test_an_expression_template_is_used_only_where_it_is_safe(tmp_path: Path):
     assert rewrite_line(by_id["api-str-yes-no"], "\tn = strlen(str_yes_no(a || b));") == [
         '\tn = strlen((a || b) ? "yes" : "no");']
     assert rewrite_line(by_id["api-str-yes-no"], "\tc = *str_yes_no(x);") == ['\tc = *(x ? "yes" : "no");']
+
+
+I2C_61 = textwrap.dedent("""\
+    struct i2c_driver {
+    \tint (*probe)(struct i2c_client *client, const struct i2c_device_id *id);
+    \tvoid (*remove)(struct i2c_client *client);
+    \tint (*probe_new)(struct i2c_client *client);
+    };
+    """)
+I2C_DRV = textwrap.dedent("""\
+    #include <linux/i2c.h>
+
+    static struct i2c_driver foo_driver = {
+    \t.driver = { .name = "foo" },
+    };
+    """)
+I2C_FIX = textwrap.dedent("""\
+    diff --git a/drivers/foo/drv.c b/drivers/foo/drv.c
+    --- a/drivers/foo/drv.c
+    +++ b/drivers/foo/drv.c
+    @@ -1,5 +1,11 @@
+     #include <linux/i2c.h>
+    \x20
+    +static int foo_probe(struct i2c_client *client)
+    +{
+    +\treturn foo_init(client);
+    +}
+    +
+     static struct i2c_driver foo_driver = {
+    +\t.probe = foo_probe,
+     \t.driver = { .name = "foo" },
+     };
+    """)
+
+
+def test_a_one_parameter_i2c_probe_goes_to_probe_new_where_probe_takes_the_id(tmp_path: Path):
+    files = {"include/linux/i2c.h": I2C_61, "drivers/foo/drv.c": I2C_DRV, "Makefile": MAKEFILE}
+    r = _port(files, I2C_FIX)
+    new = _git_apply(tmp_path, files, r.text)
+    assert "\t.probe_new = foo_probe,\n" in new and "static int foo_probe(struct i2c_client *client)\n" in new
+    (f,) = _codes(r, "adapted")
+    assert "assign foo_probe() to .probe_new: 6.1's i2c_driver.probe takes 2 parameters" in f.message
+    assert any(e.startswith("include/linux/i2c.h:4: int (*probe_new)") for e in f.evidence)
+    assert not _codes(r, "api-missing")
+    # a tree whose probe takes one parameter (v6.3+) needs nothing
+    files["include/linux/i2c.h"] = I2C_61.replace(", const struct i2c_device_id *id", "")
+    r = _port(files, I2C_FIX)
+    assert "+\t.probe = foo_probe," in r.text and not _codes(r, "adapted") and not _codes(r, "api-missing")
+    # a tree without probe_new: reported with the commit, upstream's text kept
+    files["include/linux/i2c.h"] = I2C_61.replace("\tint (*probe_new)(struct i2c_client *client);\n", "")
+    r = _port(files, I2C_FIX)
+    (f,) = _codes(r, "api-missing")
+    assert f.rule == "api-i2c-probe-one-arg" and "03c835f498b5" in f.message and "+\t.probe = foo_probe," in r.text

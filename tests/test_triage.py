@@ -159,6 +159,8 @@ def test_a_numbered_series_is_triaged_in_order_a_queue_independently(tmp_path: P
     fleet = load_fleet(str(tmp_path / "f.yaml"))
     stacked = run_triage(series, fleet, str(tmp_path / "s"))
     assert [r["status"] for r in stacked.records] == ["clean", "clean"]
+    split = run_triage(series, fleet, str(tmp_path / "p"), engine=LocalEngine(jobs=2))  # patch 2 on another worker
+    assert comparable(_matrix(tmp_path / "p")) == comparable(_matrix(tmp_path / "s")) and split.workers == 2
     # the same statuses as `port` gives the series
     results = port_series(series, DirTree(tree), options=PortOptions())
     assert [r.status.value for r in results] == ["clean", "clean"]
