@@ -23,7 +23,7 @@ from hunks.cascade import locate
 from hunks.syntax import anchor_name, find_anchor, language_for
 from hunks.types import HunkSpec, Match
 
-from . import apiadapt, deps, kbcheck
+from . import apiadapt, deps, kbcheck, prototype
 from .adaptation import check_adaptations
 from .divergence import MAX_EVIDENCE, check_divergence, check_identifiers
 from .model import (
@@ -686,7 +686,7 @@ def port_patch(patch: Patch, tree: TargetTree, *, options: PortOptions | None = 
     findings = list(w.findings)
     findings.extend(check_adaptations(placements))
     if opts.checks:
-        for checker in (deps.check_patch, kbcheck.check_patch):
+        for checker in (deps.check_patch, kbcheck.check_patch, prototype.check_patch):
             findings.extend(checker(patch, tree, placements=placements, series=series, options=opts))
     findings = [f for f in apiadapt.drop_covered(findings) if f.code not in opts.ignore]
     return PortResult(
