@@ -199,8 +199,8 @@ def changed_prototypes(patch: Patch, placements: Sequence[Placement]) -> Iterato
 
 # ------------------------------------------------------------------ definitions
 
-def definitions(text: str, name: str) -> Iterator[tuple[int, tuple]]:
-    """(1-based line, signature) of each definition of ``name`` in C ``text``."""
+def definitions(text: str, name: str) -> Iterator[tuple[int, tuple, str]]:
+    """(1-based line, signature, head text) of each definition of ``name`` in C ``text``."""
     for m in re.finditer(rf"\b{re.escape(name)}\s*\(", text):
         end = _close(text, m.end() - 1)
         if end < 0:
@@ -220,7 +220,7 @@ def definitions(text: str, name: str) -> Iterator[tuple[int, tuple]]:
         toks = _tokens(ret)
         if not toks or set(toks) & NOT_TYPES or "=" in toks or "(" in toks:
             continue  # a call, a macro argument, not a definition
-        yield text.count("\n", 0, m.start()) + 1, signature(ret, text[m.end():end - 1])
+        yield text.count("\n", 0, m.start()) + 1, signature(ret, text[m.end():end - 1]), text[start + 1:end]
 
 
 def _ported_text(path: str, tree: TargetTree, placements: Sequence[Placement]) -> str | None:
@@ -237,15 +237,19 @@ def _ported_text(path: str, tree: TargetTree, placements: Sequence[Placement]) -
     return "\n".join(lines)
 
 
-def _series_defines(series: Series | None, patch: Patch, name: str, sig: tuple) -> bool:
-    """Some patch of the series adds a definition of ``name`` with signature ``sig``."""
-    for p in (series.patches if series is not None else (patch,)):
+def _series_changes(series: Series | None, patch: Patch, path: str, name: str, sig: tuple, head: str) -> bool:
+    """Another patch of the series defines ``name`` with ``sig``, or edits the lines of the
+    definition head ``head`` in ``path`` (a later patch of the series ports the definition)."""
+    mine = {ln.strip() for ln in head.split("\n") if len(ln.strip()) > 3}
+    for p in (series.patches if series is not None else ()):
+        if p is patch:
+            continue
         for fp in p.files:
             for h in fp.hunks:
-                if not any(ln.kind is LineKind.ADDED and name in ln.text for ln in h.lines):
-                    continue
-                post = "\n".join(h.new_lines)
-                if any(s == sig for _, s in definitions(post, name)):
+                if fp.path == path and any(ln.kind is LineKind.REMOVED and ln.text.strip() in mine for ln in h.lines):
+                    return True
+                if any(ln.kind is not LineKind.CONTEXT and name in ln.text for ln in h.lines) and \
+                        any(s == sig for _, s, _ in definitions("\n".join(h.new_lines), name)):
                     return True
     return False
 
@@ -273,8 +277,8 @@ def check_patch(patch: Patch, tree: TargetTree, *, placements: Sequence[Placemen
                 continue
             if path not in texts:
                 texts[path] = _ported_text(path, tree, placements)
-            for line, dsig in definitions(texts[path] or "", name):
-                if dsig == sig or _series_defines(series, patch, name, sig):
+            for line, dsig, head in definitions(texts[path] or "", name):
+                if dsig == sig or _series_changes(series, patch, path, name, sig, head):
                     continue
                 seen.add((name, path))
                 ref = pl.hunk.ref or patch.ref
