@@ -13,3 +13,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.fixture
 def update_golden(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--update-golden"))
+
+
+@pytest.fixture
+def no_configured_cap(monkeypatch: pytest.MonkeyPatch, tmp_path):
+    """No --cache-max, env or git config from the machine leaks into the cache tests."""
+    from backport import cache
+
+    cache.configure(None)
+    monkeypatch.delenv(cache.ENV_MAX, raising=False)
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(tmp_path / "gitconfig"))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.chdir(tmp_path)
+    yield
+    cache.configure(None)
