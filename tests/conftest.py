@@ -27,3 +27,17 @@ def no_configured_cap(monkeypatch: pytest.MonkeyPatch, tmp_path):
     monkeypatch.chdir(tmp_path)
     yield
     cache.configure(None)
+
+
+@pytest.fixture(scope="session")
+def _session_cache(tmp_path_factory: pytest.TempPathFactory):
+    return tmp_path_factory.mktemp("xdg-cache")
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, _session_cache):
+    """The default run keeps its indexes, build dirs and history caches out of the user's
+    ~/.cache (slow tests keep using it: they reuse the warm index of a whole kernel tree)."""
+    if request.node.get_closest_marker("slow") is None:
+        monkeypatch.setenv("XDG_CACHE_HOME", str(_session_cache))
+    yield
