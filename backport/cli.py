@@ -194,13 +194,13 @@ def build_parser() -> argparse.ArgumentParser:
     kp.add_argument("--format", choices=("text", "json"), default="text")
     kp.set_defaults(func=cmd_kb_api)
 
-    p = sub.add_parser("cache", help="list or prune the target index cache (~/.cache/backport)")
+    p = sub.add_parser("cache", help="list or prune the cache (~/.cache/backport): indexes, build directories, upstream history")
     csub = p.add_subparsers(dest="cache_command", metavar="ACTION", parser_class=_Parser)
-    cp = csub.add_parser("list", help="every cached index: identity, tree, size, last used, in use")
+    cp = csub.add_parser("list", help="every cache entry: kind, identity, tree, size, last used, in use")
     cp.add_argument("--format", choices=("text", "json"), default="text")
     cp.add_argument("--cache-dir", metavar="DIR", help="cache directory (default $XDG_CACHE_HOME/backport)")
     cp.set_defaults(func=cmd_cache, cache_action="list")
-    cp = csub.add_parser("prune", help="drop stale indexes and evict the least recently used to the cap")
+    cp = csub.add_parser("prune", help="drop stale entries and evict the least recently used to the cap")
     cp.add_argument("--max", metavar="SIZE", help="evict down to this size (default: the configured cap, 4G)")
     cp.add_argument("--cache-dir", metavar="DIR", help="cache directory (default $XDG_CACHE_HOME/backport)")
     cp.set_defaults(func=cmd_cache, cache_action="prune")
@@ -493,21 +493,23 @@ def cmd_cache(args: argparse.Namespace) -> int:
     entries = cache.list_entries(cdir)
     if args.format == "json":
         print(json.dumps({"schema_version": 1, "cache_dir": str(cdir), "entries": [
-            {"file": e.path.name, "identity": e.key, "tree": e.tree, "bytes": e.size,
+            {"file": e.path.name, "kind": e.kind, "identity": e.key, "tree": e.tree, "bytes": e.size,
              "last_used": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(e.last_used)), "in_use": e.in_use,
              "schema": e.schema} for e in entries]}, indent=2))
         return EXIT_CLEAN
     from .safety import render_printable
 
     if entries:
-        print(f"{'INDEX':24}  {'SIZE':>7}  {'LAST USED':16}  {'':6}  TREE  IDENTITY")
+        print(f"{'ENTRY':24}  {'KIND':8}  {'SIZE':>7}  {'LAST USED':16}  {'':6}  TREE  IDENTITY")
     for e in entries:
         tree = e.tree.partition(":")[2] or "?"
-        print(f"{e.path.stem}  {cache.format_size(e.size):>7}  {time.strftime('%Y-%m-%d %H:%M', time.localtime(e.last_used))}"
+        print(f"{e.path.stem:24}  {e.kind:8}  {cache.format_size(e.size):>7}  "
+              f"{time.strftime('%Y-%m-%d %H:%M', time.localtime(e.last_used))}"
               f"  {'in use' if e.in_use else '      '}  {render_printable(tree)}  {e.key or '?'}")
     total = sum(e.size for e in entries)
     cap = cache.cache_max()
-    print(f"{len(entries)} index(es), {cache.format_size(total)} in {cdir}"
+    kinds = ", ".join(f"{sum(e.kind == k for e in entries)} {k}" for k in ("index", "build", "upstream"))
+    print(f"{len(entries)} entr{'y' if len(entries) == 1 else 'ies'} ({kinds}), {cache.format_size(total)} in {cdir}"
           + (f" (cap {cache.format_size(cap)})" if cap is not None else " (no cap)"), file=sys.stderr)
     return EXIT_CLEAN
 

@@ -282,8 +282,9 @@ def check_patch(patch: Patch, tree: TargetTree, *, placements: Sequence[Placemen
             missing = [f for f in findings if f.code in MISSING_CODES]
             prereqs = check_prerequisites(patch, base, options.upstream, missing=missing,
                                           cache_dir=(options.extra or {}).get("index-cache"))
-            findings = [_kconfig_upstream_git(f, patch, options.upstream, prereqs) if f.code == "missing-kconfig"
-                        else f for f in findings]
+            findings = [_kconfig_upstream_git(f, patch, options.upstream, prereqs,
+                                              cache_dir=(options.extra or {}).get("index-cache"))
+                        if f.code == "missing-kconfig" else f for f in findings]
             findings.extend(prereqs)
         else:  # a plain upstream tree: say where it defines what the target lacks
             findings = [locate_upstream(f, options) if f.code in MISSING_CODES else f for f in findings]
@@ -336,10 +337,11 @@ def _check_edited(patch: Patch, idx: TreeIndex, sdefs: SeriesDefs, landing: Land
                               "the hunk has nothing to edit until then")
 
 
-def _kconfig_upstream_git(f: Finding, patch: Patch, repo: str, prereqs: Sequence[Finding]) -> Finding:
+def _kconfig_upstream_git(f: Finding, patch: Patch, repo: str, prereqs: Sequence[Finding], *,
+                          cache_dir: str | None = None) -> Finding:
     """A missing-kconfig finding with where the upstream base's Kconfig defines the symbol
     (``git grep`` at the patch's base revision) and the commit that introduced it, when
-    backport.upstream found one."""
+    backport.upstream found one. ``cache_dir``: the cache the rest of the port uses."""
     import subprocess
 
     from .upstream import find_base_rev
@@ -348,7 +350,7 @@ def _kconfig_upstream_git(f: Finding, patch: Patch, repo: str, prereqs: Sequence
     if not m:
         return f
     name = m.group(1)
-    rev = find_base_rev(repo, patch)
+    rev = find_base_rev(repo, patch, cache_dir=cache_dir)
     r = subprocess.run(["git", "-C", repo, "grep", "-n", "-E", rf"^\s*(menu)?config\s+{re.escape(name)}\s*$", rev,
                         "--", "*Kconfig*"], capture_output=True, text=True, check=False)
     where = [ln.split(":", 1)[1].rsplit(":", 1)[0] for ln in r.stdout.splitlines() if ln.count(":") >= 3][:2]

@@ -99,11 +99,14 @@ class HistoryCache:
     """Answers of history searches, one SQLite file per repository under
     ``<cache>/upstream/<hash of the git dir>.sqlite``, in a namespace named by the repository's
     refs (a hash of ``git for-each-ref``): an answer is reused while no ref moved, and a fetch
-    starts a fresh namespace (old ones are dropped). Safe for concurrent processes (WAL)."""
+    starts a fresh namespace (old ones are dropped). Safe for concurrent processes (WAL). It is
+    an ``upstream`` entry of backport.cache: counted in the cap, held while open, shown by
+    ``backport cache list``."""
 
     def __init__(self, repo_path: str, cache_dir: str | None = None) -> None:
         import hashlib
 
+        from .cache import hold
         from .index import default_cache_dir
 
         gitdir = _git(repo_path, "rev-parse", "--absolute-git-dir").strip() or str(Path(repo_path).resolve())
@@ -112,14 +115,18 @@ class HistoryCache:
         cdir = Path(cache_dir) if cache_dir else default_cache_dir()
         path = cdir / "upstream" / (hashlib.sha1(gitdir.encode("utf-8", "surrogateescape")).hexdigest()[:16] + ".sqlite")
         self.db = None
+        self._hold = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+            self._hold = hold(path)  # an ``upstream`` entry of the cache: not evicted while open
             self.db = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("CREATE TABLE IF NOT EXISTS answers(ns TEXT, kind TEXT, key TEXT, value TEXT, "
                             "PRIMARY KEY(ns, kind, key))")
+            self.db.execute("CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT)")
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('root', ?)", (f"git:{gitdir}",))
             self.db.execute("DELETE FROM answers WHERE ns != ?", (self.namespace,))
-        except sqlite3.Error:
+        except (OSError, sqlite3.Error):
             self.db = None  # a read-only or broken cache: search without it
 
     def get(self, kind: str, key: str) -> object:

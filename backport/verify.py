@@ -30,6 +30,13 @@ put there is never seen by ``#include "x.h"`` from a source next to the original
 Trees older than the relative-srctree change (4.x) still work, but record absolute paths,
 so their host tools are rebuilt in each scratch farm (slower, same results).
 
+The build directory is a ``build`` entry of backport.cache: it counts against the cache cap
+and is evicted least recently used first, but never while a process holds it. ``prepare_build``
+holds it (a shared flock on ``build/.<key>.use``) from before it looks at it until the process
+ends, and every scratch build holds it again for its duration, so ``cache prune`` or another
+process's eviction never removes a build directory in use; preparing is serialised by
+``build/.<key>.lock``.
+
 Limit: ``#include "../x.h"`` from an unported directory reached through a symlink resolves
 in the real tree, so a ported ``x.h`` one level up is not seen by it.
 
@@ -56,6 +63,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from . import cache
 from .errors import TreeError, UsageError
 from .model import Finding, PortOptions, PortResult, Severity, SourceRef
 
@@ -82,6 +90,7 @@ ARCHES: dict[str, tuple[str, str, str]] = {
     "mips": ("mips", "mips-linux-gnu-", "gcc-mips-linux-gnu"),
     "loongarch": ("loongarch", "loongarch64-linux-gnu-", "gcc-loongarch64-linux-gnu"),
 }
+_HOLDS: dict[str, cache.Hold | None] = {}  # build directories this process prepared: held until it ends
 # make ARCH -> the host machines (uname -m) that build it without a cross compiler
 NATIVE = {"x86_64": ("x86_64",), "i386": ("x86_64", "i686"), "arm64": ("aarch64",), "arm": ("armv7l",),
           "riscv": ("riscv64",), "powerpc": ("ppc64le",), "s390": ("s390x",), "mips": ("mips",)}
@@ -261,9 +270,21 @@ def prepare_build(tree_path: str, arch: str | None = "x86_64", config: str | Non
     make_arch, cross, pkg = resolve_arch(arch)
     compiler = _compiler(cross, pkg)
     key = _build_key(tree, make_arch, config, compiler)
-    root = Path(cache_dir or default_cache_dir()) / "build" / key
+    cdir = Path(cache_dir or default_cache_dir())
+    root = cdir / cache.BUILD_DIR / key
+    root.parent.mkdir(parents=True, exist_ok=True)
+    if _HOLDS.get(str(root)) is None:
+        _HOLDS[str(root)] = cache.hold(root)  # before looking: eviction now leaves it alone
+    try:
+        return _prepare(root, tree_path, tree, make_arch, cross, config, compiler, key, jobs, timeout)
+    finally:
+        cache.enforce_cap(cdir, cache.cache_max(), keep=(root,))
+
+
+def _prepare(root: Path, tree_path: str, tree: str, make_arch: str, cross: str, config: str | None, compiler: str,
+             key: str, jobs: int | None, timeout: int) -> BuildDir:
     done = root / "prepared.json"
-    with _lock(root.with_suffix(".lock")):
+    with _lock(cache.side_file(root, cache.LOCK_SUFFIX)):
         if done.is_file():
             meta = json.loads(done.read_text())
             return BuildDir(str(root), tree, make_arch, cross, meta.get("config", "defconfig"), key)
@@ -400,7 +421,7 @@ def _slot(bd: BuildDir) -> Iterator[Path]:
 def _build(bd: BuildDir, tree: str, new_files: Sequence[tuple[str, str | None]], objects: Sequence[str],
            *, jobs: int | None, timeout: int) -> tuple[list[Diagnostic], set[str], str]:
     """Build ``objects`` in a scratch farm: (diagnostics, objects make had no rule for, output)."""
-    with _slot(bd) as slot:
+    with cache.holding(Path(bd.root)), _slot(bd) as slot:
         farm = slot / "farm"
         saved_tools = slot / "tools"
         if farm.exists():

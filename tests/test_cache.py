@@ -18,17 +18,7 @@ from backport.cli import main
 from backport.index import SCHEMA, load_index
 from backport.target import DirTree
 
-
-@pytest.fixture(autouse=True)
-def _no_configured_cap(monkeypatch, tmp_path):
-    """No --cache-max, env or git config from the machine leaks into these tests."""
-    cache.configure(None)
-    monkeypatch.delenv(cache.ENV_MAX, raising=False)
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(tmp_path / "gitconfig"))
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    monkeypatch.chdir(tmp_path)
-    yield
-    cache.configure(None)
+pytestmark = pytest.mark.usefixtures("no_configured_cap")
 
 
 def fake_index(cdir: Path, name: str, size: int, used: float, *, schema: int = SCHEMA, root: str = "") -> Path:
@@ -160,7 +150,7 @@ def test_cache_list_shows_identity_tree_size_last_used_and_in_use(tmp_path, caps
     rows = out.splitlines()[1:]
     assert rows[0].startswith("newer") and "in use" in rows[0] and "/srv/trees/android-5.10" in rows[0]
     assert rows[1].startswith("older") and "3.0M" in rows[1] and "dirs:older" in rows[1] and "in use" not in rows[1]
-    assert "2 index(es), 4.0M" in err and "cap 4.0G" in err
+    assert "2 entries (2 index, 0 build, 0 upstream), 4.0M" in err and "cap 4.0G" in err
     assert main(["cache", "list", "--cache-dir", str(cdir), "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert [(e["file"], e["in_use"], e["identity"]) for e in data["entries"]] == [
