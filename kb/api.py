@@ -38,7 +38,15 @@ import yaml
 from backport.errors import RuleError
 from backport.model import SourceRef
 
-from .loader import KB_DIR, line_of, parse_yaml_with_lines, schema_problems
+from .loader import (
+    KB_DIR,
+    display_path,
+    line_of,
+    parse_yaml_with_lines,
+    read_yaml_text,
+    schema_problems,
+    stamp_files,
+)
 
 API_DIR = KB_DIR / "api"
 API_SCHEMA_PATH = KB_DIR / "api.schema.json"
@@ -469,18 +477,8 @@ def api_files(dirs: Iterable[str] = (), *, bundled: bool = True) -> tuple[Path, 
     return tuple(files)
 
 
-def _display(path: Path) -> str:
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
-
-
 def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise RuleError(f"cannot read API table: {e}", SourceRef(_display(path))) from e
+    return read_yaml_text(path, "API table")
 
 
 @lru_cache(maxsize=8)
@@ -488,7 +486,7 @@ def _load_cached(files: tuple[tuple[Path, int, int], ...]) -> tuple[ApiEntry, ..
     out: list[ApiEntry] = []
     seen: dict[str, SourceRef | None] = {}
     for f, _mtime, _size in files:
-        for e in parse_api(_read(f), _display(f)):
+        for e in parse_api(_read(f), display_path(f)):
             if e.id in seen:
                 raise RuleError(f"API entry {e.id} already defined at {seen[e.id]}", e.ref)
             seen[e.id] = e.ref
@@ -499,14 +497,7 @@ def _load_cached(files: tuple[tuple[Path, int, int], ...]) -> tuple[ApiEntry, ..
 def load_api(dirs: Sequence[str] = ()) -> tuple[ApiEntry, ...]:
     """Every API entry (bundled, then ``DIR/api/`` of the user directories); RuleError on a bad
     file. Cached per set of files and their mtimes, like the rules."""
-    stamped = []
-    for f in api_files(dirs):
-        try:
-            st = f.stat()
-        except OSError as e:
-            raise RuleError(f"cannot read API table: {e}", SourceRef(_display(f))) from e
-        stamped.append((f, st.st_mtime_ns, st.st_size))
-    return _load_cached(tuple(stamped))
+    return _load_cached(stamp_files(api_files(dirs), "API table"))
 
 
 def check_api_files(dirs: Sequence[str] = (), *, bundled: bool = True) -> tuple[str, ...]:
@@ -514,7 +505,7 @@ def check_api_files(dirs: Sequence[str] = (), *, bundled: bool = True) -> tuple[
     out: list[str] = []
     seen: dict[str, str] = {}
     for f in api_files(dirs, bundled=bundled):
-        origin = _display(f)
+        origin = display_path(f)
         try:
             problems, data, lines = _problems(_read(f), origin)
         except RuleError as e:

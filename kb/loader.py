@@ -254,18 +254,34 @@ def rule_files(dirs: Iterable[str] = (), *, bundled: bool = True) -> tuple[Path,
     return tuple(files)
 
 
-def _display(path: Path) -> str:
+def display_path(path: Path) -> str:
+    """``path`` relative to the working directory when it lies below it (for file:line errors)."""
     try:
         return str(path.relative_to(Path.cwd()))
     except ValueError:
         return str(path)
 
 
-def _read(path: Path) -> str:
+def read_yaml_text(path: Path, what: str = "rule file") -> str:
+    """The text of a kb YAML file; RuleError naming the file when it cannot be read."""
     try:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
-        raise RuleError(f"cannot read rule file: {e}", SourceRef(_display(path))) from e
+        raise RuleError(f"cannot read {what}: {e}", SourceRef(display_path(path))) from e
+
+
+def stamp_files(files: Iterable[Path], what: str = "rule file") -> tuple[tuple[Path, int, int], ...]:
+    """(path, mtime, size) per file: the cache key under which parsed kb files are reused."""
+    stamped = []
+    for f in files:
+        try:
+            st = f.stat()
+        except OSError as e:
+            raise RuleError(f"cannot read {what}: {e}", SourceRef(display_path(f))) from e
+        stamped.append((f, st.st_mtime_ns, st.st_size))
+    return tuple(stamped)
+
+
 
 
 @lru_cache(maxsize=16)
@@ -274,7 +290,7 @@ def _load_cached(files: tuple[tuple[Path, int, int], ...]) -> tuple[Rule, ...]:
     rules: list[Rule] = []
     seen: dict[str, SourceRef | None] = {}
     for f, _mtime, _size in files:
-        for rule in parse_rules(_read(f), _display(f)):
+        for rule in parse_rules(read_yaml_text(f), display_path(f)):
             if rule.id in seen:
                 raise RuleError(f"rule id {rule.id} already defined at {seen[rule.id]}", rule.ref)
             seen[rule.id] = rule.ref
@@ -288,14 +304,7 @@ def load_rules(dirs: Sequence[str] = ()) -> tuple[Rule, ...]:
     Parsed and compiled once per set of files and their mtimes (a glob and a stat per file
     on later calls), so every patch of a series, and every call of a long-lived process, shares
     them until a rule file changes."""
-    stamped = []
-    for f in rule_files(dirs):
-        try:
-            st = f.stat()
-        except OSError as e:
-            raise RuleError(f"cannot read rule file: {e}", SourceRef(_display(f))) from e
-        stamped.append((f, st.st_mtime_ns, st.st_size))
-    return _load_cached(tuple(stamped))
+    return _load_cached(stamp_files(rule_files(dirs)))
 
 
 def find_rule(rule_id: str, dirs: Sequence[str] = ()) -> Rule | None:
@@ -307,9 +316,9 @@ def check_rule_files(dirs: Sequence[str] = (), *, bundled: bool = True) -> tuple
     out: list[str] = []
     seen: dict[str, str] = {}
     for f in rule_files(dirs, bundled=bundled):
-        origin = _display(f)
+        origin = display_path(f)
         try:
-            problems, data, lines = _problems(_read(f), origin)
+            problems, data, lines = _problems(read_yaml_text(f), origin)
         except RuleError as e:
             out.append(str(e))
             continue
