@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 
 from hunks.adapt import Adapted, adapt, learning_pairs
 from hunks.cascade import locate
+from hunks.syntax import language_for
 from hunks.types import HunkSpec, Match
 
 from . import deps
@@ -64,7 +65,7 @@ def respell(lines: Sequence[str], h: Hunk, spec: HunkSpec, m: Match, *, base: Se
     if not options.adapt or m.method not in ADAPTABLE or m.ambiguous or not spec.old:
         return None
     pairs, more = learning_pairs(spec, lines, m.start, m.end, base)
-    a = adapt(spec, lines, pairs, more, known)
+    a = adapt(spec, lines, pairs, more, known, language=language_for(path))
     if a.uncarried:
         return _failed(h, m, a.uncarried, path, label, ref)
     if not a.changed:

@@ -20,6 +20,11 @@ only and the target file never uses upstream's spelling elsewhere (then the targ
 spellings and nothing needs carrying). What cannot be carried is reported, never guessed: a
 substitution learned two ways that an added line uses, an added line that still uses a name
 the target file lacks after carrying, a call whose arguments do not fit the learned change.
+A rename of a local (``err`` in upstream's function, ``ret`` in the target's: the target's
+name is declared, as a variable or parameter, in the C function holding the hunk) is judged
+within that function instead of the whole file (other functions' ``err`` say nothing about
+this one), and carried whatever the rest of the tree defines; a function that uses both
+spellings is a reason, not a guess.
 A removed line is acted on in the target's spelling only when it differs from its target line
 by substitutions alone; a removed line that is not in the target stays a reason.
 """
@@ -35,6 +40,7 @@ from functools import lru_cache
 from rapidfuzz.distance import Indel
 
 from .align import align
+from .syntax import items
 from .threeway import base_region, threeway_pairs
 from .types import HunkSpec
 
@@ -57,6 +63,8 @@ SLACK = 3
 OPEN, CLOSE = "([{", ")]}"
 #: words followed by "(" that do not call anything
 NOT_CALLS = frozenset("if while for switch return sizeof typeof __typeof__ alignof _Alignof defined do else case".split())
+#: words that start a statement, not a declaration's type (``return ret;``, ``goto err;``)
+NOT_TYPES = NOT_CALLS | frozenset("goto break continue default".split())
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,10 +87,13 @@ class Substitution:
     text: str  # that target line
     anchor: str = ""  # the called name of an argument change
     removed: bool = False  # learned from a line the hunk removes (its added lines derive from it)
+    local: str = ""  # a local's rename: the target function it was judged in
 
     def summary(self) -> str:
         """Stable-style words: ``use from_timer(), the target has no timer_container_of()``."""
         up, tg = " ".join(self.up_text.split()), " ".join(self.tg_text.split())
+        if self.local:
+            return f"use the target's local {tg!r} for upstream's {up!r} in {self.local}()"
         if self.kind == "rename":
             call = "()" if re.search(rf"\b{re.escape(self.target[0])}\s*\(", self.text) else ""
             return f"use {tg}{call}, the target has no {up}{call}"
@@ -329,7 +340,8 @@ def carry(line: str, sub: Substitution) -> tuple[str, int]:
 
 
 def adapt(spec: HunkSpec, target: Sequence[str], pairs: Sequence[int | None],
-          more: Sequence[tuple[str, int]] = (), known: Callable[[str], bool] | None = None) -> Adapted:
+          more: Sequence[tuple[str, int]] = (), known: Callable[[str], bool] | None = None,
+          language: str = "") -> Adapted:
     """The hunk in the target's spelling (see the module docstring).
 
     ``pairs``: per pre-image line (spec.old) its target index or None; ``more``: further
@@ -337,7 +349,8 @@ def adapt(spec: HunkSpec, target: Sequence[str], pairs: Sequence[int | None],
     ``known(name)``: whether the target (its whole tree) defines ``name``. A substitution that
     only drops names the target defines is optional (upstream's spelling builds there too:
     ``sysfs_emit`` where the file still calls ``sprintf``) and is not carried: a port changes
-    upstream's lines only where it must.
+    upstream's lines only where it must. ``language`` ("c": hunks.syntax.language_for) enables
+    judging a local's rename within its function.
     """
     tgt = tuple(target)
     joined, file_words = _file_index(tgt)
@@ -371,11 +384,21 @@ def adapt(spec: HunkSpec, target: Sequence[str], pairs: Sequence[int | None],
     ways: dict[tuple[str, ...], set[tuple[str, ...]]] = {}
     for s in learned:
         ways.setdefault(s.upstream, set()).add(s.target)
+    scope = _Scope(spec, tgt, pairs) if language == "c" else None
     usable: list[Substitution] = []
     seen: set[tuple[str, ...]] = set()
+    both: list[Substitution] = []  # locals the target function spells both ways
     for s in learned:
-        if s.upstream in seen or len(ways[s.upstream]) > 1 or _mixed(s, joined) or _optional(s, known):
+        if s.upstream in seen or len(ways[s.upstream]) > 1:
             continue
+        if _mixed(s, joined) or _optional(s, known):
+            local = scope.judge(s) if scope is not None else None
+            if local is None:
+                continue
+            if not local[1]:
+                both.append(s)
+                continue
+            s = replace(s, local=local[0])
         seen.add(s.upstream)
         usable.append(s)
     usable.sort(key=lambda s: -len(s.upstream))  # longer spellings first
@@ -394,9 +417,96 @@ def adapt(spec: HunkSpec, target: Sequence[str], pairs: Sequence[int | None],
                    f"target (line {s.line + 1}), and the target file spells it both ways: not carried"
                    for s in learned if s.removed and s.upstream not in seen and len(ways[s.upstream]) == 1
                    and not _optional(s, known) and _find(_texts(lex(line)), s.upstream) >= 0)
+        why.extend(f"added line {h + 1} uses {s.up_text!r}, which the target's {s.text.strip()!r} (line "
+                   f"{s.line + 1}) spells {s.tg_text!r}, and the target function uses both: not carried"
+                   for s in both if s.upstream not in seen and _find(_texts(lex(line)), s.upstream) >= 0)
     by_up = {s.upstream: s for s in usable}
     return Adapted(tuple(out), tuple((by_up[u], tuple(hs)) for u, hs in carried.items()), tuple(removed),
                    tuple(dict.fromkeys(why)), tuple(learned))
+
+
+class _Scope:
+    """The C function of the target holding a hunk's added lines, for judging locals' renames."""
+
+    def __init__(self, spec: HunkSpec, tgt: tuple[str, ...], pairs: Sequence[int | None]) -> None:
+        self.spec, self.tgt, self.pairs = spec, tgt, pairs
+        self._fn: tuple[str, int, int] | None | bool = False  # not looked up yet
+
+    def function(self) -> tuple[str, int, int] | None:
+        """(name, start, end) of the one function holding every added line, or None."""
+        if self._fn is False:
+            points: list[int] = []
+            prev: int | None = None
+            pending = 0
+            oi = -1
+            for kind in self.spec.kinds:
+                if kind == "+":
+                    if prev is None:
+                        pending += 1
+                    else:
+                        points.append(prev)
+                    continue
+                oi += 1
+                p = self.pairs[oi]
+                if p is not None:
+                    if pending:
+                        points.append(p)
+                        pending = 0
+                    prev = p
+            self._fn = None
+            if points and not pending:
+                lo, hi = min(points), max(points)
+                fns = [it for it in items(self.tgt, "c") if it.kind == "function" and it.start <= lo and hi < it.end]
+                if fns:
+                    it = min(fns, key=lambda it: it.end - it.start)
+                    self._fn = (it.name, it.start, it.end)
+        return self._fn  # type: ignore[return-value]
+
+    def judge(self, s: Substitution) -> tuple[str, bool] | None:
+        """For a rename of a name the target function declares: (function, whether that function
+        never spells it upstream's way); None when it is no local's rename."""
+        if s.kind != "rename":
+            return None
+        fn = self.function()
+        if fn is None or not fn[1] <= s.line < fn[2]:
+            return None
+        name, start, end = fn
+        gone = set(_removed_targets(self.spec, self.pairs))  # a declaration the hunk deletes does not count
+        body = self.tgt[start:end]
+        if not any(declares(ln, s.target[0]) for k, ln in enumerate(body, start) if k not in gone):
+            return None
+        if any(declares(ln, s.upstream[0]) for k, ln in zip(self.spec.kinds, self.spec.lines, strict=True) if k == "+"):
+            return None  # the hunk declares upstream's name itself: renaming it would clash
+        uses = sum(1 for ln in body if s.upstream[0] in _texts(lex(ln)))
+        return name, uses == 0
+
+
+def _removed_targets(spec: HunkSpec, pairs: Sequence[int | None]) -> list[int]:
+    old_kinds = [k for k in spec.kinds if k != "+"]
+    return [p for k, p in zip(old_kinds, pairs, strict=True) if k == "-" and p is not None]
+
+
+def declares(line: str, name: str) -> bool:
+    """Whether ``line`` declares ``name`` as a variable or parameter (``int ret;``,
+    ``struct foo *f = ...``, ``int a, ret;``, ``(struct device *dev, int ret)``)."""
+    texts = _texts(lex(line))
+    depth = 0
+    for k, t in enumerate(texts):
+        if t in OPEN:
+            depth += 1
+        elif t in CLOSE:
+            depth -= 1
+        if t != name or (k + 1 < len(texts) and texts[k + 1] not in ("=", ";", ",", "[", ")")):
+            continue
+        b = k
+        while b > 0 and (RE_IDENT.match(texts[b - 1]) or texts[b - 1] == "*"):
+            b -= 1
+        typ = texts[b:k]
+        if any(RE_IDENT.match(x) for x in typ) and typ[0] not in NOT_TYPES and (b == 0 or texts[b - 1] in "(,;{"):
+            return True
+        if b == k and k > 0 and texts[k - 1] == "," and depth == 0 and texts[-1] == ";"                 and len(texts) > 2 and RE_IDENT.match(texts[0]) and texts[0] not in NOT_TYPES                 and (RE_IDENT.match(texts[1]) or texts[1] == "*"):
+            return True  # "int a, ret;"
+    return False
 
 
 def _lost(s: Substitution) -> set[str]:

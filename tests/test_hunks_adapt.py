@@ -138,3 +138,49 @@ def test_a_removed_comment_is_deleted_only_when_it_is_the_same_comment():
     assert a.ok and a.removed and a.removed[0].target == "\t/* wait for the hw to settle */"
     a = adapt(s, ["\tfoo();", "\t/* FIXME: locking */", "\tbar();"], [0, 1, 2])
     assert not a.ok and not a.changed
+
+
+LOCALS = ["static int other(void)", "{", "\tint err = probe();", "", "\treturn err;", "}", "",
+          "static int foo(struct device *dev)", "{", "\tint ret;", "", "\tret = bar(dev);", "\tif (ret)",
+          "\t\tgoto out;", "\tbaz(dev);", "out:", "\treturn ret;", "}"]
+LOCAL_HUNK = spec(" \terr = bar(dev);", " \tif (err)", " \t\tgoto out;", "+\terr = qux(dev);", "+\tif (err)",
+                  "+\t\tgoto out;", " \tbaz(dev);")
+
+
+def test_a_locals_rename_is_judged_within_its_function_and_carried():
+    # other() has its own "err": file-wide the target spells it both ways, foo() only as "ret"
+    a = adapt(LOCAL_HUNK, LOCALS, [11, 12, 13, 14], language="c")
+    assert a.ok
+    assert a.lines[3:6] == ("\tret = qux(dev);", "\tif (ret)", "\t\tgoto out;")
+    (sub, hs), = a.carried
+    assert (sub.local, hs, sub.line) == ("foo", (3, 4), 11)
+    assert sub.summary() == "use the target's local 'ret' for upstream's 'err' in foo()"
+    # the tree defining some global "err" does not make upstream's spelling right in foo()
+    assert adapt(LOCAL_HUNK, LOCALS, [11, 12, 13, 14], known=lambda n: True, language="c").carried
+    # without the language (not C) the whole-file rule stands: nothing carried
+    assert not adapt(LOCAL_HUNK, LOCALS, [11, 12, 13, 14]).carried
+
+
+def test_a_function_using_both_spellings_of_a_local_is_reported_not_guessed():
+    tgt = LOCALS[:9] + ["\tint ret, err;", "", "\tret = bar(dev);", "\tif (ret)", "\t\tgoto out;", "\tbaz(dev);",
+                        "out:", "\treturn ret ?: err;", "}"]
+    a = adapt(LOCAL_HUNK, tgt, [11, 12, 13, 14], language="c")
+    assert not a.ok and not a.carried
+    assert "the target function uses both" in a.uncarried[0] and "'err'" in a.uncarried[0]
+
+
+def test_a_name_the_function_does_not_declare_keeps_the_whole_file_rule():
+    # "ret" is a file-scope variable here, not foo()'s local: as before, not carried, not reported
+    tgt = ["static int ret;"] + [ln for ln in LOCALS if ln != "\tint ret;"]
+    a = adapt(LOCAL_HUNK, tgt, [11, 12, 13, 14], language="c")
+    assert a.ok and not a.carried and a.lines[3] == "\terr = qux(dev);"
+
+
+def test_declarations_of_a_name():
+    from hunks.adapt import declares
+    yes = ["\tint ret;", "\tint a, ret;", "\tint ret = 0;", "static int f(struct device *dev, int ret)",
+           "\tstruct foo *ret = g;", "\t\t     unsigned long ret)"]
+    no = ["\treturn ret;", "\tgoto ret;", "\tx = y * ret;", "\tret = f(a, ret);", "\tif (ret)", "\tfoo(a, ret);",
+          "int a = f(x, ret);"]
+    assert [declares(x, "ret") for x in yes] == [True] * len(yes)
+    assert [declares(x, "ret") for x in no] == [False] * len(no)

@@ -62,9 +62,9 @@ def _port(tmp_path: Path, diff: str, *, base: bool, adapt: bool = True):
     return port_patch(patch, DirTree(str(tmp_path / "target")), options=opts)
 
 
-def _git_apply(tmp_path: Path, diff: str) -> str:
+def _git_apply(tmp_path: Path, diff: str, original: str = TARGET) -> str:
     root = tmp_path / "applytree"
-    _write(root, TARGET)
+    _write(root, original)
     subprocess.run(["git", "init", "-q", str(root)], check=True)
     (root / "ported.patch").write_text(diff)
     subprocess.run(["git", "apply", "ported.patch"], cwd=root, check=True, capture_output=True)
@@ -132,3 +132,83 @@ def test_a_removed_line_missing_from_the_target_is_never_deleted(tmp_path):
     (pl,) = r.placements
     assert not pl.applied and not pl.adaptations
     assert not r.text
+
+
+LOCALS_TARGET = """\
+static int other(struct device *dev)
+{
+\tint err = probe(dev);
+
+\treturn err;
+}
+
+static int foo(struct device *dev)
+{
+\tint ret;
+
+\tret = bar(dev);
+\tif (ret)
+\t\tgoto out;
+\tbaz(dev);
+out:
+\treturn ret;
+}
+"""
+
+LOCALS_FIX = """\
+diff --git a/drivers/foo/foo.c b/drivers/foo/foo.c
+--- a/drivers/foo/foo.c
++++ b/drivers/foo/foo.c
+@@ -12,6 +12,9 @@ static int foo(struct device *dev)
+ \terr = bar(dev);
+ \tif (err)
+ \t\tgoto out;
++\terr = qux(dev);
++\tif (err)
++\t\tgoto out;
+ \tbaz(dev);
+ out:
+ \treturn err;
+"""
+
+
+def _port_locals(tmp_path: Path, target: str, *, base: bool):
+    _write(tmp_path / "target", target)
+    upstream = None
+    if base:
+        fn = target.index("static int foo")
+        _write(tmp_path / "upstream", target[:fn] + target[fn:].replace("ret", "err"))
+        upstream = str(tmp_path / "upstream")
+    patch = Patch(subject="foo: check qux", files=parse_diff(LOCALS_FIX, origin="fix.patch"), diff_text=LOCALS_FIX)
+    return port_patch(patch, DirTree(str(tmp_path / "target")), options=PortOptions(checks=False, upstream=upstream))
+
+
+@pytest.mark.parametrize("base", [True, False], ids=["with-base", "no-base"])
+def test_a_renamed_local_is_carried_within_its_function_and_said(tmp_path, base):
+    # other() names its own local "err", so the file spells it both ways; foo() only says "ret"
+    r = _port_locals(tmp_path, LOCALS_TARGET, base=base)
+    (pl,) = r.placements
+    assert pl.applied
+    (tok,) = [a for a in pl.adaptations if a.kind == "token"]
+    assert tok.summary == "use the target's local 'ret' for upstream's 'err' in foo()"
+    assert tok.evidence == ("drivers/foo/foo.c:12: ret = bar(dev);",)
+    assert [f.code for f in r.findings if f.code == "adapted"] == ["adapted"]
+    ported = LOCALS_TARGET.replace("\tbaz(dev);", "\tret = qux(dev);\n\tif (ret)\n\t\tgoto out;\n\tbaz(dev);")
+    assert _git_apply(tmp_path, r.text, LOCALS_TARGET) == ported
+
+
+def test_a_function_spelling_a_local_both_ways_holds_the_hunk_back(tmp_path):
+    target = LOCALS_TARGET.replace("\tint ret;\n", "\tint ret, err = 0;\n").replace("\treturn ret;\n}\n", "\treturn ret ?: err;\n}\n")
+    r = _port_locals(tmp_path, target, base=False)
+    (pl,) = r.placements
+    assert not pl.applied and not pl.adaptations and not r.text
+    failed = [f for f in r.findings if f.code == "adaptation-failed"]
+    assert failed and any("the target function uses both" in e for e in failed[0].evidence)
+
+
+def test_a_renamed_global_keeps_the_whole_file_rule(tmp_path):
+    # "ret" is not foo()'s local: as before the rename is not carried, and upstream's "err" stays
+    target = "static int ret;\n\n" + LOCALS_TARGET.replace("\tint ret;\n\n", "")
+    r = _port_locals(tmp_path, target, base=False)
+    assert not any(a.kind == "token" for pl in r.placements for a in pl.adaptations)
+    assert "+\terr = qux(dev);" in r.text and "ret = qux(dev)" not in r.text
