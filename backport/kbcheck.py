@@ -20,7 +20,7 @@ import os
 import re
 import weakref
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .model import FilePatch, Finding, HunkLine, Patch, Placement, PortOptions, Series, SourceRef, TargetTree
@@ -577,3 +577,26 @@ def check_patch(patch: Patch, tree: TargetTree, *, placements: Sequence[Placemen
             continue
         findings.extend(check_rule(rule, patch, tree, series=series, options=options))
     return tuple(findings)
+
+
+# ... does not have the feature at all: no Kconfig file defines ARM64_BTI_KERNEL. Whatever ...
+RE_FEATURE_ABSENT = re.compile(r"no Kconfig file defines ([A-Za-z0-9_]+)")
+
+
+def fold_feature_kconfig(findings: Sequence[Finding]) -> list[Finding]:
+    """One finding per absent feature: deps' ``missing-kconfig`` for a symbol that a
+    ``kb-feature-absent`` finding already names (with the feature and its upstream commit) is
+    folded into that finding as evidence instead of being said twice."""
+    absent = {m.group(1): i for i, f in enumerate(findings) if f.rule == "kb-feature-absent"
+              for m in [RE_FEATURE_ABSENT.search(f.message)] if m}
+    if not absent:
+        return list(findings)
+    out = list(findings)
+    drop: set[int] = set()
+    for i, f in enumerate(findings):
+        sym = f.message.split(":", 1)[0].removeprefix("CONFIG_")
+        if f.code == "missing-kconfig" and sym in absent:
+            k = absent[sym]
+            out[k] = replace(out[k], evidence=out[k].evidence + tuple(e for e in f.evidence if e not in out[k].evidence))
+            drop.add(i)
+    return [f for i, f in enumerate(out) if i not in drop]

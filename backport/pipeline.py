@@ -688,7 +688,7 @@ def port_patch(patch: Patch, tree: TargetTree, *, options: PortOptions | None = 
     if opts.checks:
         for checker in (deps.check_patch, kbcheck.check_patch, prototype.check_patch):
             findings.extend(checker(patch, tree, placements=placements, series=series, options=opts))
-    findings = [f for f in apiadapt.drop_covered(findings) if f.code not in opts.ignore]
+    findings = kbcheck.fold_feature_kconfig(apiadapt.drop_covered([f for f in findings if f.code not in opts.ignore]))
     return PortResult(
         patch=patch, placements=placements, findings=tuple(findings), text="".join(diffs),
         status=_status(placements, findings, opts), new_files=tuple(new_files),

@@ -126,3 +126,20 @@ def test_backport_check_raises_the_reviewers_findings(capsys):
 def test_backport_check_is_quiet_on_the_negative_fixture(capsys):
     case = next(c for c in CASES if c["name"] == "arm-kexec-vars-in-copied-page")
     assert _check_cli(case, capsys) == set()
+
+
+def test_an_absent_feature_is_said_once_not_also_as_missing_kconfig():
+    """deps' missing-kconfig for ARM64_BTI_KERNEL folds into kb-feature-absent (which names the
+    feature and its commit); ignoring the kb finding brings the deps one back."""
+    from backport.pipeline import port_series
+
+    series = load_series([str(HERE / "features/bti-landing-pad.mbox")])
+    tree = load_tree(str(HERE / "../../examples/ftrace-with-regs/tree"))
+    (r,) = port_series(series, tree, options=PortOptions())
+    codes = [f.code for f in r.findings]
+    assert codes.count("kb-feature-absent") == 1
+    assert not [f for f in r.findings if f.code == "missing-kconfig" and "ARM64_BTI_KERNEL" in f.message]
+    kb = next(f for f in r.findings if f.code == "kb-feature-absent")
+    assert any("bti-landing-pad.mbox" in e for e in kb.evidence)
+    (r2,) = port_series(series, tree, options=PortOptions(ignore=("kb-feature-absent",)))
+    assert [f for f in r2.findings if f.code == "missing-kconfig" and "ARM64_BTI_KERNEL" in f.message]
