@@ -373,18 +373,25 @@ RE_FINDING_NAME = re.compile(r"^(?:CONFIG_)?([A-Za-z_]\w*): ")
 _UPSTREAM_TREES: dict[str, TargetTree] = {}
 
 
-def locate_upstream(f: Finding, options: PortOptions) -> Finding:
-    """Add where a plain upstream tree (``--upstream DIR``) defines the missing name."""
+def upstream_index(path: str, options: PortOptions | None = None) -> TreeIndex:
+    """The index of a plain upstream tree (``--upstream DIR``): one tree object per path, so
+    every stage that asks (deps, prereq) shares one memoised, cached index."""
     from .target import DirTree
 
+    if path not in _UPSTREAM_TREES:
+        _UPSTREAM_TREES[path] = DirTree(path)
+    extra = options.extra if options else {}
+    return get_index(_UPSTREAM_TREES[path], PortOptions(extra={k: v for k, v in extra.items()
+                                                              if k == "index-cache"}))
+
+
+def locate_upstream(f: Finding, options: PortOptions) -> Finding:
+    """Add where a plain upstream tree (``--upstream DIR``) defines the missing name."""
     m = RE_FINDING_NAME.match(f.message)
     up = options.upstream or ""
     if not m or not up:
         return f
-    if up not in _UPSTREAM_TREES:
-        _UPSTREAM_TREES[up] = DirTree(up)
-    uidx = get_index(_UPSTREAM_TREES[up], PortOptions(extra={k: v for k, v in options.extra.items()
-                                                            if k == "index-cache"}))
+    uidx = upstream_index(up, options)
     name = m.group(1)
     if f.code == "missing-kconfig":
         k = uidx.kconfig(name)

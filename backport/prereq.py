@@ -128,10 +128,11 @@ class UpstreamBase:
     """The upstream tree the fix was written against: a git repo at the fix's base revision
     (backport.upstream.find_base_rev) or a plain directory."""
 
-    def __init__(self, location: str, patch: Patch) -> None:
+    def __init__(self, location: str, patch: Patch, options: PortOptions | None = None) -> None:
         from .target import DirTree, GitTree
 
         self.location = location
+        self.options = options
         self.is_git = is_git_repo(location)
         self.rev = find_base_rev(location, patch) if self.is_git else ""
         self.tree: TargetTree = GitTree(location, self.rev) if self.is_git else DirTree(location)
@@ -151,9 +152,9 @@ class UpstreamBase:
                 out = ""
             paths = [ln.split(":", 1)[1] for ln in out.splitlines() if ":" in ln]
         else:
-            from .deps import get_index
+            from .deps import upstream_index
 
-            idx = get_index(self.tree)
+            idx = upstream_index(self.location, self.options)
             defs = idx.members(name) if kind == "member" and not struct else idx.defines(key)
             paths = list(dict.fromkeys(d.path for d in defs))
         return sorted(paths, key=lambda p: (not p.endswith(".h"), p.startswith(("tools/", "arch/um/")), p))
@@ -537,7 +538,7 @@ def plan_prereqs(result: PortResult, tree: TargetTree, view: Series,
     if not queue or not options.upstream:
         return [], []
     try:
-        base = UpstreamBase(options.upstream, fix)
+        base = UpstreamBase(options.upstream, fix, options)
     except Exception as e:  # noqa: BLE001 - an unreadable base (bad rev, no repo) is a finding, not a crash
         return [], [_refusal(w, f"the upstream base {options.upstream} cannot be read ({e})", "") for w in queue]
     chosen: dict[str, tuple[Prereq, list[str]]] = {}
@@ -603,7 +604,7 @@ def port_prereqs(result: PortResult, overlay: TargetTree, *, options: PortOption
     planned, findings = plan_prereqs(result, overlay, base_view, options)
     if not planned:
         return [], findings, base_view
-    base = UpstreamBase(options.upstream or "", fix)  # plan_prereqs read it already
+    base = UpstreamBase(options.upstream or "", fix, options)  # plan_prereqs read it already
     version = _version(overlay)
     results: list[PortResult] = []
     emitted: list[Patch] = []
