@@ -42,6 +42,7 @@ from .loader import (
     KB_DIR,
     display_path,
     line_of,
+    parse_files,
     parse_yaml_with_lines,
     read_yaml_text,
     schema_problems,
@@ -483,15 +484,7 @@ def _read(path: Path) -> str:
 
 @lru_cache(maxsize=8)
 def _load_cached(files: tuple[tuple[Path, int, int], ...]) -> tuple[ApiEntry, ...]:
-    out: list[ApiEntry] = []
-    seen: dict[str, SourceRef | None] = {}
-    for f, _mtime, _size in files:
-        for e in parse_api(_read(f), display_path(f)):
-            if e.id in seen:
-                raise RuleError(f"API entry {e.id} already defined at {seen[e.id]}", e.ref)
-            seen[e.id] = e.ref
-            out.append(e)
-    return tuple(out)
+    return parse_files(files, parse_api, "API table", "API entry")
 
 
 def load_api(dirs: Sequence[str] = ()) -> tuple[ApiEntry, ...]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -284,18 +284,25 @@ def stamp_files(files: Iterable[Path], what: str = "rule file") -> tuple[tuple[P
 
 
 
+def parse_files(files: Iterable[tuple[Path, int, int]], parse: Callable[[str, str], Iterable[Any]],
+                what: str = "rule file", id_words: str = "rule id") -> tuple[Any, ...]:
+    """Every item ``parse(text, origin)`` yields from these files, in order; RuleError when an
+    id is defined twice (items carry ``id`` and ``ref``)."""
+    out: list[Any] = []
+    seen: dict[str, SourceRef | None] = {}
+    for f, _mtime, _size in files:
+        for item in parse(read_yaml_text(f, what), display_path(f)):
+            if item.id in seen:
+                raise RuleError(f"{id_words} {item.id} already defined at {seen[item.id]}", item.ref)
+            seen[item.id] = item.ref
+            out.append(item)
+    return tuple(out)
+
+
 @lru_cache(maxsize=16)
 def _load_cached(files: tuple[tuple[Path, int, int], ...]) -> tuple[Rule, ...]:
     """The rules of these files; keyed by (path, mtime, size) so an edited file is read again."""
-    rules: list[Rule] = []
-    seen: dict[str, SourceRef | None] = {}
-    for f, _mtime, _size in files:
-        for rule in parse_rules(read_yaml_text(f), display_path(f)):
-            if rule.id in seen:
-                raise RuleError(f"rule id {rule.id} already defined at {seen[rule.id]}", rule.ref)
-            seen[rule.id] = rule.ref
-            rules.append(rule)
-    return tuple(rules)
+    return parse_files(files, parse_rules)
 
 
 def load_rules(dirs: Sequence[str] = ()) -> tuple[Rule, ...]:
