@@ -211,11 +211,18 @@ def p90(xs: list[float]) -> float:
     return xs[min(len(xs) - 1, int(round(0.9 * (len(xs) - 1))))] if xs else 0.0
 
 
+def _scorer(set_dir: Path) -> Path:
+    """The set's score.py, or the shared one for a set built by bench/build_interval_set.py."""
+    own = set_dir.parent / "score.py"
+    return own if own.exists() else DEFAULT_SET.parent / "score.py"
+
+
 def score(set_dir: Path, outs: dict[str, Path], cases: list[dict], work: Path) -> tuple[str, dict]:
     ids = work / "cases.txt"
     ids.write_text("\n".join(c["id"] for c in cases) + "\n")
     js = work / "score.json"
-    cmd = [sys.executable, str(set_dir.parent / "score.py"), "--set", str(set_dir), "--markdown",
+    scorer = _scorer(set_dir)
+    cmd = [sys.executable, str(scorer), "--set", str(set_dir), "--markdown",
            "--cases", str(ids), "--json", str(js), "--trees", str(CACHE)]
     for name, d in outs.items():
         cmd += ["--outputs", f"{name}={d}"]
@@ -288,7 +295,7 @@ def token_row(set_dir: Path, cases: list[dict], rows: dict[str, list[dict]]) -> 
         if token_level((d / "upstream.patch").read_text(errors="replace"),
                        (d / "expected.patch").read_text(errors="replace")):
             ids.append(c["id"])
-    spec = importlib.util.spec_from_file_location("kbench_score", set_dir.parent / "score.py")
+    spec = importlib.util.spec_from_file_location("kbench_score", _scorer(set_dir))
     sc = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
     spec.loader.exec_module(sc)  # type: ignore[union-attr]
     out = []
@@ -379,7 +386,7 @@ def main(argv: list[str] | None = None) -> int:
     for tree in (args.tree,) + (() if args.no_base else (args.base,)):
         if not tree.is_dir():
             print(f"fetching {tree.name} with get-tree.sh ...", file=sys.stderr)
-            subprocess.run(["bash", str(args.set.parent / "get-tree.sh"), tree.name, str(CACHE)], check=True)
+            subprocess.run(["bash", str(DEFAULT_SET.parent / "get-tree.sh"), tree.name, str(CACHE)], check=True)
     base = None if args.no_base else str(args.base)
     sets = {s.strip() for s in args.sets.split(",")}
     if "public" in sets:
