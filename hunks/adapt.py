@@ -54,6 +54,9 @@ RE_IDENT = re.compile(r"^[A-Za-z_]\w*$")
 
 #: a paired line whose tokens agree less than this is another line, not a respelling
 MIN_TOKEN_SIM = 0.6
+#: a removed line whose tokens agree this much, differing in at most CLOSE_TOKENS, is the line deleted
+CLOSE_SIM = 0.5
+CLOSE_TOKENS = 3
 #: a substitution longer than this (tokens, either side) is a rewrite, not a respelling
 MAX_SUB_TOKENS = 12
 #: base lines around the hunk that the 3-way learns from, on each side
@@ -61,8 +64,14 @@ BASE_MARGIN = 40
 #: target lines around a placed region the pre-image may still be paired with (fuzz drops ends)
 SLACK = 3
 OPEN, CLOSE = "([{", ")]}"
+#: tokens that continue an operand after a name ("&a.b" is "&(a.b)")
+POSTFIX = frozenset((".", "->", "[", "(", "++", "--"))
 #: words followed by "(" that do not call anything
 NOT_CALLS = frozenset("if while for switch return sizeof typeof __typeof__ alignof _Alignof defined do else case".split())
+#: C keywords and type words: never an annotation a tree may lack
+C_KEYWORDS = frozenset("""auto break case char const continue default do double else enum extern float for goto if
+    inline int long register restrict return short signed sizeof static struct switch typedef union unsigned void
+    volatile while bool _Bool true false typeof __typeof__ asm __asm__""".split())
 #: words that start a statement, not a declaration's type (``return ret;``, ``goto err;``)
 NOT_TYPES = NOT_CALLS | frozenset("goto break continue default".split())
 
@@ -78,7 +87,7 @@ class Tok:
 class Substitution:
     """Upstream's tokens -> the target's, learned from one target line."""
 
-    kind: str  # rename | argument | wrapper | member | other
+    kind: str  # rename | argument | wrapper | member | pointer | attribute | other
     upstream: tuple[str, ...]
     target: tuple[str, ...]
     up_text: str  # upstream's characters for it ("timer_container_of")
@@ -99,6 +108,12 @@ class Substitution:
             return f"use {tg}{call}, the target has no {up}{call}"
         if self.kind == "argument":
             return f"call {self.anchor}() as the target does ({tg} ...), not as upstream ({up} ...)"
+        if self.kind == "pointer":
+            if len(self.upstream) > len(self.target):
+                return f"write {tg} as the target does, not {up}: {tg} is a pointer there"
+            return f"write {tg} as the target does, not {up}: {up} is no pointer there"
+        if self.kind == "attribute":
+            return f"drop {up}, the target has no {self.upstream[0]}"
         if self.kind == "wrapper":
             if len(self.upstream) > len(self.target):
                 return f"{tg} as the target reads it, without {self.upstream[0]}()"
@@ -206,6 +221,8 @@ def _groups(up: tuple[str, ...], tg: tuple[str, ...]) -> list[list[int]]:
         one_sided = i1 == i2 or j1 == j2
         has_ident = any(RE_IDENT.match(x) for x in up[i1:i2])
         g.append(0)
+        if one_sided and _address(g, up, tg):
+            continue
         if one_sided:
             c = _call_start(up, i1)
             if c is not None:
@@ -220,6 +237,21 @@ def _groups(up: tuple[str, ...], tg: tuple[str, ...]) -> list[list[int]]:
             if k > 0:
                 g[0], g[2] = k - 1, j1 - (i1 - k + 1)
     return out
+
+
+def _address(g: list[int], up: tuple[str, ...], tg: tuple[str, ...]) -> bool:
+    """A one-sided ``&`` or ``*`` in operand position before a name (``&raw_class`` against
+    ``raw_class``: the object is a pointer in one tree): widen the edit to the name (how 3)."""
+    i1, i2, j1, j2 = g[:4]
+    side = up[i1:i2] or tg[j1:j2]
+    if len(side) != 1 or side[0] not in ("&", "*") or i2 >= len(up) or j2 >= len(tg) or up[i2] != tg[j2] \
+            or not RE_IDENT.match(up[i2]) or up[i2] in NOT_TYPES or (up[i2 + 1:i2 + 2] or ("",))[0] in POSTFIX:
+        return False  # "&sbi->shrinker" takes the member's address, not the name's
+    prev = up[i1 - 1] if i1 > 0 else ""
+    if RE_IDENT.match(prev) and prev not in NOT_TYPES or prev[:1].isdigit() or prev in (")", "]"):
+        return False  # a binary "&" / "*" (or a declaration's "*")
+    g[1], g[3], g[4] = i2 + 1, j2 + 1, 3
+    return True
 
 
 def _trim(g: list[int], up: tuple[str, ...], tg: tuple[str, ...]) -> None:
@@ -249,6 +281,14 @@ def _kind(up: tuple[str, ...], tg: tuple[str, ...], one_sided_call: bool) -> str
     return "other"
 
 
+def _attribute(seq: Sequence[str]) -> bool:
+    """``__bpf_kfunc`` / ``__counted_by(len)``: one name that is no C keyword (an annotation
+    macro), alone or with one balanced argument list."""
+    if not seq or not RE_IDENT.match(seq[0]) or seq[0] in C_KEYWORDS:
+        return False
+    return len(seq) == 1 or (seq[1] == "(" and seq[-1] == ")" and _balanced(seq[1:]) and len(seq) <= MAX_SUB_TOKENS)
+
+
 def learn_line(upstream: str, target: str, line: int) -> tuple[list[Substitution], str]:
     """Substitutions that turn ``upstream`` into ``target`` token by token, or ([], why not)."""
     ut, tt = lex(upstream), lex(target)
@@ -262,6 +302,9 @@ def learn_line(upstream: str, target: str, line: int) -> tuple[list[Substitution
         return [], "differs beyond a few tokens"
     subs: list[Substitution] = []
     for i1, i2, j1, j2, how in _groups(up, tg):
+        if how == 2 and j1 == j2 and _attribute(up[i1:i2]):
+            subs.append(Substitution("attribute", up[i1:i2], (), _chars(upstream, ut, i1, i2), "", line, target))
+            continue
         if how == 2:
             return [], f"adds or drops {' '.join(up[i1:i2] or tg[j1:j2])!r} outside a call, not a respelling"
         in_call = how == 1
@@ -271,12 +314,44 @@ def learn_line(upstream: str, target: str, line: int) -> tuple[list[Substitution
                 or not su:
             return [], f"differs in {' '.join(su) or '(nothing)'!r} / {' '.join(st)!r}, not a plain respelling"
         plain = [x for x in su + st if x not in ("(", ")", ",")]
-        kind = _kind(su, st, bool(in_call))
+        kind = "pointer" if how == 3 else _kind(su, st, bool(in_call))
         if not plain:
             return [], "differs only in punctuation"
         subs.append(Substitution(kind, su, st, _chars(upstream, ut, i1, i2), _chars(target, tt, j1, j2), line, target,
                                  su[0] if kind == "argument" else ""))
     return subs, ""
+
+
+def close(upstream: str, target: str) -> list[tuple[str, ...]] | None:
+    """A removed line the target spells a few tokens otherwise, beyond a plain respelling
+    (``return f(x);`` against ``f(x);``, ``u32 flags,`` against ``unsigned int flags,``): still
+    the line the hunk deletes, when paired by the 3-way or the alignment; nothing is learned
+    from it (its difference is no substitution to carry). Returns upstream's differing tokens
+    with its left and with its right neighbour, per difference (None: not close)."""
+    up, tg = _texts(lex(upstream)), _texts(lex(target))
+    if not up or not tg or Indel.normalized_similarity(up, tg) < CLOSE_SIM:
+        return None
+    ops = [op for op in difflib.SequenceMatcher(None, up, tg, autojunk=False).get_opcodes() if op[0] != "equal"]
+    if sum(max(i2 - i1, j2 - j1) for _, i1, i2, j1, j2 in ops) > CLOSE_TOKENS:
+        return None
+    return [w for _, i1, i2, _, _ in ops for w in (up[max(0, i1 - 1):i2], up[i1:i2 + 1]) if len(w) > 1]
+
+
+def _derived(h: int, spec: HunkSpec, windows: Sequence[tuple[str, ...]], text: str, target: str) -> list[str]:
+    """Why the hunk cannot act on a close removed line: an added line that is not the removed
+    line moved elsewhere keeps upstream's tokens where the two differ (``if (a && b)`` against
+    the target's ``if (a)``, added ``if (a && b && c)``): carrying the difference is a guess."""
+    out = []
+    for k, (kind, line) in enumerate(zip(spec.kinds, spec.lines, strict=True)):
+        if kind != "+" or line.split() == text.split():
+            continue
+        toks = _texts(lex(line))
+        for w in windows:
+            if _find(toks, w) >= 0:
+                out.append(f"added line {k + 1} keeps upstream's {' '.join(w)!r} from removed line {h + 1}, which "
+                           f"the target spells {target.strip()!r}: not carried")
+                break
+    return out
 
 
 # ---------------------------------------------------------------- the target file
@@ -301,6 +376,8 @@ def _count(joined: Sequence[str], seq: Sequence[str]) -> int:
 
 def _mixed(sub: Substitution, joined: Sequence[str]) -> bool:
     """The target file also spells it upstream's way outside the target's own spelling."""
+    if not sub.target:
+        return _count(joined, sub.upstream) > 0
     inside = _count([" " + " ".join(sub.target) + " "], sub.upstream)
     return _count(joined, sub.upstream) > inside * _count(joined, sub.target)
 
@@ -327,9 +404,19 @@ def carry(line: str, sub: Substitution) -> tuple[str, int]:
         k = _find(texts, sub.upstream, pos)
         if k < 0:
             return line, done
+        after = texts[k + len(sub.upstream)] if k + len(sub.upstream) < len(texts) else ""
+        if sub.kind == "pointer" and after in POSTFIX:
+            pos = k + 1  # "&obj.member" is no "&obj": the pointer change does not fit (see unfit())
+            continue
         a, b = toks[k].start, toks[k + len(sub.upstream) - 1].end
         new = sub.tg_text
-        if sub.target[-1] == "," and sub.upstream[-1] != "," and b < len(line) and not line[b].isspace():
+        if not sub.target:  # an annotation dropped: "__bpf_kfunc void f(" -> "void f("
+            while b < len(line) and line[b] in " \t":
+                b += 1
+            if b == len(line) or line[b] in ";,)":
+                while a > 0 and line[a - 1] in " \t":
+                    a -= 1  # "x[] __counted_by(n);" -> "x[];"
+        elif sub.target[-1] == "," and sub.upstream[-1] != "," and b < len(line) and not line[b].isspace():
             new += " "  # an argument inserted first: "f(x" -> "f(NEW, x"
         if sub.upstream[-1] == "," and sub.target[-1] != ",":
             while b < len(line) and line[b] in " \t":
@@ -371,10 +458,12 @@ def adapt(spec: HunkSpec, target: Sequence[str], pairs: Sequence[int | None],
         subs, bad = learn_line(text, tgt[p], p)
         if kind == "-":
             subs = [replace(x, removed=True) for x in subs]
-        if kind == "-" and bad:
+        windows = close(text, tgt[p]) if kind == "-" and bad else []
+        if windows is None:
             why.append(f"removed line {h + 1} {text.strip()!r} {bad} from target line {p + 1} "
                        f"{tgt[p].strip()!r}")
             continue
+        why.extend(_derived(h, spec, windows, text, tgt[p]))
         learned.extend(subs)
         out[h] = tgt[p]
         if kind == "-" and text.split() != tgt[p].split():
@@ -412,6 +501,9 @@ def adapt(spec: HunkSpec, target: Sequence[str], pairs: Sequence[int | None],
             if n:
                 carried.setdefault(s.upstream, []).append(h)
         out[h] = line
+        why.extend(f"added line {h + 1} uses {s.up_text!r} where the target's pointer change (line {s.line + 1}: "
+                   f"{s.text.strip()!r}) does not fit" for s in usable
+                   if s.kind == "pointer" and _find(_texts(lex(line)), s.upstream) >= 0)
         why.extend(_uncarried(h, line, learned, ways, joined, file_words, known))
         why.extend(f"added line {h + 1} uses {s.up_text!r}, which the line it replaces spells {s.tg_text!r} in the "
                    f"target (line {s.line + 1}), and the target file spells it both ways: not carried"
@@ -537,7 +629,7 @@ def _uncarried(h: int, line: str, learned: Sequence[Substitution], ways: dict[tu
             if w not in file_words and not (known is not None and known(w)):
                 out.append(f"added line {h + 1} uses {w!r}, which the target file lacks (the target writes "
                            f"{s.tg_text!r} at line {s.line + 1}) in a form the substitution does not fit")
-        if s.kind == "argument" and s.anchor in words and not _mixed(s, joined):
+        if s.kind == "argument" and s.anchor in words and not _mixed(s, joined) and not _optional(s, known):
             at = [k for k, x in enumerate(texts) if x == s.anchor]
             if any(tuple(texts[k:k + len(s.target)]) != s.target for k in at):
                 out.append(f"added line {h + 1} calls {s.anchor}() in a form the target's argument change "
