@@ -47,8 +47,8 @@ from .types import HunkSpec
 # "str \" lit"  'c'  /* comment */  // comment  ident  0x1fUL  12u  ->  <<=  &&  ++  ##  any other char
 RE_LEX = re.compile(r'"(?:\\.|[^"\\])*"?|\'(?:\\.|[^\'\\])*\'?|/\*.*?(?:\*/|$)|//.*$|[A-Za-z_]\w*'
                     r"|0[xX][0-9a-fA-F]+\w*|\d+\w*|->|<<=?|>>=?|[<>=!+\-*/%&|^]=|&&|\|\||\+\+|--|##|\S")
-# " * a comment line"  /  "/* opening"  /  "*/"
-RE_COMMENT_LINE = re.compile(r"^\s*(?:\*|/\*|\*/)")
+# " * a comment line"  /  "/* opening"  /  "*/"  (not "*ptr = x;")
+RE_COMMENT_LINE = re.compile(r"^\s*(?:\*(?:\s|$|\*)|/\*|\*/)")
 # an identifier token
 RE_IDENT = re.compile(r"^[A-Za-z_]\w*$")
 
@@ -369,6 +369,16 @@ def _file_index(lines: tuple[str, ...]) -> tuple[tuple[str, ...], frozenset[str]
     return tuple(joined), frozenset(words)
 
 
+def file_words(lines: Sequence[str]) -> frozenset[str]:
+    """The identifiers of a file (code only)."""
+    return _file_index(tuple(lines))[1]
+
+
+def lex_words(line: str) -> list[str]:
+    """The identifiers of one line (code only)."""
+    return [t for t in _texts(lex(line)) if RE_IDENT.match(t)]
+
+
 def _count(joined: Sequence[str], seq: Sequence[str]) -> int:
     needle = " " + " ".join(seq) + " "
     return sum(j.count(needle) for j in joined)
@@ -428,7 +438,7 @@ def carry(line: str, sub: Substitution) -> tuple[str, int]:
 
 def adapt(spec: HunkSpec, target: Sequence[str], pairs: Sequence[int | None],
           more: Sequence[tuple[str, int]] = (), known: Callable[[str], bool] | None = None,
-          language: str = "") -> Adapted:
+          language: str = "", by_base: bool = False) -> Adapted:
     """The hunk in the target's spelling (see the module docstring).
 
     ``pairs``: per pre-image line (spec.old) its target index or None; ``more``: further
@@ -437,7 +447,10 @@ def adapt(spec: HunkSpec, target: Sequence[str], pairs: Sequence[int | None],
     only drops names the target defines is optional (upstream's spelling builds there too:
     ``sysfs_emit`` where the file still calls ``sprintf``) and is not carried: a port changes
     upstream's lines only where it must. ``language`` ("c": hunks.syntax.language_for) enables
-    judging a local's rename within its function.
+    judging a local's rename within its function. ``by_base``: the pairs come from the 3-way
+    (the base maps each pre-image line onto its target line): only then is a removed line a few
+    tokens apart (``close``) taken for the line the hunk deletes; a similar line found by
+    alignment alone (``foo_count--;`` for ``foo_count -= 1;``) is not proof enough to delete it.
     """
     tgt = tuple(target)
     joined, file_words = _file_index(tgt)
@@ -458,7 +471,7 @@ def adapt(spec: HunkSpec, target: Sequence[str], pairs: Sequence[int | None],
         subs, bad = learn_line(text, tgt[p], p)
         if kind == "-":
             subs = [replace(x, removed=True) for x in subs]
-        windows = close(text, tgt[p]) if kind == "-" and bad else []
+        windows = (close(text, tgt[p]) if by_base else None) if kind == "-" and bad else []
         if windows is None:
             why.append(f"removed line {h + 1} {text.strip()!r} {bad} from target line {p + 1} "
                        f"{tgt[p].strip()!r}")
@@ -601,15 +614,15 @@ def declares(line: str, name: str) -> bool:
     return False
 
 
-def _lost(s: Substitution) -> set[str]:
+def lost(s: Substitution) -> set[str]:
     """Names upstream's spelling has and the target's lacks."""
     return {x for x in s.upstream if RE_IDENT.match(x)} - set(s.target)
 
 
 def _optional(s: Substitution, known: Callable[[str], bool] | None) -> bool:
     """Upstream's spelling only uses names the target tree defines: it builds there as is."""
-    lost = _lost(s)
-    return bool(lost) and known is not None and all(known(w) for w in lost)
+    gone = lost(s)
+    return bool(gone) and known is not None and all(known(w) for w in gone)
 
 
 def _uncarried(h: int, line: str, learned: Sequence[Substitution], ways: dict[tuple[str, ...], set[tuple[str, ...]]],
@@ -625,7 +638,7 @@ def _uncarried(h: int, line: str, learned: Sequence[Substitution], ways: dict[tu
             out.append(f"added line {h + 1} uses {s.up_text!r}, which the target spells two ways "
                        f"({spellings}): not carried")
             continue
-        for w in sorted(_lost(s) & words):
+        for w in sorted(lost(s) & words):
             if w not in file_words and not (known is not None and known(w)):
                 out.append(f"added line {h + 1} uses {w!r}, which the target file lacks (the target writes "
                            f"{s.tg_text!r} at line {s.line + 1}) in a form the substitution does not fit")
@@ -638,9 +651,10 @@ def _uncarried(h: int, line: str, learned: Sequence[Substitution], ways: dict[tu
 
 
 def learning_pairs(spec: HunkSpec, target: Sequence[str], start: int, end: int,
-                   base: Sequence[str] | None = None) -> tuple[list[int | None], list[tuple[str, int]]]:
+                   base: Sequence[str] | None = None) -> tuple[list[int | None], list[tuple[str, int]], bool]:
     """Per pre-image line its target index, for a hunk placed at ``target[start:end]``, and the
-    (upstream line, target index) pairs of the base region around it (empty without ``base``).
+    (upstream line, target index) pairs of the base region around it (empty without ``base``),
+    and whether the pairing came through the base.
 
     Through the base when it holds the pre-image and maps it onto the same region (the 3-way
     pairing), else by aligning the pre-image with the region (a few lines of slack each side)."""
@@ -652,13 +666,13 @@ def learning_pairs(spec: HunkSpec, target: Sequence[str], start: int, end: int,
             placed = [p for p in pairs if p is not None]
             if placed and min(placed) < end + SLACK and max(placed) >= start - SLACK:
                 pair_gaps(pairs)
-                return pairs, base_region(tgt, base, bs, len(spec.old), pairs, BASE_MARGIN)
+                return pairs, base_region(tgt, base, bs, len(spec.old), pairs, BASE_MARGIN), True
     al = align(spec.old, tgt, start - SLACK, end + SLACK)
     if al is None:
-        return [None] * len(spec.old), []
+        return [None] * len(spec.old), [], False
     pairs = list(al.pairs)
     pair_gaps(pairs)
-    return pairs, []
+    return pairs, [], False
 
 
 def pair_gaps(pairs: list[int | None]) -> None:

@@ -103,11 +103,13 @@ def test_with_base_learns_from_lines_around_the_hunk():
                                              "\tkick(timer_container_of(f, t, timer));", "\treturn 1;", "}"), 6)
     # without the base the hunk's own lines say nothing about the rename: nothing is learned
     # (the placement's drift check still sees the name the target lacks)
-    pairs, more = learning_pairs(s, tgt, 5, 9)
+    pairs, more, by_base = learning_pairs(s, tgt, 5, 9)
+    assert not by_base
     assert more == [] and pairs == [5, 6, 7, 8]
     plain = adapt(s, tgt, pairs, more)
     assert not plain.changed and not plain.learned
-    pairs, more = learning_pairs(s, tgt, 5, 9, base)
+    pairs, more, by_base = learning_pairs(s, tgt, 5, 9, base)
+    assert by_base
     a = adapt(s, tgt, pairs, more)
     assert a.ok and a.lines[2] == "\tkick(from_timer(f, t, timer));"
     assert a.carried[0][0].line == 2
@@ -115,7 +117,7 @@ def test_with_base_learns_from_lines_around_the_hunk():
 
 def test_tokens_added_outside_a_call_are_logic_not_spelling():
     s = spec("-\tif (a && b)", "+\tif (a && b && c)")
-    a = adapt(s, ["\tif (a)"], [0])
+    a = adapt(s, ["\tif (a)"], [0], by_base=True)
     assert not a.ok and "keeps upstream's 'a && b'" in a.uncarried[0]
     # nor is a statement the target splits over two lines one of its halves
     s = spec("-\tp->data = init(net, sizeof(u32));", "+\tp->data = init(net, sizeof(u64));")
@@ -240,7 +242,8 @@ def test_removed_line_a_few_tokens_apart_is_deleted_as_the_target_spells_it():
     s = spec(" \tif (ops->brk)", "-\t\treturn ops->brk(tty, state);", "-\treturn -ENOTTY;", "+\t\tret = ops->brk(tty, state);",
              "+\treturn -ENOTTY;")
     tgt = ["\tif (ops->brk)", "\t\tops->brk(tty, state);", "\treturn 0;"]
-    a = adapt(s, tgt, [0, 1, 2])
+    assert not adapt(s, tgt, [0, 1, 2]).ok  # aligned alone: not proof enough
+    a = adapt(s, tgt, [0, 1, 2], by_base=True)
     assert a.ok, a.uncarried
     assert a.lines[1:3] == ("\t\tops->brk(tty, state);", "\treturn 0;")
     assert a.lines[3:] == ("\t\tret = ops->brk(tty, state);", "\treturn -ENOTTY;")  # upstream's new code as is
@@ -249,7 +252,7 @@ def test_removed_line_a_few_tokens_apart_is_deleted_as_the_target_spells_it():
 
 def test_removed_declaration_with_another_type_is_deleted_as_the_target_spells_it():
     s = spec("-\t\t\t\t u32 fd_flags,", "-\t\t\t\t u64 heap_flags)", "+\t\t\t\t u32 flags)")
-    a = adapt(s, ["\t\t\t\t unsigned int fd_flags,", "\t\t\t\t unsigned int heap_flags)"], [0, 1])
+    a = adapt(s, ["\t\t\t\t unsigned int fd_flags,", "\t\t\t\t unsigned int heap_flags)"], [0, 1], by_base=True)
     assert a.ok and a.lines[:2] == ("\t\t\t\t unsigned int fd_flags,", "\t\t\t\t unsigned int heap_flags)")
 
 

@@ -241,3 +241,65 @@ def test_an_atomic_member_in_the_target_is_left_alone(tmp_path):
     (pl,) = r.placements
     assert pl.applied and not pl.adaptations
     assert "atomic_read(&req->work.flags)" in r.text
+
+
+CGX = """\
+int cgx_set_pkind(struct cgx *cgx, int id, int pkind)
+{
+\tcgx_write(cgx, id, CGX_RX_ID_MAP, pkind & 0x3F);
+\treturn 0;
+}
+
+int cgx_reset(struct cgx *cgx)
+{
+\treturn 0;
+}
+"""
+
+CGX_FIX = """\
+diff --git a/drivers/net/cgx.c b/drivers/net/cgx.c
+--- a/drivers/net/cgx.c
++++ b/drivers/net/cgx.c
+@@ -4,6 +4,11 @@ int cgx_set_pkind(struct cgx *cgx, int id, int pkind)
+ \treturn 0;
+ }
+\x20
++int cgx_get_pkind(struct cgx *cgx, int id)
++{
++\treturn cgx_read(cgx, id, cgx->mac_ops->rxid_map_offset) & 0x3F;
++}
++
+ int cgx_reset(struct cgx *cgx)
+ {
+ \treturn 0;
+"""
+
+
+def test_a_member_the_target_lacks_takes_the_spelling_the_base_diff_shows(tmp_path):
+    # the hunk applies as is, but its new line uses a member the target tree lacks; next to it
+    # the upstream base writes that member where the target writes a constant
+    upstream = {"drivers/net/cgx.c": CGX.replace("CGX_RX_ID_MAP", "cgx->mac_ops->rxid_map_offset")}
+    _tree(tmp_path / "target", {"drivers/net/cgx.c": CGX})
+    _tree(tmp_path / "upstream", upstream)
+    patch = Patch(subject="cgx: get pkind", files=parse_diff(CGX_FIX, origin="fix.patch"), diff_text=CGX_FIX)
+    opts = PortOptions(upstream=str(tmp_path / "upstream"), extra={"index-cache": str(tmp_path / "cache")})
+    r = port_patch(patch, DirTree(str(tmp_path / "target")), options=opts)
+    (pl,) = r.placements
+    assert pl.applied
+    (a,) = pl.adaptations
+    assert a.summary == "write 'CGX_RX_ID_MAP' as the target does, not 'cgx->mac_ops->rxid_map_offset'"
+    assert a.evidence == ("drivers/net/cgx.c:3: cgx_write(cgx, id, CGX_RX_ID_MAP, pkind & 0x3F);",)
+    out = _git_apply(tmp_path, {"drivers/net/cgx.c": CGX}, r.text, "drivers/net/cgx.c")
+    assert "\treturn cgx_read(cgx, id, CGX_RX_ID_MAP) & 0x3F;\n" in out
+
+
+def test_an_exact_hunk_using_only_what_the_target_has_is_left_alone(tmp_path):
+    fix = CGX_FIX.replace("cgx->mac_ops->rxid_map_offset", "CGX_RX_ID_MAP")
+    upstream = {"drivers/net/cgx.c": CGX.replace("CGX_RX_ID_MAP", "cgx->mac_ops->rxid_map_offset")}
+    _tree(tmp_path / "target", {"drivers/net/cgx.c": CGX})
+    _tree(tmp_path / "upstream", upstream)
+    patch = Patch(subject="cgx: get pkind", files=parse_diff(fix, origin="fix.patch"), diff_text=fix)
+    opts = PortOptions(upstream=str(tmp_path / "upstream"), extra={"index-cache": str(tmp_path / "cache")})
+    r = port_patch(patch, DirTree(str(tmp_path / "target")), options=opts)
+    (pl,) = r.placements
+    assert pl.applied and not pl.adaptations and pl.method.value == "exact"
