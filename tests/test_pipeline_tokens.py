@@ -275,15 +275,20 @@ diff --git a/drivers/net/cgx.c b/drivers/net/cgx.c
 """
 
 
-def test_a_member_the_target_lacks_takes_the_spelling_the_base_diff_shows(tmp_path):
-    # the hunk applies as is, but its new line uses a member the target tree lacks; next to it
-    # the upstream base writes that member where the target writes a constant
+def _port_checked(tmp_path: Path, fix: str):
+    """With the deps index on (what the target tree defines decides) and the upstream base."""
     upstream = {"drivers/net/cgx.c": CGX.replace("CGX_RX_ID_MAP", "cgx->mac_ops->rxid_map_offset")}
     _tree(tmp_path / "target", {"drivers/net/cgx.c": CGX})
     _tree(tmp_path / "upstream", upstream)
-    patch = Patch(subject="cgx: get pkind", files=parse_diff(CGX_FIX, origin="fix.patch"), diff_text=CGX_FIX)
+    patch = Patch(subject="cgx: get pkind", files=parse_diff(fix, origin="fix.patch"), diff_text=fix)
     opts = PortOptions(upstream=str(tmp_path / "upstream"), extra={"index-cache": str(tmp_path / "cache")})
-    r = port_patch(patch, DirTree(str(tmp_path / "target")), options=opts)
+    return port_patch(patch, DirTree(str(tmp_path / "target")), options=opts)
+
+
+def test_a_member_the_target_lacks_takes_the_spelling_the_base_diff_shows(tmp_path):
+    # the hunk applies as is, but its new line uses a member the target tree lacks; next to it
+    # the upstream base writes that member where the target writes a constant
+    r = _port_checked(tmp_path, CGX_FIX)
     (pl,) = r.placements
     assert pl.applied
     (a,) = pl.adaptations
@@ -294,12 +299,6 @@ def test_a_member_the_target_lacks_takes_the_spelling_the_base_diff_shows(tmp_pa
 
 
 def test_an_exact_hunk_using_only_what_the_target_has_is_left_alone(tmp_path):
-    fix = CGX_FIX.replace("cgx->mac_ops->rxid_map_offset", "CGX_RX_ID_MAP")
-    upstream = {"drivers/net/cgx.c": CGX.replace("CGX_RX_ID_MAP", "cgx->mac_ops->rxid_map_offset")}
-    _tree(tmp_path / "target", {"drivers/net/cgx.c": CGX})
-    _tree(tmp_path / "upstream", upstream)
-    patch = Patch(subject="cgx: get pkind", files=parse_diff(fix, origin="fix.patch"), diff_text=fix)
-    opts = PortOptions(upstream=str(tmp_path / "upstream"), extra={"index-cache": str(tmp_path / "cache")})
-    r = port_patch(patch, DirTree(str(tmp_path / "target")), options=opts)
+    r = _port_checked(tmp_path, CGX_FIX.replace("cgx->mac_ops->rxid_map_offset", "CGX_RX_ID_MAP"))
     (pl,) = r.placements
     assert pl.applied and not pl.adaptations and pl.method.value == "exact"
