@@ -450,7 +450,8 @@ def run_public(args: argparse.Namespace, base: str | None, command: str) -> None
     wrong_ident = [r["id"] for r in rows["backport"] if r["label"] == "identical" and r["outcome"] != "correct"]
     print(f"backport identical-case failures: {len(wrong_ident)}"
           + ("".join(f"\n  {x}" for x in wrong_ident) if args.verbose else ""))
-    _write_section(args, "public", base, args.base.name, (
+    set_name = "public" if args.set.resolve() == DEFAULT_SET.resolve() else args.set.name
+    _write_section(args, set_name, base, args.base.name, (
         f"Set: `{args.set}` ({len(cases)} cases), target `{args.tree.name}`, checks "
         f"{'off' if args.no_checks else 'on'}. Command: `{command}`.\n\n### Correctness (score.py)\n\n{table}\n\n"
         f"`adapted/token` cases: {', '.join(token_ids) or 'none'}.\n\n"
