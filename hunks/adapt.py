@@ -25,8 +25,15 @@ name is declared, as a variable or parameter, in the C function holding the hunk
 within that function instead of the whole file (other functions' ``err`` say nothing about
 this one), and carried whatever the rest of the tree defines; a function that uses both
 spellings is a reason, not a guess.
-A removed line is acted on in the target's spelling only when it differs from its target line
-by substitutions alone; a removed line that is not in the target stays a reason.
+Further kinds: a pointer in one tree (``&raw_class`` against ``raw_class``, not ``&a->b``); an
+annotation the target lacks dropped (``__bpf_kfunc``: a one-sided name that is no C keyword,
+carried only when the target tree does not define it); a wrapper at one argument of a call
+(``f(inode)`` against ``f(BTRFS_I(inode))``: the callee's parameter differs, so that argument of
+every added call of ``f`` is wrapped or unwrapped; hunks.adaptargs).
+A removed line is acted on in the target's spelling when it differs from its target line by
+substitutions alone, or, paired by the 3-way, by a few tokens (``return f(x);`` against
+``f(x);``) that no added line derived from it keeps; a removed line that is not in the target
+stays a reason. Lexing lives in hunks.clex.
 """
 
 from __future__ import annotations
@@ -39,55 +46,44 @@ from functools import lru_cache
 
 from rapidfuzz.distance import Indel
 
+from .adaptargs import arg_mixed, arg_position, carry_arg, close, derived
 from .align import align
+from .clex import (
+    CLOSE,
+    NOT_TYPES,
+    OPEN,
+    POSTFIX,
+    RE_IDENT,
+    balanced,
+    call_start,
+    chars,
+    find,
+    lex,
+    texts_of,
+)
 from .syntax import items
 from .threeway import base_region, threeway_pairs
 from .types import HunkSpec
 
-# "str \" lit"  'c'  /* comment */  // comment  ident  0x1fUL  12u  ->  <<=  &&  ++  ##  any other char
-RE_LEX = re.compile(r'"(?:\\.|[^"\\])*"?|\'(?:\\.|[^\'\\])*\'?|/\*.*?(?:\*/|$)|//.*$|[A-Za-z_]\w*'
-                    r"|0[xX][0-9a-fA-F]+\w*|\d+\w*|->|<<=?|>>=?|[<>=!+\-*/%&|^]=|&&|\|\||\+\+|--|##|\S")
-# " * a comment line"  /  "/* opening"  /  "*/"  (not "*ptr = x;")
-RE_COMMENT_LINE = re.compile(r"^\s*(?:\*(?:\s|$|\*)|/\*|\*/)")
-# an identifier token
-RE_IDENT = re.compile(r"^[A-Za-z_]\w*$")
-
 #: a paired line whose tokens agree less than this is another line, not a respelling
 MIN_TOKEN_SIM = 0.6
-#: a removed line whose tokens agree this much, differing in at most CLOSE_TOKENS, is the line deleted
-CLOSE_SIM = 0.5
-CLOSE_TOKENS = 3
 #: a substitution longer than this (tokens, either side) is a rewrite, not a respelling
 MAX_SUB_TOKENS = 12
 #: base lines around the hunk that the 3-way learns from, on each side
 BASE_MARGIN = 40
 #: target lines around a placed region the pre-image may still be paired with (fuzz drops ends)
 SLACK = 3
-OPEN, CLOSE = "([{", ")]}"
-#: tokens that continue an operand after a name ("&a.b" is "&(a.b)")
-POSTFIX = frozenset((".", "->", "[", "(", "++", "--"))
-#: words followed by "(" that do not call anything
-NOT_CALLS = frozenset("if while for switch return sizeof typeof __typeof__ alignof _Alignof defined do else case".split())
 #: C keywords and type words: never an annotation a tree may lack
 C_KEYWORDS = frozenset("""auto break case char const continue default do double else enum extern float for goto if
     inline int long register restrict return short signed sizeof static struct switch typedef union unsigned void
     volatile while bool _Bool true false typeof __typeof__ asm __asm__""".split())
-#: words that start a statement, not a declaration's type (``return ret;``, ``goto err;``)
-NOT_TYPES = NOT_CALLS | frozenset("goto break continue default".split())
-
-
-@dataclass(frozen=True, slots=True)
-class Tok:
-    text: str
-    start: int
-    end: int
 
 
 @dataclass(frozen=True, slots=True)
 class Substitution:
     """Upstream's tokens -> the target's, learned from one target line."""
 
-    kind: str  # rename | argument | wrapper | member | pointer | attribute | other
+    kind: str  # rename | argument | wrapper | argwrap | member | pointer | attribute | other
     upstream: tuple[str, ...]
     target: tuple[str, ...]
     up_text: str  # upstream's characters for it ("timer_container_of")
@@ -97,6 +93,12 @@ class Substitution:
     anchor: str = ""  # the called name of an argument change
     removed: bool = False  # learned from a line the hunk removes (its added lines derive from it)
     local: str = ""  # a local's rename: the target function it was judged in
+    arg: int = -1  # an argwrap: which argument of ``anchor``'s calls is wrapped or unwrapped
+
+    @property
+    def key(self) -> tuple[str, ...]:
+        """What is learned: the upstream tokens (for an argwrap, at that argument of that call)."""
+        return self.upstream if self.kind != "argwrap" else ("\0", self.anchor, str(self.arg), *self.upstream)
 
     def summary(self) -> str:
         """Stable-style words: ``use from_timer(), the target has no timer_container_of()``."""
@@ -108,6 +110,10 @@ class Substitution:
             return f"use {tg}{call}, the target has no {up}{call}"
         if self.kind == "argument":
             return f"call {self.anchor}() as the target does ({tg} ...), not as upstream ({up} ...)"
+        if self.kind == "argwrap":
+            if len(self.upstream) > len(self.target):
+                return f"pass {self.anchor}() its argument without {self.upstream[0]}() as the target does ({tg})"
+            return f"pass {self.anchor}() {self.target[0]}() of its argument as the target does ({tg})"
         if self.kind == "pointer":
             if len(self.upstream) > len(self.target):
                 return f"write {tg} as the target does, not {up}: {tg} is a pointer there"
@@ -148,54 +154,6 @@ class Adapted:
         return not self.uncarried
 
 
-# ---------------------------------------------------------------- lexing
-
-
-@lru_cache(maxsize=65536)
-def lex(line: str) -> tuple[Tok, ...]:
-    """Code tokens of a line with their spans; comments dropped, a comment line has none."""
-    if RE_COMMENT_LINE.match(line):
-        return ()
-    return tuple(Tok(m.group(), m.start(), m.end()) for m in RE_LEX.finditer(line)
-                 if not m.group().startswith(("/*", "//")))
-
-
-def _texts(toks: Sequence[Tok]) -> tuple[str, ...]:
-    return tuple(t.text for t in toks)
-
-
-def _balanced(seq: Sequence[str]) -> bool:
-    depth = 0
-    for s in seq:
-        if s in OPEN:
-            depth += 1
-        elif s in CLOSE:
-            depth -= 1
-            if depth < 0:
-                return False
-    return depth == 0
-
-
-def _call_start(seq: Sequence[str], i: int) -> int | None:
-    """Index of the name of the innermost call whose parentheses hold position ``i``."""
-    depth = 0
-    for k in range(i - 1, -1, -1):
-        if seq[k] in CLOSE:
-            depth += 1
-        elif seq[k] in OPEN:
-            if depth == 0:
-                if seq[k] == "(" and k > 0 and RE_IDENT.match(seq[k - 1]) and seq[k - 1] not in NOT_CALLS:
-                    return k - 1
-                return None
-            depth -= 1
-    return None
-
-
-def _chars(line: str, toks: Sequence[Tok], a: int, b: int) -> str:
-    """The characters of tokens [a, b) of ``line`` ("" for an empty range)."""
-    return line[toks[a].start:toks[b - 1].end] if b > a else ""
-
-
 # ---------------------------------------------------------------- learning
 
 
@@ -210,7 +168,7 @@ def _groups(up: tuple[str, ...], tg: tuple[str, ...]) -> list[list[int]]:
         if out:
             last = out[-1]
             gap = up[last[1]:op[0]]
-            unbalanced = not (_balanced(up[last[0]:last[1]]) and _balanced(tg[last[2]:last[3]]))
+            unbalanced = not (balanced(up[last[0]:last[1]]) and balanced(tg[last[2]:last[3]]))
             if unbalanced or (len(gap) == 1 and gap[0] in ("->", ".")):
                 last[1], last[3] = op[1], op[3]
                 continue
@@ -224,7 +182,7 @@ def _groups(up: tuple[str, ...], tg: tuple[str, ...]) -> list[list[int]]:
         if one_sided and _address(g, up, tg):
             continue
         if one_sided:
-            c = _call_start(up, i1)
+            c = call_start(up, i1)
             if c is not None:
                 g[0], g[2], g[4] = c, j1 - (i1 - c), 1
             else:
@@ -258,13 +216,13 @@ def _trim(g: list[int], up: tuple[str, ...], tg: tuple[str, ...]) -> None:
     """An unbalanced merged edit with equal tokens at its ends (``READ_ONCE(x))`` against ``x)``):
     drop them when that balances it."""
     i1, i2, j1, j2 = g
-    if _balanced(up[i1:i2]) and _balanced(tg[j1:j2]):
+    if balanced(up[i1:i2]) and balanced(tg[j1:j2]):
         return
     while i1 < i2 and j1 < j2 and up[i1] == tg[j1]:
         i1, j1 = i1 + 1, j1 + 1
     while i2 > i1 and j2 > j1 and up[i2 - 1] == tg[j2 - 1]:
         i2, j2 = i2 - 1, j2 - 1
-    if _balanced(up[i1:i2]) and _balanced(tg[j1:j2]) and i2 > i1:
+    if balanced(up[i1:i2]) and balanced(tg[j1:j2]) and i2 > i1:
         g[:] = [i1, i2, j1, j2]
 
 
@@ -286,13 +244,13 @@ def _attribute(seq: Sequence[str]) -> bool:
     macro), alone or with one balanced argument list."""
     if not seq or not RE_IDENT.match(seq[0]) or seq[0] in C_KEYWORDS:
         return False
-    return len(seq) == 1 or (seq[1] == "(" and seq[-1] == ")" and _balanced(seq[1:]) and len(seq) <= MAX_SUB_TOKENS)
+    return len(seq) == 1 or (seq[1] == "(" and seq[-1] == ")" and balanced(seq[1:]) and len(seq) <= MAX_SUB_TOKENS)
 
 
 def learn_line(upstream: str, target: str, line: int) -> tuple[list[Substitution], str]:
     """Substitutions that turn ``upstream`` into ``target`` token by token, or ([], why not)."""
     ut, tt = lex(upstream), lex(target)
-    up, tg = _texts(ut), _texts(tt)
+    up, tg = texts_of(ut), texts_of(tt)
     if up == tg:
         words_u, words_t = upstream.split(), target.split()
         if words_u != words_t and Indel.normalized_similarity(words_u, words_t) < MIN_TOKEN_SIM:
@@ -303,55 +261,29 @@ def learn_line(upstream: str, target: str, line: int) -> tuple[list[Substitution
     subs: list[Substitution] = []
     for i1, i2, j1, j2, how in _groups(up, tg):
         if how == 2 and j1 == j2 and _attribute(up[i1:i2]):
-            subs.append(Substitution("attribute", up[i1:i2], (), _chars(upstream, ut, i1, i2), "", line, target))
+            subs.append(Substitution("attribute", up[i1:i2], (), chars(upstream, ut, i1, i2), "", line, target))
             continue
         if how == 2:
             return [], f"adds or drops {' '.join(up[i1:i2] or tg[j1:j2])!r} outside a call, not a respelling"
         in_call = how == 1
         su, st = up[i1:i2], tg[j1:j2]
         skip = 2 if in_call else 0  # an argument change starts at "name ("
-        if not _balanced(su[skip:]) or not _balanced(st[skip:]) or max(len(su), len(st)) > MAX_SUB_TOKENS \
+        if not balanced(su[skip:]) or not balanced(st[skip:]) or max(len(su), len(st)) > MAX_SUB_TOKENS \
                 or not su:
             return [], f"differs in {' '.join(su) or '(nothing)'!r} / {' '.join(st)!r}, not a plain respelling"
         plain = [x for x in su + st if x not in ("(", ")", ",")]
         kind = "pointer" if how == 3 else _kind(su, st, bool(in_call))
         if not plain:
             return [], "differs only in punctuation"
-        subs.append(Substitution(kind, su, st, _chars(upstream, ut, i1, i2), _chars(target, tt, j1, j2), line, target,
-                                 su[0] if kind == "argument" else ""))
+        anchor, arg = (su[0] if kind == "argument" else ""), -1
+        if kind == "wrapper":
+            anchor, arg = arg_position(up, i1, i2)
+            kind = "argwrap" if anchor else kind
+        subs.append(Substitution(kind, su, st, chars(upstream, ut, i1, i2), chars(target, tt, j1, j2), line, target,
+                                 anchor, arg=arg))
     return subs, ""
 
 
-def close(upstream: str, target: str) -> list[tuple[str, ...]] | None:
-    """A removed line the target spells a few tokens otherwise, beyond a plain respelling
-    (``return f(x);`` against ``f(x);``, ``u32 flags,`` against ``unsigned int flags,``): still
-    the line the hunk deletes, when paired by the 3-way or the alignment; nothing is learned
-    from it (its difference is no substitution to carry). Returns upstream's differing tokens
-    with its left and with its right neighbour, per difference (None: not close)."""
-    up, tg = _texts(lex(upstream)), _texts(lex(target))
-    if not up or not tg or Indel.normalized_similarity(up, tg) < CLOSE_SIM:
-        return None
-    ops = [op for op in difflib.SequenceMatcher(None, up, tg, autojunk=False).get_opcodes() if op[0] != "equal"]
-    if sum(max(i2 - i1, j2 - j1) for _, i1, i2, j1, j2 in ops) > CLOSE_TOKENS:
-        return None
-    return [w for _, i1, i2, _, _ in ops for w in (up[max(0, i1 - 1):i2], up[i1:i2 + 1]) if len(w) > 1]
-
-
-def _derived(h: int, spec: HunkSpec, windows: Sequence[tuple[str, ...]], text: str, target: str) -> list[str]:
-    """Why the hunk cannot act on a close removed line: an added line that is not the removed
-    line moved elsewhere keeps upstream's tokens where the two differ (``if (a && b)`` against
-    the target's ``if (a)``, added ``if (a && b && c)``): carrying the difference is a guess."""
-    out = []
-    for k, (kind, line) in enumerate(zip(spec.kinds, spec.lines, strict=True)):
-        if kind != "+" or line.split() == text.split():
-            continue
-        toks = _texts(lex(line))
-        for w in windows:
-            if _find(toks, w) >= 0:
-                out.append(f"added line {k + 1} keeps upstream's {' '.join(w)!r} from removed line {h + 1}, which "
-                           f"the target spells {target.strip()!r}: not carried")
-                break
-    return out
 
 
 # ---------------------------------------------------------------- the target file
@@ -363,7 +295,7 @@ def _file_index(lines: tuple[str, ...]) -> tuple[tuple[str, ...], frozenset[str]
     joined = []
     words: set[str] = set()
     for ln in lines:
-        toks = _texts(lex(ln))
+        toks = texts_of(lex(ln))
         joined.append(" " + " ".join(toks) + " ")
         words.update(t for t in toks if RE_IDENT.match(t))
     return tuple(joined), frozenset(words)
@@ -376,7 +308,7 @@ def file_words(lines: Sequence[str]) -> frozenset[str]:
 
 def lex_words(line: str) -> list[str]:
     """The identifiers of one line (code only)."""
-    return [t for t in _texts(lex(line)) if RE_IDENT.match(t)]
+    return [t for t in texts_of(lex(line)) if RE_IDENT.match(t)]
 
 
 def _count(joined: Sequence[str], seq: Sequence[str]) -> int:
@@ -395,14 +327,6 @@ def _mixed(sub: Substitution, joined: Sequence[str]) -> bool:
 # ---------------------------------------------------------------- carrying
 
 
-def _find(seq: Sequence[str], sub: Sequence[str], frm: int = 0) -> int:
-    n = len(sub)
-    for k in range(frm, len(seq) - n + 1):
-        if tuple(seq[k:k + n]) == tuple(sub):
-            return k
-    return -1
-
-
 def carry(line: str, sub: Substitution) -> tuple[str, int]:
     """``line`` with every occurrence of ``sub.upstream`` (as whole tokens) written the target's
     way, and how many were rewritten."""
@@ -410,8 +334,8 @@ def carry(line: str, sub: Substitution) -> tuple[str, int]:
     pos = 0
     while True:
         toks = lex(line)
-        texts = _texts(toks)
-        k = _find(texts, sub.upstream, pos)
+        texts = texts_of(toks)
+        k = find(texts, sub.upstream, pos)
         if k < 0:
             return line, done
         after = texts[k + len(sub.upstream)] if k + len(sub.upstream) < len(texts) else ""
@@ -476,7 +400,7 @@ def adapt(spec: HunkSpec, target: Sequence[str], pairs: Sequence[int | None],
             why.append(f"removed line {h + 1} {text.strip()!r} {bad} from target line {p + 1} "
                        f"{tgt[p].strip()!r}")
             continue
-        why.extend(_derived(h, spec, windows, text, tgt[p]))
+        why.extend(derived(h, spec, windows, text, tgt[p]))
         learned.extend(subs)
         out[h] = tgt[p]
         if kind == "-" and text.split() != tgt[p].split():
@@ -485,15 +409,17 @@ def adapt(spec: HunkSpec, target: Sequence[str], pairs: Sequence[int | None],
         learned.extend(learn_line(text, tgt[p], p)[0])
     ways: dict[tuple[str, ...], set[tuple[str, ...]]] = {}
     for s in learned:
-        ways.setdefault(s.upstream, set()).add(s.target)
+        ways.setdefault(s.key, set()).add(s.target)
     scope = _Scope(spec, tgt, pairs) if language == "c" else None
     usable: list[Substitution] = []
     seen: set[tuple[str, ...]] = set()
     both: list[Substitution] = []  # locals the target function spells both ways
     for s in learned:
-        if s.upstream in seen or len(ways[s.upstream]) > 1:
+        if s.key in seen or len(ways[s.key]) > 1:
             continue
-        if _mixed(s, joined) or _optional(s, known):
+        if s.kind == "argwrap" and arg_mixed(s, tgt):
+            continue
+        if s.kind != "argwrap" and (_mixed(s, joined) or _optional(s, known)):
             local = scope.judge(s) if scope is not None else None
             if local is None:
                 continue
@@ -501,7 +427,7 @@ def adapt(spec: HunkSpec, target: Sequence[str], pairs: Sequence[int | None],
                 both.append(s)
                 continue
             s = replace(s, local=local[0])
-        seen.add(s.upstream)
+        seen.add(s.key)
         usable.append(s)
     usable.sort(key=lambda s: -len(s.upstream))  # longer spellings first
     carried: dict[tuple[str, ...], list[int]] = {}
@@ -510,22 +436,28 @@ def adapt(spec: HunkSpec, target: Sequence[str], pairs: Sequence[int | None],
             continue
         line = text
         for s in usable:
-            line, n = carry(line, s)
+            if s.kind == "argwrap":
+                line, n, misfit = carry_arg(line, s)
+                if misfit:
+                    why.append(f"added line {h + 1} calls {s.anchor}() in a form the target's {s.tg_text!r} "
+                               f"(line {s.line + 1}) does not fit")
+            else:
+                line, n = carry(line, s)
             if n:
-                carried.setdefault(s.upstream, []).append(h)
+                carried.setdefault(s.key, []).append(h)
         out[h] = line
         why.extend(f"added line {h + 1} uses {s.up_text!r} where the target's pointer change (line {s.line + 1}: "
                    f"{s.text.strip()!r}) does not fit" for s in usable
-                   if s.kind == "pointer" and _find(_texts(lex(line)), s.upstream) >= 0)
+                   if s.kind == "pointer" and find(texts_of(lex(line)), s.upstream) >= 0)
         why.extend(_uncarried(h, line, learned, ways, joined, file_words, known))
         why.extend(f"added line {h + 1} uses {s.up_text!r}, which the line it replaces spells {s.tg_text!r} in the "
                    f"target (line {s.line + 1}), and the target file spells it both ways: not carried"
-                   for s in learned if s.removed and s.upstream not in seen and len(ways[s.upstream]) == 1
-                   and not _optional(s, known) and _find(_texts(lex(line)), s.upstream) >= 0)
+                   for s in learned if s.removed and s.key not in seen and len(ways[s.key]) == 1 and s.kind != "argwrap"
+                   and not _optional(s, known) and find(texts_of(lex(line)), s.upstream) >= 0)
         why.extend(f"added line {h + 1} uses {s.up_text!r}, which the target's {s.text.strip()!r} (line "
                    f"{s.line + 1}) spells {s.tg_text!r}, and the target function uses both: not carried"
-                   for s in both if s.upstream not in seen and _find(_texts(lex(line)), s.upstream) >= 0)
-    by_up = {s.upstream: s for s in usable}
+                   for s in both if s.key not in seen and find(texts_of(lex(line)), s.upstream) >= 0)
+    by_up = {s.key: s for s in usable}
     return Adapted(tuple(out), tuple((by_up[u], tuple(hs)) for u, hs in carried.items()), tuple(removed),
                    tuple(dict.fromkeys(why)), tuple(learned))
 
@@ -582,7 +514,7 @@ class _Scope:
             return None
         if any(declares(ln, s.upstream[0]) for k, ln in zip(self.spec.kinds, self.spec.lines, strict=True) if k == "+"):
             return None  # the hunk declares upstream's name itself: renaming it would clash
-        uses = sum(1 for ln in body if s.upstream[0] in _texts(lex(ln)))
+        uses = sum(1 for ln in body if s.upstream[0] in texts_of(lex(ln)))
         return name, uses == 0
 
 
@@ -594,7 +526,7 @@ def _removed_targets(spec: HunkSpec, pairs: Sequence[int | None]) -> list[int]:
 def declares(line: str, name: str) -> bool:
     """Whether ``line`` declares ``name`` as a variable or parameter (``int ret;``,
     ``struct foo *f = ...``, ``int a, ret;``, ``(struct device *dev, int ret)``)."""
-    texts = _texts(lex(line))
+    texts = texts_of(lex(line))
     depth = 0
     for k, t in enumerate(texts):
         if t in OPEN:
@@ -629,12 +561,12 @@ def _uncarried(h: int, line: str, learned: Sequence[Substitution], ways: dict[tu
                joined: Sequence[str], file_words: frozenset[str],
                known: Callable[[str], bool] | None = None) -> list[str]:
     """Why added line ``h`` (already carried) still uses something the target spells otherwise."""
-    texts = _texts(lex(line))
+    texts = texts_of(lex(line))
     words = set(texts)
     out: list[str] = []
     for s in learned:
-        if len(ways[s.upstream]) > 1 and _find(texts, s.upstream) >= 0:
-            spellings = " / ".join(repr(" ".join(t)) for t in sorted(ways[s.upstream]))
+        if len(ways[s.key]) > 1 and find(texts, s.upstream) >= 0:
+            spellings = " / ".join(repr(" ".join(t)) for t in sorted(ways[s.key]))
             out.append(f"added line {h + 1} uses {s.up_text!r}, which the target spells two ways "
                        f"({spellings}): not carried")
             continue

@@ -264,3 +264,30 @@ def test_argument_change_of_a_call_the_target_also_has_is_not_required():
     assert a.ok, a.uncarried
     assert a.lines == ("\tminor = ida_simple_get(&minors, 0, 0, GFP_KERNEL);",) + s.lines[1:]
     assert not a.carried and a.removed
+
+
+def test_argument_wrapped_by_the_target_is_carried_into_calls_of_the_same_function():
+    # the target's btrfs_foo() takes a btrfs_inode: the context shows its argument wrapped
+    s = spec(" \tret = btrfs_foo(inode, 0);", "+\tret = btrfs_foo(dir, 1) ?: btrfs_foo(other, 2);",
+             "+\tbar(inode);")
+    tgt = ["\tret = btrfs_foo(BTRFS_I(inode), 0);", "\tbar(inode);"]
+    a = adapt(s, tgt, [0])
+    assert a.ok, a.uncarried
+    assert a.lines[1] == "\tret = btrfs_foo(BTRFS_I(dir), 1) ?: btrfs_foo(BTRFS_I(other), 2);"
+    assert a.lines[2] == "\tbar(inode);"  # another function: untouched
+    (sub, hs), = a.carried
+    assert (sub.kind, sub.anchor, sub.arg, hs) == ("argwrap", "btrfs_foo", 0, (1,))
+    assert sub.summary() == "pass btrfs_foo() BTRFS_I() of its argument as the target does (BTRFS_I(inode))"
+
+
+def test_argument_unwrapped_by_the_target_and_a_call_that_does_not_fit():
+    s = spec(" \tbtrfs_foo(BTRFS_I(inode), 0);", "+\tbtrfs_foo(BTRFS_I(dir), 1);", "+\tbtrfs_foo(bi, 2);")
+    a = adapt(s, ["\tbtrfs_foo(inode, 0);"], [0])
+    assert a.lines[1] == "\tbtrfs_foo(dir, 1);"
+    assert not a.ok and "calls btrfs_foo() in a form" in a.uncarried[0]  # "bi" has nothing to unwrap
+
+
+def test_a_target_calling_both_ways_carries_no_argument_wrapper():
+    s = spec(" \tbtrfs_foo(inode, 0);", "+\tbtrfs_foo(dir, 1);")
+    a = adapt(s, ["\tbtrfs_foo(BTRFS_I(inode), 0);", "\tbtrfs_foo(other, 3);"], [0])
+    assert a.lines[1] == "\tbtrfs_foo(dir, 1);" and not a.carried

@@ -302,3 +302,43 @@ def test_an_exact_hunk_using_only_what_the_target_has_is_left_alone(tmp_path):
     r = _port_checked(tmp_path, CGX_FIX.replace("cgx->mac_ops->rxid_map_offset", "CGX_RX_ID_MAP"))
     (pl,) = r.placements
     assert pl.applied and not pl.adaptations and pl.method.value == "exact"
+
+
+BTRFS = """\
+static int btrfs_link(struct inode *dir, struct inode *inode)
+{
+\tint ret;
+
+\tret = btrfs_add_link(BTRFS_I(dir), BTRFS_I(inode), 0);
+\tif (ret)
+\t\treturn ret;
+\treturn 0;
+}
+"""
+
+BTRFS_FIX = """\
+diff --git a/fs/btrfs/inode.c b/fs/btrfs/inode.c
+--- a/fs/btrfs/inode.c
++++ b/fs/btrfs/inode.c
+@@ -3,6 +3,9 @@ static int btrfs_link(struct inode *dir, struct inode *inode)
+ \tint ret;
+\x20
+ \tret = btrfs_add_link(dir, inode, 0);
++\tif (ret == -EEXIST)
++\t\tret = btrfs_add_link(dir, inode, 1);
++
+ \tif (ret)
+ \t\treturn ret;
+ \treturn 0;
+"""
+
+
+def test_arguments_the_target_passes_wrapped_are_wrapped_in_new_calls(tmp_path):
+    r = _port(tmp_path, {"fs/btrfs/inode.c": BTRFS}, BTRFS_FIX)
+    (pl,) = r.placements
+    assert pl.applied
+    summaries = sorted(a.summary for a in pl.adaptations if a.kind == "token")
+    assert summaries == ["pass btrfs_add_link() BTRFS_I() of its argument as the target does (BTRFS_I(dir))",
+                         "pass btrfs_add_link() BTRFS_I() of its argument as the target does (BTRFS_I(inode))"]
+    out = _git_apply(tmp_path, {"fs/btrfs/inode.c": BTRFS}, r.text, "fs/btrfs/inode.c")
+    assert "\t\tret = btrfs_add_link(BTRFS_I(dir), BTRFS_I(inode), 1);\n" in out
