@@ -98,8 +98,8 @@ def _needed(lines: Sequence[str], h: Hunk, spec: HunkSpec, m: Match, *, base: Se
     if base is None or known is None or m.method not in ("exact", "offset"):
         return None
     added = [t for k, t in zip(spec.kinds, spec.lines, strict=True) if k == "+"]
-    have = set(file_words(lines))
-    missing = {w for t in added for w in lex_words(t) if w not in have and not known(w)}
+    have, had = file_words(lines), file_words(base)  # a name new in the patch is in neither
+    missing = {w for t in added for w in lex_words(t) if w in had and w not in have and not known(w)}
     if not missing:
         return None
     pairs, more, by_base = learning_pairs(spec, lines, m.start, m.end, base)
