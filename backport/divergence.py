@@ -2,7 +2,7 @@
 
 Inputs: the upstream base's lines of a file (its exact pre-image), the target's lines, a hunk and
 the engine's Match for it. Outputs: Findings (``context-diverged``, ``function-diverged``,
-``base-mismatch``, ``missing-identifier``) or None: a clean apply is not proof of the same meaning,
+``base-mismatch``, ``missing-identifier``, and without the base ``signature-diverged``) or None: a clean apply is not proof of the same meaning,
 and these name the lines a human adapts a backport around.
 """
 
@@ -12,7 +12,7 @@ import difflib
 import re
 from collections.abc import Sequence
 
-from hunks.syntax import anchor_name, find_anchor
+from hunks.syntax import anchor_name, find_anchor, find_enclosing
 from hunks.types import Match
 
 from .model import FilePatch, Finding, Hunk, LineKind, Severity, SourceRef
@@ -117,6 +117,70 @@ def check_divergence(base: Sequence[str], lines: Sequence[str], h: Hunk, m: Matc
         "(away from the hunk)", ref, _clip(far),
         "other upstream changes to this function are missing or different in the target: check "
         "the hunk does not depend on them (--ignore function-diverged silences this)")
+
+
+#: git cuts a hunk header's function line at this many bytes (xdiff's func_line buffer)
+SECTION_CUT = 80
+
+
+def check_signature(lines: Sequence[str], h: Hunk, m: Match, *, path: str, language: str, label: str,
+                    ref: SourceRef | None) -> Finding | None:
+    """A WARNING when the function the hunk's ``@@`` header names starts differently in the target.
+
+    The header is upstream's own first line of the enclosing definition (git's funcname line):
+    the one line of the upstream base a patch carries outside its hunks. When the hunk lands
+    inside a function of that name whose line differs (a parameter added or dropped, another
+    return type), upstream's function is not the target's, which ``function-diverged`` reports
+    from the base; this says it from the patch and the target alone."""
+    if language != "c" or not h.section.strip():
+        return None
+    name = anchor_name(h.section)
+    item = find_enclosing(lines, min(m.start + _first_change(h), max(len(lines) - 1, 0)), language=language)
+    if not name or item is None or item.name != name or item.kind != "function":
+        return None
+    call = re.compile(rf"\b{re.escape(name)}\s*\(")
+    head = next((i for i in range(item.start, min(item.end, item.start + 4)) if call.search(lines[i])), None)
+    if head is None:
+        return None
+    want, have = " ".join(h.section.split()), " ".join(lines[head].split())
+    if have == want or (len(h.section.rstrip()) >= SECTION_CUT - 2 and have.startswith(want)):
+        return None
+    # only a parameter of upstream's that the target's function never names and the changed lines
+    # use: a return type, an annotation or a parameter the hunk does not name is noise
+    cut = len(h.section.rstrip()) >= SECTION_CUT - 2
+    lacking = _param_names(want, name, cut) - set(RE_IDENT.findall("\n".join(lines[item.start:item.end])))
+    used = {w for ln in h.lines if ln.kind is not LineKind.CONTEXT for w in RE_IDENT.findall(ln.text)}
+    if not lacking & used:
+        return None
+    return Finding(
+        "signature-diverged", Severity.WARNING,
+        f"{label}: it uses {', '.join(sorted(lacking & used))}, a parameter of upstream's {name}() that "
+        f"the target's, {path}:{head + 1}, neither declares nor names", ref,
+        (f"upstream (hunk header): {h.section.strip()}", f"{path}:{head + 1}: {lines[head].strip()}"),
+        "upstream's function gained that parameter: pass the value the target's way, or port the "
+        "commit that added it (--ignore signature-diverged silences this)")
+
+
+def _param_names(line: str, name: str, cut: bool) -> set[str]:
+    """The parameter names a definition's first line declares (each parameter's last word);
+    ``cut``: the line may be cut short, so its last, maybe partial, parameter is left out."""
+    i = line.find("(", line.find(name))
+    if i < 0:
+        return set()
+    parts = line[i + 1:].split(")")[0].split(",")
+    if cut or not line.rstrip().endswith(("{", ")")):
+        parts = parts[:-1]  # continues on the next line (or was cut): its last word is not known
+    return {ws[-1] for p in parts if (ws := RE_IDENT.findall(p)) and len(ws) > 1}
+
+
+def _first_change(h: Hunk) -> int:
+    """The pre-image index of the hunk's first removed or added line (its leading context skipped)."""
+    n = 0
+    for ln in h.lines:
+        if ln.kind is not LineKind.CONTEXT:
+            return n
+        n += 1
+    return 0
 
 
 def _clip(evidence: list[str]) -> tuple[str, ...]:

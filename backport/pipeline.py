@@ -23,9 +23,9 @@ from hunks.cascade import locate
 from hunks.syntax import anchor_name, find_anchor, language_for
 from hunks.types import HunkSpec, Match
 
-from . import apiadapt, apiatomic, deps, kbcheck, prototype
+from . import apiadapt, apiatomic, callarity, deps, kbcheck, prototype
 from .adaptation import check_adaptations
-from .divergence import MAX_EVIDENCE, check_divergence, check_identifiers
+from .divergence import MAX_EVIDENCE, check_divergence, check_identifiers, check_signature
 from .model import (
     Alternative,
     FilePatch,
@@ -581,6 +581,9 @@ def _port_modified_file(w: _Work, fi: int, fp: FilePatch) -> None:
             f = check_divergence(base, tst.lines, h, m, path=target, language=lang, label=label, ref=href)
             if f is not None and not any(x.code == f.code for x in verdict.findings):
                 w.findings.append(f)
+        elif verdict.applied and m.method != Method.ALREADY_APPLIED.value:  # no base: its header line
+            f = check_signature(tst.lines, h, m, path=target, language=lang, label=label, ref=href)
+            w.findings.extend([f] if f is not None else [])
     if fp.is_rename and path == fp.old_path and not w.tree.exists(fp.new_path or ""):
         st.rename_from = path
     if base_text is not None:
@@ -689,7 +692,7 @@ def port_patch(patch: Patch, tree: TargetTree, *, options: PortOptions | None = 
     findings = list(w.findings)
     findings.extend(check_adaptations(placements))
     if opts.checks:
-        for checker in (deps.check_patch, kbcheck.check_patch, prototype.check_patch):
+        for checker in (deps.check_patch, kbcheck.check_patch, prototype.check_patch, callarity.check_patch):
             findings.extend(checker(patch, tree, placements=placements, series=series, options=opts))
     findings = kbcheck.fold_feature_kconfig(apiadapt.drop_covered([f for f in findings if f.code not in opts.ignore]))
     return PortResult(
