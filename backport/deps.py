@@ -6,7 +6,9 @@ stable codes ``missing-symbol``, ``renamed-symbol``, ``missing-kconfig``, ``miss
 ``not-built`` and, with an upstream repo, ``prerequisite-commit`` (see backport.upstream).
 
 Method: the identifiers that added lines use (calls, macros, types, struct members, asm labels
-and asm-offsets, CONFIG_ symbols, Makefile variables) minus what the target index defines, minus
+and asm-offsets, CONFIG_ symbols, Makefile variables) minus what the target index defines where
+the patched file can see it (a header, the file itself, a non-static definition of another .c
+file: another .c file's macro or static name is missing, at WARNING severity), minus
 what this and earlier patches of the series define, minus names any line of the patched target
 file already uses (locals, parameters, labels), minus C keywords, compiler builtins and the C
 library's names, is what is missing. Each missing name becomes a finding pointing at the patch
@@ -22,7 +24,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 
 from .apiadapt import rewritten_names
-from .index import TreeIndex, file_class, find_cached_index, lazy_paths, load_index, scan_c
+from .index import Definition, TreeIndex, file_class, find_cached_index, lazy_paths, load_index, scan_c
 from .landing import Landing
 from .model import Finding, LineKind, Patch, Placement, PortOptions, Series, Severity, TargetTree
 from .needs import (  # re-exported: deps' public extraction API lives in backport.needs
@@ -192,8 +194,29 @@ def _known(idx: TreeIndex, need: Need, sdefs: SeriesDefs, words: set[str], has_c
         return idx.has(n, members=True) or _provided(n, sdefs, landing, members=True, own=own)
     if n in words or not has_c:
         return True
-    return idx.has(n) or idx.has(n, members=need.kind == "name") or _generated(idx, n) or \
+    return _visible(idx, n, need.path) or need.kind == "name" and bool(idx.members(n)) or _generated(idx, n) or \
         _provided(n, sdefs, landing, own=own)
+
+
+def _visible(idx: TreeIndex, name: str, path: str) -> bool:
+    """The target defines ``name`` where ``path`` can see it: in a header (or any file not C
+    source), in ``path`` itself, or non-static in another .c file. A macro of another .c file
+    and a ``static`` function or variable there are that file's own (lib/iov_iter.c's static
+    pipe_buf() in v6.1 is not the pipe_buf() of <linux/pipe_fs_i.h> that v6.5 added)."""
+    if not idx.has(name):
+        return False
+    defs = idx.defines(name)
+    return not defs or any(d.path == path or not d.path.endswith(".c") or
+                           d.kind not in ("macro", "fmacro") and not _static(idx, d) for d in defs)
+
+
+def _static(idx: TreeIndex, d: Definition) -> bool:
+    """The definition at ``d`` is declared ``static`` (its line or the one before it says so)."""
+    text = idx.tree.read(d.path) or ""
+    lines = text.split("\n")[max(d.line - 2, 0):d.line]
+    return bool(lines) and (re.match(r"\s*static\b", lines[-1]) is not None or
+                            len(lines) > 1 and re.match(r"static\b", lines[0]) is not None and
+                            not lines[0].rstrip().endswith((";", "}", "{")))
 
 
 def _provided(name: str, sdefs: SeriesDefs, landing: Landing | None, *, members: bool = False,
@@ -465,6 +488,14 @@ def _check_need(need: Need, idx: TreeIndex, sdefs: SeriesDefs, tree: TargetTree,
     words = words_cache.get(need.path, set())
     if _known(idx, need, sdefs, words, has_c, landing):
         return None
+    what = {"call": "function or macro", "member": "struct member", "tag": "type", "asm": "assembly symbol",
+            "name": "identifier"}[need.kind]
+    if idx.has(need.name) and idx.defines(need.name):  # defined, but only in other files' scope
+        where = [f"{d}{' (static)' if d.kind not in ('macro', 'fmacro') else ''}" for d in idx.defines(need.name)][:3]
+        return Finding("missing-symbol", Severity.WARNING,
+                       f"{need.name}: {what} the target defines only inside other .c files, out of "
+                       f"{need.path}'s reach", need.ref, (ev, *where),
+                       f"upstream made {need.name} visible later (a header): port that, or open-code it")
     best, where = _similar_hint(idx, need.name) if need.kind in ("call", "tag", "asm") else ("", [])
     what = {"call": "function or macro", "member": "struct member", "tag": "type", "asm": "assembly symbol",
             "name": "identifier"}[need.kind]

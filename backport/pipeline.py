@@ -20,6 +20,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 from hunks.cascade import locate
+from hunks.order import locate_unclaimed, overlaps
+from hunks.score import norm
 from hunks.syntax import anchor_name, find_anchor, language_for
 from hunks.types import HunkSpec, Match
 
@@ -269,11 +271,20 @@ def _fuzz_words(m: Match) -> str:
 
 
 def _place(lines: Sequence[str], h: Hunk, *, hint: int | None, base: Sequence[str] | None,
-           language: str, options: PortOptions, known: Callable[[str], bool] | None = None) -> Match | None:
+           language: str, options: PortOptions, known: Callable[[str], bool] | None = None,
+           moving: frozenset[str] = frozenset()) -> Match | None:
     """The engine's best placement of ``h`` on ``lines`` (already-applied included), or None.
-    ``known`` (the target tree's index) tells hunks.anchored which drifted names the target has."""
+    ``known`` (the target tree's index) tells hunks.anchored which drifted names the target has;
+    ``moving`` the lines the file's other hunks remove (hunks.cascade.locate)."""
     return locate(lines, hunk_spec(h), hint=hint, max_fuzz=options.max_fuzz, score_cutoff=0.6,
-                  ambiguity_margin=options.ambiguity_margin, base=base, language=language, known=known)
+                  ambiguity_margin=options.ambiguity_margin, base=base, language=language, known=known,
+                  moving=moving)
+
+
+def _removed_elsewhere(fp: FilePatch, hi: int) -> frozenset[str]:
+    """The lines (normalised) that the hunks of ``fp`` other than hunk ``hi`` remove."""
+    return frozenset(norm(ln.text) for j, o in enumerate(fp.hunks) if j != hi
+                     for ln in o.lines if ln.kind is LineKind.REMOVED)
 
 
 def _to_placement(m: Match | None, h: Hunk, path: str | None, fi: int, hi: int, lines: Sequence[str],
@@ -533,7 +544,13 @@ def _port_modified_file(w: _Work, fi: int, fp: FilePatch) -> None:
         label, href = _hunk_label(fp, hi, h), _ref(h, fp, w.patch)
         hint = max(0, h.old_start - 1 + delta)
         m = _place(st.lines, h, hint=hint, base=base, language=lang, options=opts,
-                   known=known_names(w.tree, opts, path))
+                   known=known_names(w.tree, opts, path), moving=_removed_elsewhere(fp, hi))
+        claimed = [(e[0], e[1]) for e in st.edits]
+        if m is not None and overlaps(m, claimed):  # another hunk's lines: its context recurs here
+            m = locate_unclaimed(st.lines, hunk_spec(h), claimed, hint=hint, max_fuzz=opts.max_fuzz,
+                                 score_cutoff=0.6, ambiguity_margin=opts.ambiguity_margin, base=base,
+                                 language=lang, known=known_names(w.tree, opts, path),
+                                 moving=_removed_elsewhere(fp, hi)) or m
         target, tst = path, st
         extra: tuple[str, ...] = ()
         moved_st: FileState | None

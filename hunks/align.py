@@ -156,14 +156,50 @@ def align(old: Sequence[str], target: Sequence[str], lo: int, hi: int, *, anchor
                      quality_of(old, sims, extra_lines))
 
 
+def pair_replaced(spec: HunkSpec, target: Sequence[str], al: Alignment) -> Alignment:
+    """``al`` with each run of unpaired context lines paired line for line with the target lines
+    between its paired neighbours, when there are exactly as many: the target replaced those lines
+    (diff's view of a changed region: a timestamp API written another way, a renamed call), so they
+    keep their place in the hunk and new lines next to them stay on the same side of them."""
+    pre_kinds = [k for k in spec.kinds if k != "+"]
+    pairs, sims = list(al.pairs), list(al.sims)
+    i, changed = 0, False
+    while i < len(pairs):
+        if pairs[i] is not None:
+            i += 1
+            continue
+        j = i
+        while j < len(pairs) and pairs[j] is None:
+            j += 1
+        before, after = pairs[i - 1] if i else None, pairs[j] if j < len(pairs) else None
+        if (before is not None and after is not None and after - before - 1 == j - i
+                and all(pre_kinds[k] == " " for k in range(i, j))):
+            for k in range(i, j):
+                pairs[k] = before + 1 + k - i
+                sims[k] = similarity(spec.old[k], target[pairs[k]])
+            changed = True
+        i = j
+    if not changed:
+        return al
+    placed = [p for p in pairs if p is not None]
+    return Alignment(al.start, al.end, tuple(pairs), tuple(sims), al.extras - (len(placed) - sum(
+        1 for p in al.pairs if p is not None)), al.quality)
+
+
 def build(spec: HunkSpec, target: Sequence[str], al: Alignment) -> Built:
-    """Apply the hunk's +/- lines to the aligned target region, keeping the target's context."""
+    """Apply the hunk's +/- lines to the aligned target region, keeping the target's context
+    (runs of context lines the target replaced line for line are paired first: pair_replaced)."""
+    al = pair_replaced(spec, target, al)
     out: list[str] = []
     ev: list[str] = []
     pos = al.start
     oi = 0
     differing = unsafe = insert_amb = 0
     after_plus = False  # the last thing emitted was a run of new lines
+    # the new lines follow removed lines the target has: they take those lines' place, so target
+    # lines of its own after them stay after them (in-place replacement, not an insertion to place)
+    replacing = False
+    last_removed = False  # the last pre-image line was a removed line found in the target
     # a CRLF target file: new lines get its "\r" (the lines were split on "\n")
     paired = [target[p] for p in al.pairs if p is not None]
     eol = "\r" if paired and all(x.endswith("\r") for x in paired) \
@@ -171,10 +207,12 @@ def build(spec: HunkSpec, target: Sequence[str], al: Alignment) -> Built:
     for kind, text in zip(spec.kinds, spec.lines, strict=True):
         if kind == "+":
             out.append(text + eol)
+            replacing = replacing or (not after_plus and last_removed)
             after_plus = True
             continue
         t, s = al.pairs[oi], al.sims[oi]
         oi += 1
+        last_removed = kind == "-" and t is not None
         if t is None:
             if kind == " ":
                 differing += 1
@@ -185,12 +223,12 @@ def build(spec: HunkSpec, target: Sequence[str], al: Alignment) -> Built:
                           "nothing to remove (adapted or partly applied?)")
             continue
         if t > pos:
-            if after_plus and oi > 1:
+            if after_plus and oi > 1 and not replacing:
                 insert_amb += 1
                 ev.append(f"new lines go among {t - pos} target line(s) the hunk does not know "
                           f"(target lines {pos + 1}-{t}); placed before them")
             out.extend(target[pos:t])
-        after_plus = False
+        after_plus = replacing = False
         if kind == " ":
             out.append(target[t])
             if s < 1.0:

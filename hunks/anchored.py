@@ -54,7 +54,7 @@ MAX_GAP_GROWTH = 3
 LOOSE_METHODS = ("fuzz", "fuzzy", "syntax", "3way")
 
 
-def _blocks(kinds: tuple[str, ...]) -> list[tuple[int, int]]:
+def change_blocks(kinds: tuple[str, ...]) -> list[tuple[int, int]]:
     """Each maximal run of +/- lines as a [a, b) range of pre-image indices (a == b: insertion)."""
     out = []
     j = 0  # pre-image index
@@ -109,7 +109,7 @@ def _anchored(m: Match, spec: HunkSpec, target: tuple[str, ...], mp: dict[int, i
     """(the differing context lines, the number of exact pieces) when the change is anchored
     exactly and something around it differs; None otherwise."""
     old = spec.old
-    blocks = _blocks(spec.kinds)
+    blocks = change_blocks(spec.kinds)
     if not blocks:
         return None
     edits: list[tuple[int, int, tuple[str, ...]]] = []  # target [from, to) -> the block's new lines
@@ -131,7 +131,7 @@ def _anchored(m: Match, spec: HunkSpec, target: tuple[str, ...], mp: dict[int, i
     if all(j in inside for j in range(len(old))) and len(stretches) == 1:
         return None  # every line matches in one piece: nothing differs, nothing to calibrate here
     diverged = [j for j in range(len(old)) if j not in inside and j not in mp]  # the lines that differ
-    drift = _drift(spec, old, diverged, target)
+    drift = drift_of(spec, old, diverged, target)
     if known is not None:  # a name the target tree defines compiles there: the file's older style
         drift = {w for w in drift if not (RE_NAME.match(w) and known(w))}
     if drift:
@@ -155,7 +155,7 @@ def _anchored(m: Match, spec: HunkSpec, target: tuple[str, ...], mp: dict[int, i
     return lines, len(pieces)
 
 
-def _drift(spec: HunkSpec, old: tuple[str, ...], diverged: list[int], target: tuple[str, ...]) -> set[str]:
+def drift_of(spec: HunkSpec, old: tuple[str, ...], diverged: list[int], target: tuple[str, ...]) -> set[str]:
     """Names and member accesses of the differing context lines that the new lines use and the
     target's file never does: the target spells them otherwise (API drift), which is where the
     change itself needs adapting, not only its surroundings."""

@@ -74,7 +74,7 @@ def _locate_empty(target: tuple[str, ...], spec: HunkSpec) -> Match | None:
 def locate(target: Sequence[str], spec: HunkSpec, *, hint: int | None = None, max_fuzz: int = 2,
            score_cutoff: float = 0.6, ambiguity_margin: float = 0.1,
            base: Sequence[str] | None = None, language: str = "c",
-           known: Callable[[str], bool] | None = None) -> Match | None:
+           known: Callable[[str], bool] | None = None, moving: frozenset[str] = frozenset()) -> Match | None:
     """Find where ``spec`` lands in ``target``; None when no method finds a place.
 
     ``hint`` is the 0-based line where the hunk is expected (default ``old_start - 1``).
@@ -82,7 +82,9 @@ def locate(target: Sequence[str], spec: HunkSpec, *, hint: int | None = None, ma
     the gap below which two fuzzy candidates are a tie; ``base`` is the upstream pre-image
     file (3-way); ``language`` (hunks.syntax.language_for) selects syntax anchors; ``known``
     answers whether the target tree defines a name (hunks.anchored: a drifted name it has is no
-    reason to hold a change back).
+    reason to hold a change back); ``moving`` holds the lines (normalised, hunks.score.norm) that
+    other hunks of the same file diff remove: a new line found next to the placement that the
+    patch removes elsewhere is being moved, not already applied.
     """
     if len(spec.kinds) != len(spec.lines) or any(k not in ("+", "-", " ") for k in spec.kinds):
         raise ValueError("HunkSpec.kinds must hold one of '+', '-', ' ' per line")
@@ -110,7 +112,7 @@ def locate(target: Sequence[str], spec: HunkSpec, *, hint: int | None = None, ma
         if m is None:
             continue
         if m.method in ("fuzz", "fuzzy", "syntax", "3way"):
-            m = anchor(check_applied_nearby(m, spec, tgt), spec, tgt, known)
+            m = anchor(check_applied_nearby(m, spec, tgt, moving), spec, tgt, known)
         if m.alternatives and m.method in ("exact", "offset", "whitespace"):
             m = disambiguate(m, tgt, spec, hint, base=base, language=language)
         if base is not None:
@@ -159,11 +161,14 @@ def disambiguate(m: Match, tgt: tuple[str, ...], spec: HunkSpec, hint: int, *,
                  ev + (f"exact match at line {chosen + 1}" + (f" (offset {d:+d})" if d else ""),))
 
 
-def check_applied_nearby(m: Match, spec: HunkSpec, tgt: tuple[str, ...]) -> Match:
+def check_applied_nearby(m: Match, spec: HunkSpec, tgt: tuple[str, ...],
+                         moving: frozenset[str] = frozenset()) -> Match:
     """A loose placement whose new lines are already around it (in order) and whose removed
     lines are gone: the same fix arrived with other context. Reported as already-applied
-    (doubtful), because applying it would add the lines a second time."""
-    added = [norm(t) for k, t in zip(spec.kinds, spec.lines, strict=True) if k == "+" and not is_trivial(t)]
+    (doubtful), because applying it would add the lines a second time. A new line that this hunk
+    or another hunk of the file (``moving``) removes is the patch moving it: no evidence."""
+    added = [norm(t) for k, t in zip(spec.kinds, spec.lines, strict=True)
+             if k == "+" and not is_trivial(t) and norm(t) not in moving]
     removed = {norm(t) for k, t in zip(spec.kinds, spec.lines, strict=True) if k == "-" and not is_trivial(t)}
     moved = [a for a in added if a in removed]  # a hunk that reorders lines re-adds what it removes
     added = [a for a in added if a not in removed]

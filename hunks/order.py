@@ -10,6 +10,10 @@ re-chooses among the verbatim copies of the hunks involved so that the hunks sta
 order and keep upstream's spacing, by dynamic programming over the copies; the chosen
 placements say so in their evidence. When no order-keeping choice exists, the placements
 are left as they were (the caller reports the overlap).
+
+``locate_unclaimed`` is the pipeline's answer to the same problem when it places hunks one at a
+time: a hunk that lands on lines an earlier hunk of the file already changes is placed again
+with those lines masked out.
 """
 
 from __future__ import annotations
@@ -138,3 +142,32 @@ def resolve_order(target: Sequence[str], specs: Sequence[HunkSpec],
                          replacement=spec.new, confidence=conf, alternatives=alts, evidence=ev,
                          ambiguous=False)
     return out
+
+
+#: what a line claimed by another hunk reads as while a colliding hunk is placed again (matches nothing)
+CLAIMED = "\x00claimed by another hunk\x00"
+
+
+def overlaps(m: Match, claimed: Sequence[tuple[int, int]]) -> bool:
+    """Whether ``m`` writes target lines that an earlier hunk of the same file already claimed."""
+    return m.method != "already-applied" and any(m.start < e and s < m.end for s, e in claimed)
+
+
+def locate_unclaimed(target: Sequence[str], spec: HunkSpec, claimed: Sequence[tuple[int, int]],
+                     **options) -> Match | None:
+    """Place ``spec`` again with the lines earlier hunks of the same file claimed masked out.
+
+    The hunks of one file diff never share pre-image lines, so a hunk whose placement lands on
+    lines another hunk already changes (a verbatim copy of its context elsewhere in the file: the
+    same lock/unlock pair in five functions, where the target renamed a variable in some of them)
+    belongs somewhere else. The answer keeps the cascade's own confidence; None when nothing fits
+    outside the claimed lines."""
+    masked = list(target)
+    for s, e in claimed:
+        masked[s:e] = [CLAIMED] * (e - s)
+    m = locate(tuple(masked), spec, **options)
+    if m is None or CLAIMED in m.replacement or overlaps(m, claimed):
+        return None
+    note = (f"{len(claimed)} earlier hunk(s) of this file claim the lines its first placement fitted; "
+            "placed again without them")
+    return replace(m, evidence=(note,) + m.evidence)

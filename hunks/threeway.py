@@ -12,6 +12,14 @@ A conflict is a place where both sides changed the same lines: a removed line th
 target changed or lost, or new lines going where the target also inserted lines. Each
 conflict is one evidence line and makes the Match ``unsafe``; a target change right next
 to a changed line (git merge-file would call it a conflict) costs confidence.
+
+Mapped placements: what git merge-file calls a conflict when the target changed or dropped a
+line next to the change is a textual conflict, not a doubt about where the change goes, when
+the base maps it exactly: every removed line is in the target verbatim, no new line goes among
+target lines the hunk does not know, and the new lines use no name of the differing context
+that the target's file lacks (drift). The placement is then as trustworthy as an anchored one
+(hunks.anchored): it is raised to ANCHORED_CONFIDENCE, and the differing context it keeps is a
+``context-diverged`` warning the caller raises, not a refusal.
 """
 
 from __future__ import annotations
@@ -21,8 +29,9 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from .align import Alignment, align, build, quality_of
+from .anchored import ANCHORED_CONFIDENCE, change_blocks, drift_of
 from .exact import find_runs
-from .score import DRIFT_CAP, UNSAFE_CAP, describe_line, similarity
+from .score import DRIFT_CAP, UNSAFE_CAP, describe_line, norm, similarity
 from .types import HunkSpec, Match
 
 #: confidence of a 3-way merge without any conflict or changed context
@@ -96,7 +105,35 @@ def threeway_pairs(target: tuple[str, ...], spec: HunkSpec, base: Sequence[str])
     keep_monotone(pairs)
     if all(p is None for p in pairs):
         return None
+    slide_dropped(spec, pairs)
     return bs, pairs
+
+
+def slide_dropped(spec: HunkSpec, pairs: list[int | None]) -> None:
+    """Pair the context line just above each change when the diff dropped it but an equal line
+    below it stays (in place).
+
+    When the target dropped lines of which an equal copy stays (a table entry gone between two
+    entries ending in the same line), the diff may pair either copy: both alignments are equally
+    long, but new lines go right after the last paired line above them, so with the wrong one
+    they land inside the neighbouring entry. The pairing slides up to the line next to the
+    change, one equal context line at a time (a diff "slider")."""
+    old = [norm(x) for x in spec.old]
+    pre_kinds = [k for k in spec.kinds if k != "+"]
+    n = len(old)
+    for a, _b in change_blocks(spec.kinds):
+        k = a - 1
+        if k < 0 or pairs[k] is not None:
+            continue
+        i = k
+        while i > 0 and pairs[i - 1] is None:
+            i -= 1
+        j = k + 1
+        while j < n and pairs[j] is None:
+            j += 1
+        while i <= k and j < n and pairs[j] is not None and old[i] == old[j] and pre_kinds[i] == " " == pre_kinds[j]:
+            pairs[i], pairs[j] = pairs[j], None
+            i, j = i + 1, j + 1
 
 
 def base_region(target: tuple[str, ...], base: Sequence[str], bs: int, n: int, pairs: Sequence[int | None],
@@ -152,8 +189,24 @@ def find_threeway(target: tuple[str, ...], spec: HunkSpec, hint: int, base: Sequ
         conf = min(conf, UNSAFE_CAP)
     if built.drift:
         conf = min(conf, DRIFT_CAP)
+    elif not conflicts and built.unsafe == 0 and conf < ANCHORED_CONFIDENCE and _mapped(spec, pairs, sims, target):
+        conf = ANCHORED_CONFIDENCE
+        ev.append("mapped: every removed line is in the target and the base fixes where the new lines go; "
+                  "the context the target changed or dropped does not feed the new lines")
     return Match("3way", built.start, built.end, built.replacement, round(conf, 4), built.differing_context,
                  (), tuple(ev) + built.evidence, False, built.unsafe > 0 or built.insert_ambiguous > 0)
+
+
+def _mapped(spec: HunkSpec, pairs: Sequence[int | None], sims: Sequence[float], target: tuple[str, ...]) -> bool:
+    """True when the change is mapped exactly (see the module docstring): every removed line paired
+    verbatim and no name of a differing context line (changed or dropped) used by the new lines
+    that the target's file lacks."""
+    pre_kinds = [k for k in spec.kinds if k != "+"]
+    if any(k == "-" and (p is None or s < 1.0) for k, p, s in zip(pre_kinds, pairs, sims, strict=True)):
+        return False
+    differing = [j for j, (k, p, s) in enumerate(zip(pre_kinds, pairs, sims, strict=True))
+                 if k == " " and (p is None or s < 1.0)]
+    return not drift_of(spec, spec.old, differing, target)
 
 
 def _adjacent_changes(spec: HunkSpec, pairs: Sequence[int | None], sims: Sequence[float]) -> list[int]:
