@@ -36,7 +36,7 @@ from .needs import RE_WORD, find_series_defs
 MISSING_CODE = "api-missing"
 
 
-def _added_rows(p: Placement) -> list[int]:
+def added_rows(p: Placement) -> list[int]:
     """Indexes into ``p.target_new`` of the lines the port adds (not kept from the target):
     the hunk's own ``+`` rows when ``target_new`` has one row per kept or added hunk line
     (exact: difflib may pair an added ``}`` with a kept one), else a diff of ``target_old``
@@ -106,7 +106,7 @@ class _Target:
 
 def _candidates(entries: Sequence[ApiEntry], placements: Sequence[Placement]) -> list[ApiEntry]:
     """Entries whose new-form name occurs in some added line (a cheap word test first)."""
-    added = [p.target_new[j] for p in placements if p.applied and p.path for j in _added_rows(p)]
+    added = [p.target_new[j] for p in placements if p.applied and p.path for j in added_rows(p)]
     words = {w for line in added for w in RE_WORD.findall(line)}
     return [e for e in entries if (e.name in words if not e.match else any(re.search(e.match, x) for x in added))]
 
@@ -114,7 +114,7 @@ def _candidates(entries: Sequence[ApiEntry], placements: Sequence[Placement]) ->
 def _callback_candidates(table: Sequence[ApiEntry], placements: Sequence[Placement]) -> list[ApiEntry]:
     """Callback-return entries some added line may concern: a definition or initialiser they
     match, or a bare ``return;`` (the body of an existing callback)."""
-    added = [p.target_new[j] for p in placements if p.applied and p.path for j in _added_rows(p)]
+    added = [p.target_new[j] for p in placements if p.applied and p.path for j in added_rows(p)]
     if not added:
         return []
     bare = any(RE_BARE_RETURN.match(x) for x in added)
@@ -148,7 +148,7 @@ def adapt_placements(patch: Patch, placements: list[Placement], tree: TargetTree
     changed: set[int] = set()
     reported: set[tuple[str, str]] = set()
     if callbacks:
-        for e, i, k, why in adapt_callbacks(callbacks, placements, tree, _added_rows, changed):
+        for e, i, k, why in adapt_callbacks(callbacks, placements, tree, added_rows, changed):
             p = placements[i]
             if (e.id, p.target_new[k]) not in reported:
                 reported.add((e.id, p.target_new[k]))
@@ -162,7 +162,7 @@ def adapt_placements(patch: Patch, placements: list[Placement], tree: TargetTree
         new_lines = list(p.target_new)
         adaptations: list[Adaptation] = []
         offset = 0  # extra lines inserted by statement-sequence rewrites so far
-        for unit in _units(p.target_new, _added_rows(p), entries, target, p.path):
+        for unit in _units(p.target_new, added_rows(p), entries, target, p.path):
             k = unit[0] + offset
             orig = new_lines[k:k + len(unit)]
             line = orig[0] if len(orig) == 1 else join_statement(orig)

@@ -25,7 +25,7 @@ from hunks.score import norm
 from hunks.syntax import anchor_name, find_anchor, language_for
 from hunks.types import HunkSpec, Match
 
-from . import apiadapt, callarity, deps, kbcheck, prototype
+from . import apiadapt, apiatomic, callarity, deps, kbcheck, prototype
 from .adaptation import check_adaptations
 from .divergence import MAX_EVIDENCE, check_divergence, check_identifiers, check_signature
 from .model import (
@@ -699,6 +699,9 @@ def port_patch(patch: Patch, tree: TargetTree, *, options: PortOptions | None = 
     if opts.adapt:  # kb API table: new API forms in added lines -> the target's spelling
         found, changed = apiadapt.adapt_placements(patch, w.placements, tree, opts, series=series)
         w.findings.extend(found)
+        found, more = apiatomic.adapt_atomics(w.placements, tree, apiadapt.added_rows)
+        w.findings.extend(found)
+        changed |= more
         for st in w.files.values():
             st.edits = [(s, e, w.placements[i].target_new if i in changed else new, i) for s, e, new, i in st.edits]
     diffs, new_files = _finish_files(w)

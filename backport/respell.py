@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from hunks.adapt import Adapted, adapt, learning_pairs
+from hunks.adapt import Adapted, adapt, file_words, learning_pairs, lex_words, lost
 from hunks.cascade import locate
 from hunks.syntax import language_for
 from hunks.types import HunkSpec, Match
@@ -62,10 +62,12 @@ def respell(lines: Sequence[str], h: Hunk, spec: HunkSpec, m: Match, *, base: Se
             label: str, ref: SourceRef | None, options: PortOptions,
             known: Callable[[str], bool] | None = None) -> Respelled | None:
     """The hunk adapted to the target's spelling, a reason to hold it back, or None (nothing to do)."""
-    if not options.adapt or m.method not in ADAPTABLE or m.ambiguous or not spec.old:
+    if not options.adapt or m.ambiguous or not spec.old:
         return None
-    pairs, more = learning_pairs(spec, lines, m.start, m.end, base)
-    a = adapt(spec, lines, pairs, more, known, language=language_for(path))
+    if m.method not in ADAPTABLE:
+        return _needed(lines, h, spec, m, base=base, path=path, ref=ref, known=known)
+    pairs, more, by_base = learning_pairs(spec, lines, m.start, m.end, base)
+    a = adapt(spec, lines, pairs, more, known, language=language_for(path), by_base=by_base)
     if a.uncarried:
         return _failed(h, m, a.uncarried, path, label, ref)
     if not a.changed:
@@ -84,6 +86,32 @@ def respell(lines: Sequence[str], h: Hunk, spec: HunkSpec, m: Match, *, base: Se
                  evidence=ev + (f"the adapted hunk lands by {r.method} at line {r.start + 1}",) + r.evidence)
     ported = replace(h, lines=tuple(HunkLine(ln.kind, t, ln.no_newline, ln.ref)
                                     for ln, t in zip(h.lines, a.lines, strict=True)))
+    return Respelled(am, ported, adaptations)
+
+
+def _needed(lines: Sequence[str], h: Hunk, spec: HunkSpec, m: Match, *, base: Sequence[str] | None, path: str,
+            ref: SourceRef | None, known: Callable[[str], bool] | None) -> Respelled | None:
+    """An exact or offset placement whose added lines use a name the target tree lacks (a member
+    or macro newer trees have): carry the substitutions the base-vs-target diff around the hunk
+    shows (``cgx->mac_ops->rxid_map_offset`` where the target writes ``CGXX_CMRX_RX_ID_MAP``), but
+    only those that take such a name out; anything else leaves the placement as it was."""
+    if base is None or known is None or m.method not in ("exact", "offset"):
+        return None
+    added = [t for k, t in zip(spec.kinds, spec.lines, strict=True) if k == "+"]
+    have, had = file_words(lines), file_words(base)  # a name new in the patch is in neither
+    missing = {w for t in added for w in lex_words(t) if w in had and w not in have and not known(w)}
+    if not missing:
+        return None
+    pairs, more, by_base = learning_pairs(spec, lines, m.start, m.end, base)
+    a = adapt(spec, lines, pairs, more, known, language=language_for(path), by_base=by_base)
+    if a.uncarried or a.removed or not a.carried or any(not (lost(sub) & missing) for sub, _ in a.carried):
+        return None
+    ported = replace(h, lines=tuple(HunkLine(ln.kind, t, ln.no_newline, ln.ref)
+                                    for ln, t in zip(h.lines, a.lines, strict=True)))
+    replacement = [t for k, t in zip(spec.kinds, a.lines, strict=True) if k != "-"]
+    adaptations = _adaptations(spec, a, path, m.start + 1, h.ref or ref)
+    am = replace(m, replacement=tuple(replacement), confidence=round(min(m.confidence, ADAPTED_CAP), 4),
+                 evidence=tuple(f"adapted: {x.summary}" for x in adaptations) + m.evidence)
     return Respelled(am, ported, adaptations)
 
 

@@ -25,8 +25,15 @@ name is declared, as a variable or parameter, in the C function holding the hunk
 within that function instead of the whole file (other functions' ``err`` say nothing about
 this one), and carried whatever the rest of the tree defines; a function that uses both
 spellings is a reason, not a guess.
-A removed line is acted on in the target's spelling only when it differs from its target line
-by substitutions alone; a removed line that is not in the target stays a reason.
+Further kinds: a pointer in one tree (``&raw_class`` against ``raw_class``, not ``&a->b``); an
+annotation the target lacks dropped (``__bpf_kfunc``: a one-sided name that is no C keyword,
+carried only when the target tree does not define it); a wrapper at one argument of a call
+(``f(inode)`` against ``f(BTRFS_I(inode))``: the callee's parameter differs, so that argument of
+every added call of ``f`` is wrapped or unwrapped; hunks.adaptargs).
+A removed line is acted on in the target's spelling when it differs from its target line by
+substitutions alone, or, paired by the 3-way, by a few tokens (``return f(x);`` against
+``f(x);``) that no added line derived from it keeps; a removed line that is not in the target
+stays a reason. Lexing lives in hunks.clex.
 """
 
 from __future__ import annotations
@@ -39,18 +46,24 @@ from functools import lru_cache
 
 from rapidfuzz.distance import Indel
 
+from .adaptargs import arg_mixed, arg_position, carry_arg, close, derived
 from .align import align
+from .clex import (
+    CLOSE,
+    NOT_TYPES,
+    OPEN,
+    POSTFIX,
+    RE_IDENT,
+    balanced,
+    call_start,
+    chars,
+    find,
+    lex,
+    texts_of,
+)
 from .syntax import items
 from .threeway import base_region, threeway_pairs
 from .types import HunkSpec
-
-# "str \" lit"  'c'  /* comment */  // comment  ident  0x1fUL  12u  ->  <<=  &&  ++  ##  any other char
-RE_LEX = re.compile(r'"(?:\\.|[^"\\])*"?|\'(?:\\.|[^\'\\])*\'?|/\*.*?(?:\*/|$)|//.*$|[A-Za-z_]\w*'
-                    r"|0[xX][0-9a-fA-F]+\w*|\d+\w*|->|<<=?|>>=?|[<>=!+\-*/%&|^]=|&&|\|\||\+\+|--|##|\S")
-# " * a comment line"  /  "/* opening"  /  "*/"
-RE_COMMENT_LINE = re.compile(r"^\s*(?:\*|/\*|\*/)")
-# an identifier token
-RE_IDENT = re.compile(r"^[A-Za-z_]\w*$")
 
 #: a paired line whose tokens agree less than this is another line, not a respelling
 MIN_TOKEN_SIM = 0.6
@@ -60,25 +73,17 @@ MAX_SUB_TOKENS = 12
 BASE_MARGIN = 40
 #: target lines around a placed region the pre-image may still be paired with (fuzz drops ends)
 SLACK = 3
-OPEN, CLOSE = "([{", ")]}"
-#: words followed by "(" that do not call anything
-NOT_CALLS = frozenset("if while for switch return sizeof typeof __typeof__ alignof _Alignof defined do else case".split())
-#: words that start a statement, not a declaration's type (``return ret;``, ``goto err;``)
-NOT_TYPES = NOT_CALLS | frozenset("goto break continue default".split())
-
-
-@dataclass(frozen=True, slots=True)
-class Tok:
-    text: str
-    start: int
-    end: int
+#: C keywords and type words: never an annotation a tree may lack
+C_KEYWORDS = frozenset("""auto break case char const continue default do double else enum extern float for goto if
+    inline int long register restrict return short signed sizeof static struct switch typedef union unsigned void
+    volatile while bool _Bool true false typeof __typeof__ asm __asm__""".split())
 
 
 @dataclass(frozen=True, slots=True)
 class Substitution:
     """Upstream's tokens -> the target's, learned from one target line."""
 
-    kind: str  # rename | argument | wrapper | member | other
+    kind: str  # rename | argument | wrapper | argwrap | member | pointer | attribute | other
     upstream: tuple[str, ...]
     target: tuple[str, ...]
     up_text: str  # upstream's characters for it ("timer_container_of")
@@ -88,6 +93,12 @@ class Substitution:
     anchor: str = ""  # the called name of an argument change
     removed: bool = False  # learned from a line the hunk removes (its added lines derive from it)
     local: str = ""  # a local's rename: the target function it was judged in
+    arg: int = -1  # an argwrap: which argument of ``anchor``'s calls is wrapped or unwrapped
+
+    @property
+    def key(self) -> tuple[str, ...]:
+        """What is learned: the upstream tokens (for an argwrap, at that argument of that call)."""
+        return self.upstream if self.kind != "argwrap" else ("\0", self.anchor, str(self.arg), *self.upstream)
 
     def summary(self) -> str:
         """Stable-style words: ``use from_timer(), the target has no timer_container_of()``."""
@@ -99,6 +110,16 @@ class Substitution:
             return f"use {tg}{call}, the target has no {up}{call}"
         if self.kind == "argument":
             return f"call {self.anchor}() as the target does ({tg} ...), not as upstream ({up} ...)"
+        if self.kind == "argwrap":
+            if len(self.upstream) > len(self.target):
+                return f"pass {self.anchor}() its argument without {self.upstream[0]}() as the target does ({tg})"
+            return f"pass {self.anchor}() {self.target[0]}() of its argument as the target does ({tg})"
+        if self.kind == "pointer":
+            if len(self.upstream) > len(self.target):
+                return f"write {tg} as the target does, not {up}: {tg} is a pointer there"
+            return f"write {tg} as the target does, not {up}: {up} is no pointer there"
+        if self.kind == "attribute":
+            return f"drop {up}, the target has no {self.upstream[0]}"
         if self.kind == "wrapper":
             if len(self.upstream) > len(self.target):
                 return f"{tg} as the target reads it, without {self.upstream[0]}()"
@@ -133,54 +154,6 @@ class Adapted:
         return not self.uncarried
 
 
-# ---------------------------------------------------------------- lexing
-
-
-@lru_cache(maxsize=65536)
-def lex(line: str) -> tuple[Tok, ...]:
-    """Code tokens of a line with their spans; comments dropped, a comment line has none."""
-    if RE_COMMENT_LINE.match(line):
-        return ()
-    return tuple(Tok(m.group(), m.start(), m.end()) for m in RE_LEX.finditer(line)
-                 if not m.group().startswith(("/*", "//")))
-
-
-def _texts(toks: Sequence[Tok]) -> tuple[str, ...]:
-    return tuple(t.text for t in toks)
-
-
-def _balanced(seq: Sequence[str]) -> bool:
-    depth = 0
-    for s in seq:
-        if s in OPEN:
-            depth += 1
-        elif s in CLOSE:
-            depth -= 1
-            if depth < 0:
-                return False
-    return depth == 0
-
-
-def _call_start(seq: Sequence[str], i: int) -> int | None:
-    """Index of the name of the innermost call whose parentheses hold position ``i``."""
-    depth = 0
-    for k in range(i - 1, -1, -1):
-        if seq[k] in CLOSE:
-            depth += 1
-        elif seq[k] in OPEN:
-            if depth == 0:
-                if seq[k] == "(" and k > 0 and RE_IDENT.match(seq[k - 1]) and seq[k - 1] not in NOT_CALLS:
-                    return k - 1
-                return None
-            depth -= 1
-    return None
-
-
-def _chars(line: str, toks: Sequence[Tok], a: int, b: int) -> str:
-    """The characters of tokens [a, b) of ``line`` ("" for an empty range)."""
-    return line[toks[a].start:toks[b - 1].end] if b > a else ""
-
-
 # ---------------------------------------------------------------- learning
 
 
@@ -195,7 +168,7 @@ def _groups(up: tuple[str, ...], tg: tuple[str, ...]) -> list[list[int]]:
         if out:
             last = out[-1]
             gap = up[last[1]:op[0]]
-            unbalanced = not (_balanced(up[last[0]:last[1]]) and _balanced(tg[last[2]:last[3]]))
+            unbalanced = not (balanced(up[last[0]:last[1]]) and balanced(tg[last[2]:last[3]]))
             if unbalanced or (len(gap) == 1 and gap[0] in ("->", ".")):
                 last[1], last[3] = op[1], op[3]
                 continue
@@ -206,8 +179,10 @@ def _groups(up: tuple[str, ...], tg: tuple[str, ...]) -> list[list[int]]:
         one_sided = i1 == i2 or j1 == j2
         has_ident = any(RE_IDENT.match(x) for x in up[i1:i2])
         g.append(0)
+        if one_sided and _address(g, up, tg):
+            continue
         if one_sided:
-            c = _call_start(up, i1)
+            c = call_start(up, i1)
             if c is not None:
                 g[0], g[2], g[4] = c, j1 - (i1 - c), 1
             else:
@@ -222,17 +197,32 @@ def _groups(up: tuple[str, ...], tg: tuple[str, ...]) -> list[list[int]]:
     return out
 
 
+def _address(g: list[int], up: tuple[str, ...], tg: tuple[str, ...]) -> bool:
+    """A one-sided ``&`` or ``*`` in operand position before a name (``&raw_class`` against
+    ``raw_class``: the object is a pointer in one tree): widen the edit to the name (how 3)."""
+    i1, i2, j1, j2 = g[:4]
+    side = up[i1:i2] or tg[j1:j2]
+    if len(side) != 1 or side[0] not in ("&", "*") or i2 >= len(up) or j2 >= len(tg) or up[i2] != tg[j2] \
+            or not RE_IDENT.match(up[i2]) or up[i2] in NOT_TYPES or (up[i2 + 1:i2 + 2] or ("",))[0] in POSTFIX:
+        return False  # "&sbi->shrinker" takes the member's address, not the name's
+    prev = up[i1 - 1] if i1 > 0 else ""
+    if RE_IDENT.match(prev) and prev not in NOT_TYPES or prev[:1].isdigit() or prev in (")", "]"):
+        return False  # a binary "&" / "*" (or a declaration's "*")
+    g[1], g[3], g[4] = i2 + 1, j2 + 1, 3
+    return True
+
+
 def _trim(g: list[int], up: tuple[str, ...], tg: tuple[str, ...]) -> None:
     """An unbalanced merged edit with equal tokens at its ends (``READ_ONCE(x))`` against ``x)``):
     drop them when that balances it."""
     i1, i2, j1, j2 = g
-    if _balanced(up[i1:i2]) and _balanced(tg[j1:j2]):
+    if balanced(up[i1:i2]) and balanced(tg[j1:j2]):
         return
     while i1 < i2 and j1 < j2 and up[i1] == tg[j1]:
         i1, j1 = i1 + 1, j1 + 1
     while i2 > i1 and j2 > j1 and up[i2 - 1] == tg[j2 - 1]:
         i2, j2 = i2 - 1, j2 - 1
-    if _balanced(up[i1:i2]) and _balanced(tg[j1:j2]) and i2 > i1:
+    if balanced(up[i1:i2]) and balanced(tg[j1:j2]) and i2 > i1:
         g[:] = [i1, i2, j1, j2]
 
 
@@ -249,10 +239,18 @@ def _kind(up: tuple[str, ...], tg: tuple[str, ...], one_sided_call: bool) -> str
     return "other"
 
 
+def _attribute(seq: Sequence[str]) -> bool:
+    """``__bpf_kfunc`` / ``__counted_by(len)``: one name that is no C keyword (an annotation
+    macro), alone or with one balanced argument list."""
+    if not seq or not RE_IDENT.match(seq[0]) or seq[0] in C_KEYWORDS:
+        return False
+    return len(seq) == 1 or (seq[1] == "(" and seq[-1] == ")" and balanced(seq[1:]) and len(seq) <= MAX_SUB_TOKENS)
+
+
 def learn_line(upstream: str, target: str, line: int) -> tuple[list[Substitution], str]:
     """Substitutions that turn ``upstream`` into ``target`` token by token, or ([], why not)."""
     ut, tt = lex(upstream), lex(target)
-    up, tg = _texts(ut), _texts(tt)
+    up, tg = texts_of(ut), texts_of(tt)
     if up == tg:
         words_u, words_t = upstream.split(), target.split()
         if words_u != words_t and Indel.normalized_similarity(words_u, words_t) < MIN_TOKEN_SIM:
@@ -262,21 +260,30 @@ def learn_line(upstream: str, target: str, line: int) -> tuple[list[Substitution
         return [], "differs beyond a few tokens"
     subs: list[Substitution] = []
     for i1, i2, j1, j2, how in _groups(up, tg):
+        if how == 2 and j1 == j2 and _attribute(up[i1:i2]):
+            subs.append(Substitution("attribute", up[i1:i2], (), chars(upstream, ut, i1, i2), "", line, target))
+            continue
         if how == 2:
             return [], f"adds or drops {' '.join(up[i1:i2] or tg[j1:j2])!r} outside a call, not a respelling"
         in_call = how == 1
         su, st = up[i1:i2], tg[j1:j2]
         skip = 2 if in_call else 0  # an argument change starts at "name ("
-        if not _balanced(su[skip:]) or not _balanced(st[skip:]) or max(len(su), len(st)) > MAX_SUB_TOKENS \
+        if not balanced(su[skip:]) or not balanced(st[skip:]) or max(len(su), len(st)) > MAX_SUB_TOKENS \
                 or not su:
             return [], f"differs in {' '.join(su) or '(nothing)'!r} / {' '.join(st)!r}, not a plain respelling"
         plain = [x for x in su + st if x not in ("(", ")", ",")]
-        kind = _kind(su, st, bool(in_call))
+        kind = "pointer" if how == 3 else _kind(su, st, bool(in_call))
         if not plain:
             return [], "differs only in punctuation"
-        subs.append(Substitution(kind, su, st, _chars(upstream, ut, i1, i2), _chars(target, tt, j1, j2), line, target,
-                                 su[0] if kind == "argument" else ""))
+        anchor, arg = (su[0] if kind == "argument" else ""), -1
+        if kind == "wrapper":
+            anchor, arg = arg_position(up, i1, i2)
+            kind = "argwrap" if anchor else kind
+        subs.append(Substitution(kind, su, st, chars(upstream, ut, i1, i2), chars(target, tt, j1, j2), line, target,
+                                 anchor, arg=arg))
     return subs, ""
+
+
 
 
 # ---------------------------------------------------------------- the target file
@@ -288,10 +295,20 @@ def _file_index(lines: tuple[str, ...]) -> tuple[tuple[str, ...], frozenset[str]
     joined = []
     words: set[str] = set()
     for ln in lines:
-        toks = _texts(lex(ln))
+        toks = texts_of(lex(ln))
         joined.append(" " + " ".join(toks) + " ")
         words.update(t for t in toks if RE_IDENT.match(t))
     return tuple(joined), frozenset(words)
+
+
+def file_words(lines: Sequence[str]) -> frozenset[str]:
+    """The identifiers of a file (code only)."""
+    return _file_index(tuple(lines))[1]
+
+
+def lex_words(line: str) -> list[str]:
+    """The identifiers of one line (code only)."""
+    return [t for t in texts_of(lex(line)) if RE_IDENT.match(t)]
 
 
 def _count(joined: Sequence[str], seq: Sequence[str]) -> int:
@@ -301,19 +318,13 @@ def _count(joined: Sequence[str], seq: Sequence[str]) -> int:
 
 def _mixed(sub: Substitution, joined: Sequence[str]) -> bool:
     """The target file also spells it upstream's way outside the target's own spelling."""
+    if not sub.target:
+        return _count(joined, sub.upstream) > 0
     inside = _count([" " + " ".join(sub.target) + " "], sub.upstream)
     return _count(joined, sub.upstream) > inside * _count(joined, sub.target)
 
 
 # ---------------------------------------------------------------- carrying
-
-
-def _find(seq: Sequence[str], sub: Sequence[str], frm: int = 0) -> int:
-    n = len(sub)
-    for k in range(frm, len(seq) - n + 1):
-        if tuple(seq[k:k + n]) == tuple(sub):
-            return k
-    return -1
 
 
 def carry(line: str, sub: Substitution) -> tuple[str, int]:
@@ -323,13 +334,23 @@ def carry(line: str, sub: Substitution) -> tuple[str, int]:
     pos = 0
     while True:
         toks = lex(line)
-        texts = _texts(toks)
-        k = _find(texts, sub.upstream, pos)
+        texts = texts_of(toks)
+        k = find(texts, sub.upstream, pos)
         if k < 0:
             return line, done
+        after = texts[k + len(sub.upstream)] if k + len(sub.upstream) < len(texts) else ""
+        if sub.kind == "pointer" and after in POSTFIX:
+            pos = k + 1  # "&obj.member" is no "&obj": the pointer change does not fit (see unfit())
+            continue
         a, b = toks[k].start, toks[k + len(sub.upstream) - 1].end
         new = sub.tg_text
-        if sub.target[-1] == "," and sub.upstream[-1] != "," and b < len(line) and not line[b].isspace():
+        if not sub.target:  # an annotation dropped: "__bpf_kfunc void f(" -> "void f("
+            while b < len(line) and line[b] in " \t":
+                b += 1
+            if b == len(line) or line[b] in ";,)":
+                while a > 0 and line[a - 1] in " \t":
+                    a -= 1  # "x[] __counted_by(n);" -> "x[];"
+        elif sub.target[-1] == "," and sub.upstream[-1] != "," and b < len(line) and not line[b].isspace():
             new += " "  # an argument inserted first: "f(x" -> "f(NEW, x"
         if sub.upstream[-1] == "," and sub.target[-1] != ",":
             while b < len(line) and line[b] in " \t":
@@ -341,7 +362,7 @@ def carry(line: str, sub: Substitution) -> tuple[str, int]:
 
 def adapt(spec: HunkSpec, target: Sequence[str], pairs: Sequence[int | None],
           more: Sequence[tuple[str, int]] = (), known: Callable[[str], bool] | None = None,
-          language: str = "") -> Adapted:
+          language: str = "", by_base: bool = False) -> Adapted:
     """The hunk in the target's spelling (see the module docstring).
 
     ``pairs``: per pre-image line (spec.old) its target index or None; ``more``: further
@@ -350,7 +371,10 @@ def adapt(spec: HunkSpec, target: Sequence[str], pairs: Sequence[int | None],
     only drops names the target defines is optional (upstream's spelling builds there too:
     ``sysfs_emit`` where the file still calls ``sprintf``) and is not carried: a port changes
     upstream's lines only where it must. ``language`` ("c": hunks.syntax.language_for) enables
-    judging a local's rename within its function.
+    judging a local's rename within its function. ``by_base``: the pairs come from the 3-way
+    (the base maps each pre-image line onto its target line): only then is a removed line a few
+    tokens apart (``close``) taken for the line the hunk deletes; a similar line found by
+    alignment alone (``foo_count--;`` for ``foo_count -= 1;``) is not proof enough to delete it.
     """
     tgt = tuple(target)
     joined, file_words = _file_index(tgt)
@@ -371,10 +395,12 @@ def adapt(spec: HunkSpec, target: Sequence[str], pairs: Sequence[int | None],
         subs, bad = learn_line(text, tgt[p], p)
         if kind == "-":
             subs = [replace(x, removed=True) for x in subs]
-        if kind == "-" and bad:
+        windows = (close(text, tgt[p]) if by_base else None) if kind == "-" and bad else []
+        if windows is None:
             why.append(f"removed line {h + 1} {text.strip()!r} {bad} from target line {p + 1} "
                        f"{tgt[p].strip()!r}")
             continue
+        why.extend(derived(h, spec, windows, text, tgt[p]))
         learned.extend(subs)
         out[h] = tgt[p]
         if kind == "-" and text.split() != tgt[p].split():
@@ -383,15 +409,17 @@ def adapt(spec: HunkSpec, target: Sequence[str], pairs: Sequence[int | None],
         learned.extend(learn_line(text, tgt[p], p)[0])
     ways: dict[tuple[str, ...], set[tuple[str, ...]]] = {}
     for s in learned:
-        ways.setdefault(s.upstream, set()).add(s.target)
+        ways.setdefault(s.key, set()).add(s.target)
     scope = _Scope(spec, tgt, pairs) if language == "c" else None
     usable: list[Substitution] = []
     seen: set[tuple[str, ...]] = set()
     both: list[Substitution] = []  # locals the target function spells both ways
     for s in learned:
-        if s.upstream in seen or len(ways[s.upstream]) > 1:
+        if s.key in seen or len(ways[s.key]) > 1:
             continue
-        if _mixed(s, joined) or _optional(s, known):
+        if s.kind == "argwrap" and arg_mixed(s, tgt):
+            continue
+        if s.kind != "argwrap" and (_mixed(s, joined) or _optional(s, known)):
             local = scope.judge(s) if scope is not None else None
             if local is None:
                 continue
@@ -399,7 +427,7 @@ def adapt(spec: HunkSpec, target: Sequence[str], pairs: Sequence[int | None],
                 both.append(s)
                 continue
             s = replace(s, local=local[0])
-        seen.add(s.upstream)
+        seen.add(s.key)
         usable.append(s)
     usable.sort(key=lambda s: -len(s.upstream))  # longer spellings first
     carried: dict[tuple[str, ...], list[int]] = {}
@@ -408,19 +436,28 @@ def adapt(spec: HunkSpec, target: Sequence[str], pairs: Sequence[int | None],
             continue
         line = text
         for s in usable:
-            line, n = carry(line, s)
+            if s.kind == "argwrap":
+                line, n, misfit = carry_arg(line, s)
+                if misfit:
+                    why.append(f"added line {h + 1} calls {s.anchor}() in a form the target's {s.tg_text!r} "
+                               f"(line {s.line + 1}) does not fit")
+            else:
+                line, n = carry(line, s)
             if n:
-                carried.setdefault(s.upstream, []).append(h)
+                carried.setdefault(s.key, []).append(h)
         out[h] = line
+        why.extend(f"added line {h + 1} uses {s.up_text!r} where the target's pointer change (line {s.line + 1}: "
+                   f"{s.text.strip()!r}) does not fit" for s in usable
+                   if s.kind == "pointer" and find(texts_of(lex(line)), s.upstream) >= 0)
         why.extend(_uncarried(h, line, learned, ways, joined, file_words, known))
         why.extend(f"added line {h + 1} uses {s.up_text!r}, which the line it replaces spells {s.tg_text!r} in the "
                    f"target (line {s.line + 1}), and the target file spells it both ways: not carried"
-                   for s in learned if s.removed and s.upstream not in seen and len(ways[s.upstream]) == 1
-                   and not _optional(s, known) and _find(_texts(lex(line)), s.upstream) >= 0)
+                   for s in learned if s.removed and s.key not in seen and len(ways[s.key]) == 1 and s.kind != "argwrap"
+                   and not _optional(s, known) and find(texts_of(lex(line)), s.upstream) >= 0)
         why.extend(f"added line {h + 1} uses {s.up_text!r}, which the target's {s.text.strip()!r} (line "
                    f"{s.line + 1}) spells {s.tg_text!r}, and the target function uses both: not carried"
-                   for s in both if s.upstream not in seen and _find(_texts(lex(line)), s.upstream) >= 0)
-    by_up = {s.upstream: s for s in usable}
+                   for s in both if s.key not in seen and find(texts_of(lex(line)), s.upstream) >= 0)
+    by_up = {s.key: s for s in usable}
     return Adapted(tuple(out), tuple((by_up[u], tuple(hs)) for u, hs in carried.items()), tuple(removed),
                    tuple(dict.fromkeys(why)), tuple(learned))
 
@@ -477,7 +514,7 @@ class _Scope:
             return None
         if any(declares(ln, s.upstream[0]) for k, ln in zip(self.spec.kinds, self.spec.lines, strict=True) if k == "+"):
             return None  # the hunk declares upstream's name itself: renaming it would clash
-        uses = sum(1 for ln in body if s.upstream[0] in _texts(lex(ln)))
+        uses = sum(1 for ln in body if s.upstream[0] in texts_of(lex(ln)))
         return name, uses == 0
 
 
@@ -489,7 +526,7 @@ def _removed_targets(spec: HunkSpec, pairs: Sequence[int | None]) -> list[int]:
 def declares(line: str, name: str) -> bool:
     """Whether ``line`` declares ``name`` as a variable or parameter (``int ret;``,
     ``struct foo *f = ...``, ``int a, ret;``, ``(struct device *dev, int ret)``)."""
-    texts = _texts(lex(line))
+    texts = texts_of(lex(line))
     depth = 0
     for k, t in enumerate(texts):
         if t in OPEN:
@@ -509,35 +546,35 @@ def declares(line: str, name: str) -> bool:
     return False
 
 
-def _lost(s: Substitution) -> set[str]:
+def lost(s: Substitution) -> set[str]:
     """Names upstream's spelling has and the target's lacks."""
     return {x for x in s.upstream if RE_IDENT.match(x)} - set(s.target)
 
 
 def _optional(s: Substitution, known: Callable[[str], bool] | None) -> bool:
     """Upstream's spelling only uses names the target tree defines: it builds there as is."""
-    lost = _lost(s)
-    return bool(lost) and known is not None and all(known(w) for w in lost)
+    gone = lost(s)
+    return bool(gone) and known is not None and all(known(w) for w in gone)
 
 
 def _uncarried(h: int, line: str, learned: Sequence[Substitution], ways: dict[tuple[str, ...], set[tuple[str, ...]]],
                joined: Sequence[str], file_words: frozenset[str],
                known: Callable[[str], bool] | None = None) -> list[str]:
     """Why added line ``h`` (already carried) still uses something the target spells otherwise."""
-    texts = _texts(lex(line))
+    texts = texts_of(lex(line))
     words = set(texts)
     out: list[str] = []
     for s in learned:
-        if len(ways[s.upstream]) > 1 and _find(texts, s.upstream) >= 0:
-            spellings = " / ".join(repr(" ".join(t)) for t in sorted(ways[s.upstream]))
+        if len(ways[s.key]) > 1 and find(texts, s.upstream) >= 0:
+            spellings = " / ".join(repr(" ".join(t)) for t in sorted(ways[s.key]))
             out.append(f"added line {h + 1} uses {s.up_text!r}, which the target spells two ways "
                        f"({spellings}): not carried")
             continue
-        for w in sorted(_lost(s) & words):
+        for w in sorted(lost(s) & words):
             if w not in file_words and not (known is not None and known(w)):
                 out.append(f"added line {h + 1} uses {w!r}, which the target file lacks (the target writes "
                            f"{s.tg_text!r} at line {s.line + 1}) in a form the substitution does not fit")
-        if s.kind == "argument" and s.anchor in words and not _mixed(s, joined):
+        if s.kind == "argument" and s.anchor in words and not _mixed(s, joined) and not _optional(s, known):
             at = [k for k, x in enumerate(texts) if x == s.anchor]
             if any(tuple(texts[k:k + len(s.target)]) != s.target for k in at):
                 out.append(f"added line {h + 1} calls {s.anchor}() in a form the target's argument change "
@@ -546,9 +583,10 @@ def _uncarried(h: int, line: str, learned: Sequence[Substitution], ways: dict[tu
 
 
 def learning_pairs(spec: HunkSpec, target: Sequence[str], start: int, end: int,
-                   base: Sequence[str] | None = None) -> tuple[list[int | None], list[tuple[str, int]]]:
+                   base: Sequence[str] | None = None) -> tuple[list[int | None], list[tuple[str, int]], bool]:
     """Per pre-image line its target index, for a hunk placed at ``target[start:end]``, and the
-    (upstream line, target index) pairs of the base region around it (empty without ``base``).
+    (upstream line, target index) pairs of the base region around it (empty without ``base``),
+    and whether the pairing came through the base.
 
     Through the base when it holds the pre-image and maps it onto the same region (the 3-way
     pairing), else by aligning the pre-image with the region (a few lines of slack each side)."""
@@ -560,13 +598,13 @@ def learning_pairs(spec: HunkSpec, target: Sequence[str], start: int, end: int,
             placed = [p for p in pairs if p is not None]
             if placed and min(placed) < end + SLACK and max(placed) >= start - SLACK:
                 pair_gaps(pairs)
-                return pairs, base_region(tgt, base, bs, len(spec.old), pairs, BASE_MARGIN)
+                return pairs, base_region(tgt, base, bs, len(spec.old), pairs, BASE_MARGIN), True
     al = align(spec.old, tgt, start - SLACK, end + SLACK)
     if al is None:
-        return [None] * len(spec.old), []
+        return [None] * len(spec.old), [], False
     pairs = list(al.pairs)
     pair_gaps(pairs)
-    return pairs, []
+    return pairs, [], False
 
 
 def pair_gaps(pairs: list[int | None]) -> None:

@@ -147,7 +147,7 @@ def code_chars(text: str, start: int = 0) -> Iterator[tuple[int, str]]:
         i += 1
 
 
-def _scan_call(text: str, open_at: int) -> tuple[list[str], int] | None:
+def scan_call(text: str, open_at: int) -> tuple[list[str], int] | None:
     """The top-level arguments of the call whose '(' is at ``open_at`` and the index after
     its ')'; None when it does not close in ``text``."""
     depth, start, args = 0, open_at + 1, []
@@ -191,7 +191,7 @@ class Pattern:
         m = RE_CALL_FORM.match(form)
         if not m:
             return None
-        scanned = _scan_call(form, form.index("(", m.start(1)))
+        scanned = scan_call(form, form.index("(", m.start(1)))
         if scanned is None:
             return None
         out = []
@@ -302,7 +302,7 @@ def find_uses(entry: ApiEntry, line: str) -> list[Use]:
     for m in re.finditer(r"(?<![\w.>])" + re.escape(pat.name) + r"\s*\(", line):
         if not in_code(m.start()):
             continue
-        scanned = _scan_call(line, m.end() - 1)
+        scanned = scan_call(line, m.end() - 1)
         if scanned is None:
             uses.append(Use(m.start(), -1, {}))
             continue
@@ -349,14 +349,17 @@ def rewrite_line(entry: ApiEntry, line: str, old_index: int = 0) -> list[str]:
     out = line
     for u in reversed(uses):
         text = render(template, u.values)
-        start = u.start
-        if not text:  # a removed attribute: take the space before it too
+        start, end = u.start, u.end
+        if not text and end < len(out) and out[end] in " \t":  # a removed attribute: and the space after it
+            while end < len(out) and out[end] in " \t":
+                end += 1
+        elif not text:  # a removed attribute before ";" or ")": and the space before it
             while start > 0 and out[start - 1] in " \t":
                 start -= 1
         elif not is_primary(text) and RE_CALL_FORM.match(text) is None and not (
                 RE_OPEN_LEFT.search(out[:start]) and RE_OPEN_RIGHT.match(out[u.end:])):
             text = f"({text})"
-        out = out[:start] + text + out[u.end:]
+        out = out[:start] + text + out[end:]
     return [out]
 
 

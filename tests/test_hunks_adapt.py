@@ -103,11 +103,13 @@ def test_with_base_learns_from_lines_around_the_hunk():
                                              "\tkick(timer_container_of(f, t, timer));", "\treturn 1;", "}"), 6)
     # without the base the hunk's own lines say nothing about the rename: nothing is learned
     # (the placement's drift check still sees the name the target lacks)
-    pairs, more = learning_pairs(s, tgt, 5, 9)
+    pairs, more, by_base = learning_pairs(s, tgt, 5, 9)
+    assert not by_base
     assert more == [] and pairs == [5, 6, 7, 8]
     plain = adapt(s, tgt, pairs, more)
     assert not plain.changed and not plain.learned
-    pairs, more = learning_pairs(s, tgt, 5, 9, base)
+    pairs, more, by_base = learning_pairs(s, tgt, 5, 9, base)
+    assert by_base
     a = adapt(s, tgt, pairs, more)
     assert a.ok and a.lines[2] == "\tkick(from_timer(f, t, timer));"
     assert a.carried[0][0].line == 2
@@ -115,8 +117,8 @@ def test_with_base_learns_from_lines_around_the_hunk():
 
 def test_tokens_added_outside_a_call_are_logic_not_spelling():
     s = spec("-\tif (a && b)", "+\tif (a && b && c)")
-    a = adapt(s, ["\tif (a)"], [0])
-    assert not a.ok and "outside a call" in a.uncarried[0]
+    a = adapt(s, ["\tif (a)"], [0], by_base=True)
+    assert not a.ok and "keeps upstream's 'a && b'" in a.uncarried[0]
     # nor is a statement the target splits over two lines one of its halves
     s = spec("-\tp->data = init(net, sizeof(u32));", "+\tp->data = init(net, sizeof(u64));")
     a = adapt(s, ["\tp->data =", "\t\tinit(net, sizeof(u32));"], [1])
@@ -184,3 +186,108 @@ def test_declarations_of_a_name():
           "int a = f(x, ret);"]
     assert [declares(x, "ret") for x in yes] == [True] * len(yes)
     assert [declares(x, "ret") for x in no] == [False] * len(no)
+
+
+def test_address_dropped_by_the_target_is_carried_into_added_lines():
+    # the target's raw_class is a pointer: a removed line shows "&raw_class" written "raw_class"
+    s = spec("-\tdev = device_create(&raw_class, parent, devt);", "+\traw->dev.class = &raw_class;",
+             "+\tcls_put(&raw_class);")
+    a = adapt(s, ["\tdev = device_create(raw_class, parent, devt);"], [0])
+    assert a.ok, a.uncarried
+    assert a.lines == ("\tdev = device_create(raw_class, parent, devt);", "\traw->dev.class = raw_class;",
+                       "\tcls_put(raw_class);")
+    (sub, hs), = a.carried
+    assert (sub.kind, hs, sub.removed) == ("pointer", (1, 2), True)
+    assert "raw_class is a pointer there" in sub.summary()
+
+
+def test_address_of_a_member_is_no_pointer_change():
+    # "&sbi->shrinker" against "sbi->shrinker": the member's address, not a respelling of "sbi"
+    subs, _ = learn_line("\tfree(sbi->shrinker);", "\tunregister(&sbi->shrinker);", 0)
+    assert all(x.kind != "pointer" for x in subs)
+
+
+def test_pointer_change_that_does_not_fit_a_member_access_is_uncarried():
+    s = spec("-\tput(&raw_class);", "+\tname = &raw_class.name;")
+    a = adapt(s, ["\tput(raw_class);"], [0])
+    assert not a.ok and "pointer change" in a.uncarried[0]
+
+
+def test_annotation_the_target_lacks_is_dropped_from_added_lines():
+    s = spec("-__bpf_kfunc void foo_updated(struct foo *f, int cpu)", "+void __foo_updated(struct foo *f, int cpu)",
+             "+__bpf_kfunc void foo_updated(struct foo *f, int cpu)")
+    a = adapt(s, ["void foo_updated(struct foo *f, int cpu)"], [0], known=lambda name: name != "__bpf_kfunc")
+    assert a.ok, a.uncarried
+    assert a.lines[0] == "void foo_updated(struct foo *f, int cpu)"
+    assert a.lines[2] == "void foo_updated(struct foo *f, int cpu)"
+    (sub, hs), = a.carried
+    assert sub.kind == "attribute" and hs == (2,)
+    assert sub.summary() == "drop __bpf_kfunc, the target has no __bpf_kfunc"
+
+
+def test_annotation_the_target_defines_is_not_dropped():
+    # the target knows __maybe_unused: its absence on this line is no reason to drop it elsewhere
+    s = spec("-static int __maybe_unused x;", "+static int __maybe_unused y;")
+    a = adapt(s, ["static int x;"], [0], known=lambda name: True)
+    assert a.lines[1] == "static int __maybe_unused y;"
+
+
+def test_keyword_dropped_by_the_target_is_no_annotation():
+    subs, why = learn_line("\treturn ops->brk(tty, state);", "\tops->brk(tty, state);", 0)
+    assert not subs and "outside a call" in why
+
+
+def test_removed_line_a_few_tokens_apart_is_deleted_as_the_target_spells_it():
+    # upstream returned what the callback gave and -ENOTTY; the target ignores it and returns 0
+    s = spec(" \tif (ops->brk)", "-\t\treturn ops->brk(tty, state);", "-\treturn -ENOTTY;", "+\t\tret = ops->brk(tty, state);",
+             "+\treturn -ENOTTY;")
+    tgt = ["\tif (ops->brk)", "\t\tops->brk(tty, state);", "\treturn 0;"]
+    assert not adapt(s, tgt, [0, 1, 2]).ok  # aligned alone: not proof enough
+    a = adapt(s, tgt, [0, 1, 2], by_base=True)
+    assert a.ok, a.uncarried
+    assert a.lines[1:3] == ("\t\tops->brk(tty, state);", "\treturn 0;")
+    assert a.lines[3:] == ("\t\tret = ops->brk(tty, state);", "\treturn -ENOTTY;")  # upstream's new code as is
+    assert [r.line for r in a.removed] == [1, 2] and not a.carried
+
+
+def test_removed_declaration_with_another_type_is_deleted_as_the_target_spells_it():
+    s = spec("-\t\t\t\t u32 fd_flags,", "-\t\t\t\t u64 heap_flags)", "+\t\t\t\t u32 flags)")
+    a = adapt(s, ["\t\t\t\t unsigned int fd_flags,", "\t\t\t\t unsigned int heap_flags)"], [0, 1], by_base=True)
+    assert a.ok and a.lines[:2] == ("\t\t\t\t unsigned int fd_flags,", "\t\t\t\t unsigned int heap_flags)")
+
+
+def test_argument_change_of_a_call_the_target_also_has_is_not_required():
+    # ida_alloc() exists in the target: the removed line's older spelling need not reach added lines
+    s = spec("-\tminor = ida_alloc(&minors, GFP_KERNEL);", "+\tminor = ida_alloc(&minors, GFP_KERNEL);",
+             "+\tida_free(&minors, minor);")
+    a = adapt(s, ["\tminor = ida_simple_get(&minors, 0, 0, GFP_KERNEL);"], [0], known=lambda name: True)
+    assert a.ok, a.uncarried
+    assert a.lines == ("\tminor = ida_simple_get(&minors, 0, 0, GFP_KERNEL);",) + s.lines[1:]
+    assert not a.carried and a.removed
+
+
+def test_argument_wrapped_by_the_target_is_carried_into_calls_of_the_same_function():
+    # the target's btrfs_foo() takes a btrfs_inode: the context shows its argument wrapped
+    s = spec(" \tret = btrfs_foo(inode, 0);", "+\tret = btrfs_foo(dir, 1) ?: btrfs_foo(other, 2);",
+             "+\tbar(inode);")
+    tgt = ["\tret = btrfs_foo(BTRFS_I(inode), 0);", "\tbar(inode);"]
+    a = adapt(s, tgt, [0])
+    assert a.ok, a.uncarried
+    assert a.lines[1] == "\tret = btrfs_foo(BTRFS_I(dir), 1) ?: btrfs_foo(BTRFS_I(other), 2);"
+    assert a.lines[2] == "\tbar(inode);"  # another function: untouched
+    (sub, hs), = a.carried
+    assert (sub.kind, sub.anchor, sub.arg, hs) == ("argwrap", "btrfs_foo", 0, (1,))
+    assert sub.summary() == "pass btrfs_foo() BTRFS_I() of its argument as the target does (BTRFS_I(inode))"
+
+
+def test_argument_unwrapped_by_the_target_and_a_call_that_does_not_fit():
+    s = spec(" \tbtrfs_foo(BTRFS_I(inode), 0);", "+\tbtrfs_foo(BTRFS_I(dir), 1);", "+\tbtrfs_foo(bi, 2);")
+    a = adapt(s, ["\tbtrfs_foo(inode, 0);"], [0])
+    assert a.lines[1] == "\tbtrfs_foo(dir, 1);"
+    assert not a.ok and "calls btrfs_foo() in a form" in a.uncarried[0]  # "bi" has nothing to unwrap
+
+
+def test_a_target_calling_both_ways_carries_no_argument_wrapper():
+    s = spec(" \tbtrfs_foo(inode, 0);", "+\tbtrfs_foo(dir, 1);")
+    a = adapt(s, ["\tbtrfs_foo(BTRFS_I(inode), 0);", "\tbtrfs_foo(other, 3);"], [0])
+    assert a.lines[1] == "\tbtrfs_foo(dir, 1);" and not a.carried

@@ -1,0 +1,148 @@
+"""Argument-level and removed-line pieces of token adaptation (stage: hunks, helper of hunks.adapt).
+
+Inputs: token sequences of aligned upstream/target lines and a hunk's lines.
+Outputs: ``arg_position`` (a wrapper learned at one argument of a call: ``f(inode)`` against
+``f(BTRFS_I(inode))``), ``arg_mixed`` / ``carry_arg`` (whether the target file calls it both ways;
+that argument of every call in an added line wrapped or unwrapped as the target does), ``close``
+/ ``derived`` (a removed line a few tokens apart from the target's, and added lines that keep
+upstream's difference).
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from rapidfuzz.distance import Indel
+
+from .clex import CLOSE, OPEN, balanced, call_start, find, lex, texts_of
+from .types import HunkSpec
+
+if TYPE_CHECKING:
+    from .adapt import Substitution
+
+#: a removed line whose tokens agree this much, differing in at most CLOSE_TOKENS, is the line deleted
+CLOSE_SIM = 0.5
+CLOSE_TOKENS = 3
+
+
+def arg_position(up: Sequence[str], i1: int, i2: int) -> tuple[str, int]:
+    """(called name, argument index) when ``up[i1:i2]`` is one whole argument of a call, else ("", -1)."""
+    c = call_start(up, i1)
+    if c is None or i1 == 0 or up[i1 - 1] not in ("(", ",") or i2 >= len(up) or up[i2] not in (")", ","):
+        return "", -1
+    args = _call_args(up, c)
+    for n, (a, b) in enumerate(args):
+        if (a, b) == (i1, i2):
+            return up[c], n
+    return "", -1
+
+
+def _call_args(texts: Sequence[str], c: int) -> list[tuple[int, int]]:
+    """Token ranges of the top-level arguments of the call named at ``texts[c]`` (its "(" next),
+    as far as the line holds them: a last argument cut by the line's end is left out."""
+    out: list[tuple[int, int]] = []
+    depth, start = 0, c + 2
+    for q in range(c + 2, len(texts)):
+        t = texts[q]
+        if t in OPEN:
+            depth += 1
+        elif t in CLOSE:
+            if depth == 0:
+                if q > start:
+                    out.append((start, q))
+                return out
+            depth -= 1
+        elif t == "," and depth == 0:
+            out.append((start, q))
+            start = q + 1
+    return out
+
+
+def _arg_form(texts: Sequence[str], a: int, b: int, wrapper: str) -> str | None:
+    """The argument ``texts[a:b]`` as "wrapped" (``W(...)`` whole) or "bare"."""
+    if b - a >= 4 and texts[a] == wrapper and texts[a + 1] == "(" and texts[b - 1] == ")" \
+            and balanced(texts[a + 2:b - 1]):
+        return "wrapped"
+    return "bare"
+
+
+def _calls(texts: Sequence[str], name: str) -> list[int]:
+    return [k for k in range(len(texts) - 1) if texts[k] == name and texts[k + 1] == "("
+            and (k == 0 or texts[k - 1] not in (".", "->"))]
+
+
+def arg_mixed(sub: Substitution, tgt: Sequence[str]) -> bool:
+    """The target file also calls ``sub.anchor`` with that argument in upstream's form."""
+    wrapper = max(sub.upstream, sub.target, key=len)[0]
+    up_form = "wrapped" if len(sub.upstream) > len(sub.target) else "bare"
+    for ln in tgt:
+        if sub.anchor not in ln:
+            continue
+        texts = texts_of(lex(ln))
+        for c in _calls(texts, sub.anchor):
+            args = _call_args(texts, c)
+            if sub.arg < len(args) and _arg_form(texts, *args[sub.arg], wrapper) == up_form:
+                return True
+    return False
+
+
+def carry_arg(line: str, sub: Substitution) -> tuple[str, int, bool]:
+    """``line`` with argument ``sub.arg`` of every call of ``sub.anchor`` wrapped (or unwrapped)
+    as the target does; (line, how many, whether some call did not fit)."""
+    toks = lex(line)
+    texts = texts_of(toks)
+    wrap = len(sub.target) > len(sub.upstream)
+    wrapper = max(sub.upstream, sub.target, key=len)[0]
+    edits: list[tuple[int, int, str]] = []
+    misfit = False
+    for c in _calls(texts, sub.anchor):
+        args = _call_args(texts, c)
+        if sub.arg >= len(args):
+            misfit = True  # the argument is on another line
+            continue
+        a, b = args[sub.arg]
+        form = _arg_form(texts, a, b, wrapper)
+        text = line[toks[a].start:toks[b - 1].end]
+        if wrap and form == "bare":
+            edits.append((toks[a].start, toks[b - 1].end, f"{wrapper}({text})"))
+        elif not wrap and form == "wrapped":
+            edits.append((toks[a].start, toks[b - 1].end, line[toks[a + 2].start:toks[b - 2].end]))
+        elif not wrap:
+            misfit = True  # nothing to unwrap: the target's callee wants something else
+    for s, e, new in reversed(edits):
+        line = line[:s] + new + line[e:]
+    return line, len(edits), misfit
+
+
+def close(upstream: str, target: str) -> list[tuple[str, ...]] | None:
+    """A removed line the target spells a few tokens otherwise, beyond a plain respelling
+    (``return f(x);`` against ``f(x);``, ``u32 flags,`` against ``unsigned int flags,``): still
+    the line the hunk deletes, when paired by the 3-way or the alignment; nothing is learned
+    from it (its difference is no substitution to carry). Returns upstream's differing tokens
+    with its left and with its right neighbour, per difference (None: not close)."""
+    up, tg = texts_of(lex(upstream)), texts_of(lex(target))
+    if not up or not tg or Indel.normalized_similarity(up, tg) < CLOSE_SIM:
+        return None
+    ops = [op for op in difflib.SequenceMatcher(None, up, tg, autojunk=False).get_opcodes() if op[0] != "equal"]
+    if sum(max(i2 - i1, j2 - j1) for _, i1, i2, j1, j2 in ops) > CLOSE_TOKENS:
+        return None
+    return [w for _, i1, i2, _, _ in ops for w in (up[max(0, i1 - 1):i2], up[i1:i2 + 1]) if len(w) > 1]
+
+
+def derived(h: int, spec: HunkSpec, windows: Sequence[tuple[str, ...]], text: str, target: str) -> list[str]:
+    """Why the hunk cannot act on a close removed line: an added line that is not the removed
+    line moved elsewhere keeps upstream's tokens where the two differ (``if (a && b)`` against
+    the target's ``if (a)``, added ``if (a && b && c)``): carrying the difference is a guess."""
+    out = []
+    for k, (kind, line) in enumerate(zip(spec.kinds, spec.lines, strict=True)):
+        if kind != "+" or line.split() == text.split():
+            continue
+        toks = texts_of(lex(line))
+        for w in windows:
+            if find(toks, w) >= 0:
+                out.append(f"added line {k + 1} keeps upstream's {' '.join(w)!r} from removed line {h + 1}, which "
+                           f"the target spells {target.strip()!r}: not carried")
+                break
+    return out
