@@ -187,6 +187,8 @@ def _frame(a: int, b: int, pre_kinds: list[str], mp: dict[int, int]) -> tuple[in
     d = b
     while d < n and d not in mp and pre_kinds[d] == " ":
         d += 1
+    if (u >= 0 and u not in mp) or (d < n and d not in mp):
+        return None  # a removed line of another block stops the walk: not a neighbour
     up = u if u >= 0 else None
     down = d if d < n else None
     if (a > 0 and up is None) or (b < n and down is None) or (u != a - 1 and d != b) or (up is None and down is None):
