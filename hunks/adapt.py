@@ -240,9 +240,10 @@ def _kind(up: tuple[str, ...], tg: tuple[str, ...], one_sided_call: bool) -> str
 
 
 def _attribute(seq: Sequence[str]) -> bool:
-    """``__bpf_kfunc`` / ``__counted_by(len)``: one name that is no C keyword (an annotation
-    macro), alone or with one balanced argument list."""
-    if not seq or not RE_IDENT.match(seq[0]) or seq[0] in C_KEYWORDS:
+    """``__bpf_kfunc`` / ``__counted_by(len)``: one ``__`` name (the kernel's spelling of an
+    annotation macro; ``err`` dropped from ``return err;`` is no annotation), alone or with one
+    balanced argument list."""
+    if not seq or not RE_IDENT.match(seq[0]) or seq[0] in C_KEYWORDS or not seq[0].startswith("__"):
         return False
     return len(seq) == 1 or (seq[1] == "(" and seq[-1] == ")" and balanced(seq[1:]) and len(seq) <= MAX_SUB_TOKENS)
 

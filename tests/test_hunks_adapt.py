@@ -232,8 +232,10 @@ def test_annotation_the_target_defines_is_not_dropped():
     assert a.lines[1] == "static int __maybe_unused y;"
 
 
-def test_keyword_dropped_by_the_target_is_no_annotation():
+def test_keyword_or_plain_name_dropped_by_the_target_is_no_annotation():
     subs, why = learn_line("\treturn ops->brk(tty, state);", "\tops->brk(tty, state);", 0)
+    assert not subs and "outside a call" in why
+    subs, why = learn_line("\treturn err;", "\treturn;", 0)
     assert not subs and "outside a call" in why
 
 
