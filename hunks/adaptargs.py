@@ -11,7 +11,7 @@ upstream's difference).
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from rapidfuzz.distance import Indel
@@ -87,17 +87,19 @@ def arg_change(up: Sequence[str], c: int, tg: Sequence[str], d: int) -> tuple[in
     return None
 
 
+def _target_calls(tgt: Sequence[str], name: str) -> Iterator[tuple[tuple[str, ...], int]]:
+    """(line tokens, call position) of every call of ``name`` in the target file."""
+    for ln in tgt:
+        if name in ln:
+            texts = texts_of(lex(ln))
+            for c in calls(texts, name):
+                yield texts, c
+
+
 def argpos_mixed(sub: Substitution, tgt: Sequence[str]) -> bool:
     """The target file also calls ``sub.anchor`` with upstream's number of arguments."""
-    for ln in tgt:
-        if sub.anchor not in ln:
-            continue
-        texts = texts_of(lex(ln))
-        for c in calls(texts, sub.anchor):
-            args = closed_args(texts, c)
-            if args is not None and len(args) == sub.nargs:
-                return True
-    return False
+    return any((args := closed_args(texts, c)) is not None and len(args) == sub.nargs
+               for texts, c in _target_calls(tgt, sub.anchor))
 
 
 def carry_argpos(line: str, sub: Substitution) -> tuple[str, int, bool]:
@@ -140,15 +142,8 @@ def arg_mixed(sub: Substitution, tgt: Sequence[str]) -> bool:
     """The target file also calls ``sub.anchor`` with that argument in upstream's form."""
     wrapper = max(sub.upstream, sub.target, key=len)[0]
     up_form = "wrapped" if len(sub.upstream) > len(sub.target) else "bare"
-    for ln in tgt:
-        if sub.anchor not in ln:
-            continue
-        texts = texts_of(lex(ln))
-        for c in calls(texts, sub.anchor):
-            args = call_args(texts, c)
-            if sub.arg < len(args) and _arg_form(texts, *args[sub.arg], wrapper) == up_form:
-                return True
-    return False
+    return any(sub.arg < len(args := call_args(texts, c)) and _arg_form(texts, *args[sub.arg], wrapper) == up_form
+               for texts, c in _target_calls(tgt, sub.anchor))
 
 
 def carry_arg(line: str, sub: Substitution) -> tuple[str, int, bool]:
