@@ -562,13 +562,31 @@ def _check_typed_member(need: Need, patch: Patch, idx: TreeIndex, sdefs: SeriesD
     if not tag:
         return None
     members = idx.members_of(tag)
-    if not members or need.name in members or idx.has(need.name):
-        return None  # unknown struct, a member, or a macro aliasing one (#define sk_state ...)
+    if not members or need.name in members or _macro_member(idx, members, need.name) or any(
+            d.kind in ("macro", "fmacro") and (d.path == need.path or not d.path.endswith(".c"))
+            for d in idx.defines(need.name)):
+        return None  # unknown struct, a member, a macro aliasing one (#define sk_state ...), or one
+        # a macro of the body declares (__SIGINFO); a function named so (the mlock() syscall) or
+        # another .c file's macro aliases no member
     where = [str(d) for d in idx.defines(tag) if d.kind in ("struct", "union")][:2]
     return Finding("missing-symbol", Severity.WARNING,
                    f"{need.name}: struct member not in struct {tag} of the target ({m.group(1)} is a struct {tag})",
                    need.ref, (_evidence_patch(need), *where),
                    f"port the commit that adds {need.name} to struct {tag} first")
+
+
+def _macro_member(idx: TreeIndex, words: set[str], member: str) -> bool:
+    """A macro the struct body names (``struct kernel_siginfo { __SIGINFO; }``) spells ``member``."""
+    rx = re.compile(rf"\b{re.escape(member)}\b")
+    for w in words:
+        for d in idx.defines(w) if re.fullmatch(r"_*[A-Z][A-Z0-9_]*", w) else ():
+            if d.kind not in ("macro", "fmacro"):
+                continue
+            lines = (idx.tree.read(d.path) or "").split("\n")[d.line - 1:]
+            end = next((i for i, ln in enumerate(lines) if not ln.rstrip().endswith("\\")), len(lines) - 1)
+            if rx.search("\n".join(lines[:end + 1])):
+                return True
+    return False
 
 
 def _header_known(idx: TreeIndex, need: Need, sdefs: SeriesDefs) -> bool:

@@ -12,6 +12,7 @@ from test_prototype import _git
 
 from backport.cli import main
 from backport.deps import check_patch
+from backport.ingest import parse_series_bytes
 from backport.model import PortOptions, Severity
 
 HDR = "#define WIDGET_SHARED 4\nint widget_public(int x);\n"
@@ -98,3 +99,51 @@ def test_cli_check_fails_on_warning_for_a_git_target(tmp_path: Path, capsys, mon
     assert "only inside other .c files" in capsys.readouterr().out
     assert main([*argv, "--fail-on", "error"]) == 0
     assert (root / "drivers/widget/core.c").read_text() == CORE
+
+
+# ------------------------------------------------------------------ typed members
+
+SIG_H = """\
+#define __SIGINFO struct { int si_signo; int si_code; }
+struct kernel_siginfo {
+\t__SIGINFO;
+};
+struct compat_siginfo {
+\tint si_code;
+};
+struct pipe_info {
+\tint ring_size;
+};
+#define head_alias ring_size
+"""
+SIG_C = """\
+#include <linux/sig.h>
+
+int sig_run(struct kernel_siginfo *info, struct pipe_info *pipe)
+{
+\tint y = 0;
+
+\treturn y;
+}
+"""
+OTHER_C = "#define mlock 1\nlong mlock(long start)\n{\n\treturn start;\n}\n"
+
+
+def _members(tmp_path: Path, lines: str) -> list[str]:
+    tree = write_tree(tmp_path / "tree", {"include/linux/sig.h": SIG_H, "kernel/sig.c": SIG_C, "mm/mlock.c": OTHER_C})
+    new = SIG_C.replace("\tint y = 0;\n", "\tint y = 0;\n" + lines)
+    text = make_mbox([("m", {"kernel/sig.c": (SIG_C, new)})]).replace(
+        " @@\n", " @@ int sig_run(struct kernel_siginfo *info, struct pipe_info *pipe)\n")
+    s = parse_series_bytes(text.encode(), origin="s.mbox")
+    opts = PortOptions(extra={"index-cache": str(tmp_path / "cache")})
+    return [f.message for f in check_patch(s.patches[0], tree, series=s, options=opts)]
+
+
+def test_member_a_body_macro_declares_is_known(tmp_path: Path) -> None:
+    assert _members(tmp_path, "\ty = info->si_code + pipe->ring_size + pipe->head_alias;\n") == []
+
+
+def test_member_named_like_a_function_or_another_files_macro_is_still_checked(tmp_path: Path) -> None:
+    # mm/mlock.c's mlock() and its file-local macro alias no member of struct pipe_info
+    assert _members(tmp_path, "\ty = pipe->mlock;\n") == [
+        "mlock: struct member not in struct pipe_info of the target (pipe is a struct pipe_info)"]
