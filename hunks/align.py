@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .score import RE_WORD, api_words, code_part, describe_line, is_trivial, similarity, tokens, weight
+from .score import RE_WORD, api_words, code_part, describe_line, is_trivial, norm, similarity, tokens, weight
 from .types import HunkSpec
 
 #: cost of a pre-image line that has no partner in the target
@@ -156,14 +156,66 @@ def align(old: Sequence[str], target: Sequence[str], lo: int, hi: int, *, anchor
                      quality_of(old, sims, extra_lines))
 
 
+def change_blocks(kinds: tuple[str, ...]) -> list[tuple[int, int]]:
+    """Each maximal run of +/- lines as a [a, b) range of pre-image indices (a == b: insertion)."""
+    out = []
+    j = 0  # pre-image index
+    i = 0
+    while i < len(kinds):
+        if kinds[i] == " ":
+            j += 1
+            i += 1
+            continue
+        a = j
+        while i < len(kinds) and kinds[i] != " ":
+            j += kinds[i] == "-"
+            i += 1
+        out.append((a, j))
+    return out
+
+
+def slide_dropped(spec: HunkSpec, pairs: list[int | None], sims: list[float] | None = None) -> bool:
+    """Pair the context line just above each change when the diff dropped it but an equal line
+    below it stays (in place).
+
+    When the target dropped lines of which an equal copy stays (a table entry gone between two
+    entries ending in the same line), the diff may pair either copy: both alignments are equally
+    long, but new lines go right after the last paired line above them, so with the wrong one
+    they land inside the neighbouring entry. The pairing slides up to the line next to the
+    change, one equal context line at a time (a diff "slider"); True when any moved."""
+    old = [norm(x) for x in spec.old]
+    pre_kinds = [k for k in spec.kinds if k != "+"]
+    n = len(old)
+    moved = False
+    for a, _b in change_blocks(spec.kinds):
+        k = a - 1
+        if k < 0 or pairs[k] is not None:
+            continue
+        i = k
+        while i > 0 and pairs[i - 1] is None:
+            i -= 1
+        j = k + 1
+        while j < n and pairs[j] is None:
+            j += 1
+        while i <= k and j < n and pairs[j] is not None and old[i] == old[j] and pre_kinds[i] == " " == pre_kinds[j]:
+            pairs[i], pairs[j] = pairs[j], None
+            if sims is not None:
+                sims[i], sims[j] = sims[j], 0.0
+            i, j = i + 1, j + 1
+            moved = True
+    return moved
+
+
 def pair_replaced(spec: HunkSpec, target: Sequence[str], al: Alignment) -> Alignment:
     """``al`` with each run of unpaired context lines paired line for line with the target lines
     between its paired neighbours, when there are exactly as many: the target replaced those lines
     (diff's view of a changed region: a timestamp API written another way, a renamed call), so they
-    keep their place in the hunk and new lines next to them stay on the same side of them."""
+    keep their place in the hunk and new lines next to them stay on the same side of them.
+    Dropped lines next to a change slide first (slide_dropped)."""
     pre_kinds = [k for k in spec.kinds if k != "+"]
     pairs, sims = list(al.pairs), list(al.sims)
-    i, changed = 0, False
+    changed = slide_dropped(spec, pairs, sims)
+    i = 0
     while i < len(pairs):
         if pairs[i] is not None:
             i += 1

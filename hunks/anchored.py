@@ -18,6 +18,11 @@ change means the same in the target is the code the change touches: when
   once in the target and the target adds at most MAX_GAP_GROWTH lines between two pieces;
 - the Match writes exactly the hunk's change there and keeps the target's lines elsewhere;
 
+with two widenings that do not move the change: a context line the target dropped (the lines on
+both sides of it meet in the target) may separate a neighbour from the change on one side (the
+next exact line is the neighbour, and pieces that meet count as one); and below removed lines the
+target may have lines of its own, however many (the new lines take the removed lines' place);
+
 and the new lines use no name of a differing context line that the target's file never uses and
 the target tree does not define (``known``, from the tree's index; API drift: the change itself
 then needs adapting, hunks.align.find_drift), then a context line that
@@ -36,7 +41,7 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 
-from .align import _file_words, _members
+from .align import _file_words, _members, change_blocks, slide_dropped
 from .exact import find_runs
 from .score import api_words, code_part, describe_line, informative_weight, norm, tokens
 from .types import HunkSpec, Match
@@ -54,24 +59,6 @@ MAX_GAP_GROWTH = 3
 LOOSE_METHODS = ("fuzz", "fuzzy", "syntax", "3way")
 
 
-def change_blocks(kinds: tuple[str, ...]) -> list[tuple[int, int]]:
-    """Each maximal run of +/- lines as a [a, b) range of pre-image indices (a == b: insertion)."""
-    out = []
-    j = 0  # pre-image index
-    i = 0
-    while i < len(kinds):
-        if kinds[i] == " ":
-            j += 1
-            i += 1
-            continue
-        a = j
-        while i < len(kinds) and kinds[i] != " ":
-            j += kinds[i] == "-"
-            i += 1
-        out.append((a, j))
-    return out
-
-
 def _mapping(old: tuple[str, ...], target: tuple[str, ...], lo: int, hi: int) -> dict[int, int]:
     """Pre-image index -> target index for the lines equal up to blanks (one LCS alignment)."""
     sm = difflib.SequenceMatcher(None, [norm(x) for x in old], [norm(t) for t in target[lo:hi]], autojunk=False)
@@ -82,6 +69,14 @@ def _mapping(old: tuple[str, ...], target: tuple[str, ...], lo: int, hi: int) ->
     return out
 
 
+def _slid(spec: HunkSpec, mp: dict[int, int]) -> dict[int, int]:
+    """The mapping with each dropped line next to a change paired where an equal copy allows
+    (hunks.align.slide_dropped)."""
+    pairs: list[int | None] = [mp.get(j) for j in range(len(spec.old))]
+    slide_dropped(spec, pairs)
+    return {j: p for j, p in enumerate(pairs) if p is not None}
+
+
 def anchor(m: Match, spec: HunkSpec, target: tuple[str, ...], known: Callable[[str], bool] | None = None) -> Match:
     """``m`` with ``diverged`` naming the context lines the target has otherwise (any loose
     placement), and raised to ANCHORED_CONFIDENCE with ``anchored`` set when its change is
@@ -90,7 +85,7 @@ def anchor(m: Match, spec: HunkSpec, target: tuple[str, ...], known: Callable[[s
         return m
     old = spec.old
     reach = len(old) + 3
-    mp = _mapping(old, target, max(0, m.start - reach), min(len(target), m.end + reach))
+    mp = _slid(spec, _mapping(old, target, max(0, m.start - reach), min(len(target), m.end + reach)))
     pre_kinds = [k for k in spec.kinds if k != "+"]
     differing = tuple(describe_line(j, old[j], 50) for j in range(len(old)) if pre_kinds[j] == " " and j not in mp)
     found = None if m.ambiguous or m.unsafe else _anchored(m, spec, target, mp, known)
@@ -114,19 +109,18 @@ def _anchored(m: Match, spec: HunkSpec, target: tuple[str, ...], mp: dict[int, i
         return None
     edits: list[tuple[int, int, tuple[str, ...]]] = []  # target [from, to) -> the block's new lines
     stretches: set[tuple[int, int]] = set()
+    ends: list[tuple[int, int]] = []  # (pre-image index, pre-image index) pieces that may part in place
+    pre_kinds = [k for k in spec.kinds if k != "+"]
     for a, b in blocks:
-        framed = range(max(a - 1, 0), min(b + 1, len(old)))  # the block's removed lines and its neighbours
-        if not framed or any(j not in mp for j in framed) or any(
-                mp[j] != mp[j - 1] + 1 for j in framed if j > framed.start):
+        frame = _frame(a, b, pre_kinds, mp)
+        if frame is None:
             return None
-        t_from = mp[a - 1] + 1 if a > 0 else mp[0]
-        edits.append((t_from, t_from + (b - a), _added(spec, a)))
-        lo, hi = framed.start, framed.stop - 1
-        while lo - 1 in mp and mp[lo - 1] == mp[lo] - 1:
-            lo -= 1
-        while hi + 1 in mp and mp[hi + 1] == mp[hi] + 1:
-            hi += 1
-        stretches.add((lo, hi))
+        u, d, t_from, t_to = frame
+        edits.append((t_from, t_to, _added(spec, a)))
+        for j in [x for x in (u, d) if x is not None] + list(range(a, b)):
+            stretches.add(_stretch(j, mp))
+        if b > a and d is not None:
+            ends.append((b - 1, d))
     inside = {j for lo, hi in stretches for j in range(lo, hi + 1)}
     if all(j in inside for j in range(len(old))) and len(stretches) == 1:
         return None  # every line matches in one piece: nothing differs, nothing to calibrate here
@@ -137,12 +131,22 @@ def _anchored(m: Match, spec: HunkSpec, target: tuple[str, ...], mp: dict[int, i
     if drift:
         return None  # the new lines use a name the differing context had and the target lacks
     pieces = sorted(stretches)
-    if any(informative_weight(old[lo:hi + 1]) < MIN_ANCHOR_WEIGHT for lo, hi in pieces):
+    # pieces that meet in the target (a dropped line between them) weigh and are found as one run
+    runs: list[tuple[int, list[str]]] = []  # (target start, lines)
+    for k, (lo, hi) in enumerate(pieces):
+        if k and mp[lo] == mp[pieces[k - 1][1]] + 1:
+            runs[-1][1].extend(old[lo:hi + 1])
+        else:
+            runs.append((mp[lo], list(old[lo:hi + 1])))
+    if any(informative_weight(lines) < MIN_ANCHOR_WEIGHT for _, lines in runs):
         return None
-    if not any(len(find_runs(target, old[lo:hi + 1], mp[lo], whitespace=True)) == 1 for lo, hi in pieces):
+    if not any(len(find_runs(target, lines, at, whitespace=True)) == 1 for at, lines in runs):
         return None
     # the pieces stay together: the target adds at most MAX_GAP_GROWTH lines between two of them
-    if any(mp[b[0]] - mp[a[1]] > b[0] - a[1] + MAX_GAP_GROWTH for a, b in zip(pieces, pieces[1:], strict=False)):
+    # (any number right after removed lines: what the target has there stays after the change)
+    if any(mp[q[0]] - mp[p[1]] > q[0] - p[1] + MAX_GAP_GROWTH
+           and not any(p[0] <= e <= p[1] and q[0] <= d <= q[1] for e, d in ends)
+           for p, q in zip(pieces, pieces[1:], strict=False)):
         return None
     # the Match must write each block between its neighbours and keep every other target line
     expected = list(target)
@@ -153,6 +157,52 @@ def _anchored(m: Match, spec: HunkSpec, target: tuple[str, ...], mp: dict[int, i
     lines = tuple(describe_line(j, old[j], 50) for j in diverged) or (
         f"the target has lines of its own between the hunk's context lines ({len(pieces)} exact pieces)",)
     return lines, len(pieces)
+
+
+def _stretch(j: int, mp: dict[int, int]) -> tuple[int, int]:
+    """The maximal run of pre-image lines around ``j`` that the target has verbatim and in a row."""
+    lo = hi = j
+    while lo - 1 in mp and mp[lo - 1] == mp[lo] - 1:
+        lo -= 1
+    while hi + 1 in mp and mp[hi + 1] == mp[hi] + 1:
+        hi += 1
+    return lo, hi
+
+
+def _frame(a: int, b: int, pre_kinds: list[str], mp: dict[int, int]) -> tuple[int | None, int | None, int, int] | None:
+    """(upper neighbour, lower neighbour, target from, target to) of the block [a, b), or None.
+
+    The block's removed lines must be in the target verbatim and in a row. Its neighbours are
+    the nearest exact context lines above and below; a context line the target dropped (nothing
+    of the target's own in its place) may lie between a neighbour and the change on one side,
+    never on both: the change still has one place. Below removed lines the target may have lines
+    of its own (the new lines take the removed lines' place, those stay after them); next to an
+    insertion it may not (where the new lines go among them is a guess)."""
+    n = len(pre_kinds)
+    if any(j not in mp for j in range(a, b)) or any(mp[j] != mp[j - 1] + 1 for j in range(a + 1, b)):
+        return None
+    u = a - 1
+    while u >= 0 and u not in mp and pre_kinds[u] == " ":
+        u -= 1
+    d = b
+    while d < n and d not in mp and pre_kinds[d] == " ":
+        d += 1
+    if (u >= 0 and u not in mp) or (d < n and d not in mp):
+        return None  # a removed line of another block stops the walk: not a neighbour
+    up = u if u >= 0 else None
+    down = d if d < n else None
+    if (a > 0 and up is None) or (b < n and down is None) or (u != a - 1 and d != b) or (up is None and down is None):
+        return None
+    if b > a:
+        t_from = mp[a]
+        if up is not None and mp[up] + 1 != t_from:
+            return None
+    else:
+        t_from = mp[up] + 1 if up is not None else mp[down]  # type: ignore[index]
+    t_to = t_from + (b - a)
+    if down is not None and (mp[down] < t_to or (b == a and mp[down] != t_to)):
+        return None
+    return up, down, t_from, t_to
 
 
 def drift_of(spec: HunkSpec, old: tuple[str, ...], diverged: list[int], target: tuple[str, ...]) -> set[str]:

@@ -28,10 +28,10 @@ import difflib
 from collections.abc import Sequence
 from functools import lru_cache
 
-from .align import Alignment, align, build, quality_of
-from .anchored import ANCHORED_CONFIDENCE, change_blocks, drift_of
+from .align import Alignment, align, build, quality_of, slide_dropped
+from .anchored import ANCHORED_CONFIDENCE, drift_of
 from .exact import find_runs
-from .score import DRIFT_CAP, UNSAFE_CAP, describe_line, norm, similarity
+from .score import DRIFT_CAP, UNSAFE_CAP, describe_line, similarity
 from .types import HunkSpec, Match
 
 #: confidence of a 3-way merge without any conflict or changed context
@@ -107,33 +107,6 @@ def threeway_pairs(target: tuple[str, ...], spec: HunkSpec, base: Sequence[str])
         return None
     slide_dropped(spec, pairs)
     return bs, pairs
-
-
-def slide_dropped(spec: HunkSpec, pairs: list[int | None]) -> None:
-    """Pair the context line just above each change when the diff dropped it but an equal line
-    below it stays (in place).
-
-    When the target dropped lines of which an equal copy stays (a table entry gone between two
-    entries ending in the same line), the diff may pair either copy: both alignments are equally
-    long, but new lines go right after the last paired line above them, so with the wrong one
-    they land inside the neighbouring entry. The pairing slides up to the line next to the
-    change, one equal context line at a time (a diff "slider")."""
-    old = [norm(x) for x in spec.old]
-    pre_kinds = [k for k in spec.kinds if k != "+"]
-    n = len(old)
-    for a, _b in change_blocks(spec.kinds):
-        k = a - 1
-        if k < 0 or pairs[k] is not None:
-            continue
-        i = k
-        while i > 0 and pairs[i - 1] is None:
-            i -= 1
-        j = k + 1
-        while j < n and pairs[j] is None:
-            j += 1
-        while i <= k and j < n and pairs[j] is not None and old[i] == old[j] and pre_kinds[i] == " " == pre_kinds[j]:
-            pairs[i], pairs[j] = pairs[j], None
-            i, j = i + 1, j + 1
 
 
 def base_region(target: tuple[str, ...], base: Sequence[str], bs: int, n: int, pairs: Sequence[int | None],

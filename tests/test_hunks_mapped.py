@@ -165,3 +165,72 @@ def test_a_line_the_patch_moves_is_not_already_applied() -> None:
     # ... but another hunk of the file removes it there: the patch moves it
     moved = check_applied_nearby(m, hunk, target, frozenset({"mark_inode_dirty(inode);"}))
     assert moved is m
+
+
+EVICT = ["static void evict_inode(struct inode *inode)", "{", "\tstruct vnode *vnode = VNODE(inode);", "",
+         "\t_debug(\"CLEAR INODE %p\", inode);", "", "\tASSERTCMP(inode->i_ino, ==, vnode->fid.vnode);", "",
+         "\tnetfs_wait_for_outstanding_io(inode);", "\ttruncate_inode_pages_final(&inode->i_data);", "",
+         "\tset_cache_aux(vnode, &aux);", "}"]
+FLUSH = spec("""@@ -7,6 +7,7 @@ static void evict_inode(struct inode *inode)
+
+ \tASSERTCMP(inode->i_ino, ==, vnode->fid.vnode);
+
++\tflush_delayed_work(&vnode->lock_work);
+ \tnetfs_wait_for_outstanding_io(inode);
+ \ttruncate_inode_pages_final(&inode->i_data);
+
+""")
+
+
+def test_without_the_base_a_dropped_line_next_to_an_insertion_is_anchored_past() -> None:
+    # the older tree has no netfs wait: the lines on both sides of it meet, one place remains
+    target = [x for x in EVICT if "netfs_wait" not in x]
+    m = locate(target, FLUSH)
+    assert m is not None and m.anchored and m.confidence >= 0.8
+    out = apply(target, m)
+    i = out.index("\tASSERTCMP(inode->i_ino, ==, vnode->fid.vnode);")
+    assert out[i + 1:i + 4] == ["", "\tflush_delayed_work(&vnode->lock_work);",
+                                "\ttruncate_inode_pages_final(&inode->i_data);"]
+
+
+def test_without_the_base_a_dropped_line_on_both_sides_is_not_anchored() -> None:
+    hunk = spec("""@@ -7,6 +7,7 @@ static void evict_inode(struct inode *inode)
+
+ \tASSERTCMP(inode->i_ino, ==, vnode->fid.vnode);
+ \tvnode_check(vnode);
++\tflush_delayed_work(&vnode->lock_work);
+ \tnetfs_wait_for_outstanding_io(inode);
+ \ttruncate_inode_pages_final(&inode->i_data);
+""")
+    target = [x for x in EVICT if "netfs_wait" not in x]
+    m = locate(target, hunk)
+    assert m is None or not m.anchored
+
+
+def test_without_the_base_removed_lines_followed_by_target_lines_of_their_own_are_anchored() -> None:
+    base = ["static int restore_queue(struct proc *p)", "{", "\tint ret;", "", "\tret = copy_data(p);",
+            "\tif (ret)", "\t\tgoto exit;", "", "\tpdd = device_data_by_id(p, q->gpu_id);", "\tif (!pdd) {",
+            "\t\tpr_err(\"Failed to get pdd\\n\");", "\t\tret = -EINVAL;", "\t\tgoto exit;", "\t}", "",
+            "\t/* data stored in this order: mqd, ctl_stack */", "\tmqd = extra;", "exit:", "\treturn ret;", "}"]
+    hunk = spec("""@@ -6,13 +6,6 @@ static int restore_queue(struct proc *p)
+ \tif (ret)
+ \t\tgoto exit;
+
+-\tpdd = device_data_by_id(p, q->gpu_id);
+-\tif (!pdd) {
+-\t\tpr_err("Failed to get pdd\\n");
+-\t\tret = -EINVAL;
+-\t\tgoto exit;
+-\t}
+-
+ \t/* data stored in this order: mqd, ctl_stack */
+ \tmqd = extra;
+ exit:
+""")
+    doorbell = ["\tif (!pdd->doorbell_index &&", "\t    alloc_doorbells(pdd->dev, &pdd->doorbell_index) < 0) {",
+                "\t\tret = -ENOMEM;", "\t\tgoto exit;", "\t}", ""]
+    target = base[:15] + doorbell + base[15:]
+    m = locate(target, hunk)
+    assert m is not None and m.anchored and m.confidence >= 0.8
+    out = apply(target, m)
+    assert "\tpdd = device_data_by_id(p, q->gpu_id);" not in out and out[7:14] == [""] + doorbell
