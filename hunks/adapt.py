@@ -46,7 +46,16 @@ from functools import lru_cache
 
 from rapidfuzz.distance import Indel
 
-from .adaptargs import arg_mixed, arg_position, carry_arg, close, derived
+from .adaptargs import (
+    arg_change,
+    arg_mixed,
+    arg_position,
+    argpos_mixed,
+    carry_arg,
+    carry_argpos,
+    close,
+    derived,
+)
 from .align import align
 from .clex import (
     CLOSE,
@@ -93,12 +102,16 @@ class Substitution:
     anchor: str = ""  # the called name of an argument change
     removed: bool = False  # learned from a line the hunk removes (its added lines derive from it)
     local: str = ""  # a local's rename: the target function it was judged in
-    arg: int = -1  # an argwrap: which argument of ``anchor``'s calls is wrapped or unwrapped
+    arg: int = -1  # an argwrap / argpos: which argument of ``anchor``'s calls is wrapped or unwrapped,
+    #               inserted or dropped
+    nargs: int = -1  # an argpos: how many arguments upstream's call has
 
     @property
     def key(self) -> tuple[str, ...]:
         """What is learned: the upstream tokens (for an argwrap, at that argument of that call)."""
-        return self.upstream if self.kind != "argwrap" else ("\0", self.anchor, str(self.arg), *self.upstream)
+        if self.kind in ("argwrap", "argpos"):
+            return ("\0", self.kind, self.anchor, str(self.arg), *self.upstream)
+        return self.upstream
 
     def summary(self) -> str:
         """Stable-style words: ``use from_timer(), the target has no timer_container_of()``."""
@@ -110,6 +123,10 @@ class Substitution:
             return f"use {tg}{call}, the target has no {up}{call}"
         if self.kind == "argument":
             return f"call {self.anchor}() as the target does ({tg} ...), not as upstream ({up} ...)"
+        if self.kind == "argpos":
+            if self.tg_text:
+                return f"call {self.anchor}() with the target's argument {self.arg + 1} ({self.tg_text})"
+            return f"call {self.anchor}() without upstream's argument {self.arg + 1} ({self.up_text}), as the target does"
         if self.kind == "argwrap":
             if len(self.upstream) > len(self.target):
                 return f"pass {self.anchor}() its argument without {self.upstream[0]}() as the target does ({tg})"
@@ -240,9 +257,10 @@ def _kind(up: tuple[str, ...], tg: tuple[str, ...], one_sided_call: bool) -> str
 
 
 def _attribute(seq: Sequence[str]) -> bool:
-    """``__bpf_kfunc`` / ``__counted_by(len)``: one name that is no C keyword (an annotation
-    macro), alone or with one balanced argument list."""
-    if not seq or not RE_IDENT.match(seq[0]) or seq[0] in C_KEYWORDS:
+    """``__bpf_kfunc`` / ``__counted_by(len)``: one ``__`` name (the kernel's spelling of an
+    annotation macro; ``err`` dropped from ``return err;`` is no annotation), alone or with one
+    balanced argument list."""
+    if not seq or not RE_IDENT.match(seq[0]) or seq[0] in C_KEYWORDS or not seq[0].startswith("__"):
         return False
     return len(seq) == 1 or (seq[1] == "(" and seq[-1] == ")" and balanced(seq[1:]) and len(seq) <= MAX_SUB_TOKENS)
 
@@ -275,12 +293,15 @@ def learn_line(upstream: str, target: str, line: int) -> tuple[list[Substitution
         kind = "pointer" if how == 3 else _kind(su, st, bool(in_call))
         if not plain:
             return [], "differs only in punctuation"
-        anchor, arg = (su[0] if kind == "argument" else ""), -1
+        anchor, arg, nargs = (su[0] if kind == "argument" else ""), -1, -1
+        up_text, tg_text = chars(upstream, ut, i1, i2), chars(target, tt, j1, j2)
         if kind == "wrapper":
             anchor, arg = arg_position(up, i1, i2)
             kind = "argwrap" if anchor else kind
-        subs.append(Substitution(kind, su, st, chars(upstream, ut, i1, i2), chars(target, tt, j1, j2), line, target,
-                                 anchor, arg=arg))
+        elif kind == "argument" and (pos := arg_change(up, i1, tg, j1)) is not None:
+            kind, (arg, nargs, a, b) = "argpos", pos
+            up_text, tg_text = (chars(upstream, ut, a, b), "") if len(su) > len(st) else ("", chars(target, tt, a, b))
+        subs.append(Substitution(kind, su, st, up_text, tg_text, line, target, anchor, arg=arg, nargs=nargs))
     return subs, ""
 
 
@@ -417,9 +438,9 @@ def adapt(spec: HunkSpec, target: Sequence[str], pairs: Sequence[int | None],
     for s in learned:
         if s.key in seen or len(ways[s.key]) > 1:
             continue
-        if s.kind == "argwrap" and arg_mixed(s, tgt):
+        if s.kind == "argwrap" and arg_mixed(s, tgt) or s.kind == "argpos" and argpos_mixed(s, tgt):
             continue
-        if s.kind != "argwrap" and (_mixed(s, joined) or _optional(s, known)):
+        if s.kind not in ("argwrap", "argpos") and (_mixed(s, joined) or _optional(s, known)):
             local = scope.judge(s) if scope is not None else None
             if local is None:
                 continue
@@ -436,8 +457,8 @@ def adapt(spec: HunkSpec, target: Sequence[str], pairs: Sequence[int | None],
             continue
         line = text
         for s in usable:
-            if s.kind == "argwrap":
-                line, n, misfit = carry_arg(line, s)
+            if s.kind in ("argwrap", "argpos"):
+                line, n, misfit = (carry_arg if s.kind == "argwrap" else carry_argpos)(line, s)
                 if misfit:
                     why.append(f"added line {h + 1} calls {s.anchor}() in a form the target's {s.tg_text!r} "
                                f"(line {s.line + 1}) does not fit")
@@ -452,7 +473,8 @@ def adapt(spec: HunkSpec, target: Sequence[str], pairs: Sequence[int | None],
         why.extend(_uncarried(h, line, learned, ways, joined, file_words, known))
         why.extend(f"added line {h + 1} uses {s.up_text!r}, which the line it replaces spells {s.tg_text!r} in the "
                    f"target (line {s.line + 1}), and the target file spells it both ways: not carried"
-                   for s in learned if s.removed and s.key not in seen and len(ways[s.key]) == 1 and s.kind != "argwrap"
+                   for s in learned if s.removed and s.key not in seen and len(ways[s.key]) == 1
+                   and s.kind not in ("argwrap", "argpos")
                    and not _optional(s, known) and find(texts_of(lex(line)), s.upstream) >= 0)
         why.extend(f"added line {h + 1} uses {s.up_text!r}, which the target's {s.text.strip()!r} (line "
                    f"{s.line + 1}) spells {s.tg_text!r}, and the target function uses both: not carried"

@@ -11,7 +11,7 @@ upstream's difference).
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from rapidfuzz.distance import Indel
@@ -32,16 +32,26 @@ def arg_position(up: Sequence[str], i1: int, i2: int) -> tuple[str, int]:
     c = call_start(up, i1)
     if c is None or i1 == 0 or up[i1 - 1] not in ("(", ",") or i2 >= len(up) or up[i2] not in (")", ","):
         return "", -1
-    args = _call_args(up, c)
+    args = call_args(up, c)
     for n, (a, b) in enumerate(args):
         if (a, b) == (i1, i2):
             return up[c], n
     return "", -1
 
 
-def _call_args(texts: Sequence[str], c: int) -> list[tuple[int, int]]:
+def call_args(texts: Sequence[str], c: int) -> list[tuple[int, int]]:
     """Token ranges of the top-level arguments of the call named at ``texts[c]`` (its "(" next),
     as far as the line holds them: a last argument cut by the line's end is left out."""
+    return _scan_args(texts, c)[0]
+
+
+def closed_args(texts: Sequence[str], c: int) -> list[tuple[int, int]] | None:
+    """Like call_args, None when the call does not close on the line."""
+    out, closed = _scan_args(texts, c)
+    return out if closed else None
+
+
+def _scan_args(texts: Sequence[str], c: int) -> tuple[list[tuple[int, int]], bool]:
     out: list[tuple[int, int]] = []
     depth, start = 0, c + 2
     for q in range(c + 2, len(texts)):
@@ -52,12 +62,67 @@ def _call_args(texts: Sequence[str], c: int) -> list[tuple[int, int]]:
             if depth == 0:
                 if q > start:
                     out.append((start, q))
-                return out
+                return out, True
             depth -= 1
         elif t == "," and depth == 0:
             out.append((start, q))
             start = q + 1
-    return out
+    return out, False
+
+
+def arg_change(up: Sequence[str], c: int, tg: Sequence[str], d: int) -> tuple[int, int, int, int] | None:
+    """(index, upstream's argument count, the argument's token range) when the call at ``up[c]``
+    and the target's at ``tg[d]`` differ by one whole argument inserted or dropped after the
+    first (``f(a, b)`` against ``f(a, b, 0)``); None otherwise (a first argument stays the
+    anchored ``argument`` kind's)."""
+    ua, ta = closed_args(up, c), closed_args(tg, d)
+    if ua is None or ta is None or abs(len(ua) - len(ta)) != 1:
+        return None
+    us = [tuple(up[a:b]) for a, b in ua]
+    ts = [tuple(tg[a:b]) for a, b in ta]
+    longer, shorter, ranges = (us, ts, ua) if len(us) > len(ts) else (ts, us, ta)
+    for k in range(1, len(longer)):
+        if longer[:k] + longer[k + 1:] == shorter:
+            return k, len(us), *ranges[k]
+    return None
+
+
+def _target_calls(tgt: Sequence[str], name: str) -> Iterator[tuple[tuple[str, ...], int]]:
+    """(line tokens, call position) of every call of ``name`` in the target file."""
+    for ln in tgt:
+        if name in ln:
+            texts = texts_of(lex(ln))
+            for c in calls(texts, name):
+                yield texts, c
+
+
+def argpos_mixed(sub: Substitution, tgt: Sequence[str]) -> bool:
+    """The target file also calls ``sub.anchor`` with upstream's number of arguments."""
+    return any((args := closed_args(texts, c)) is not None and len(args) == sub.nargs
+               for texts, c in _target_calls(tgt, sub.anchor))
+
+
+def carry_argpos(line: str, sub: Substitution) -> tuple[str, int, bool]:
+    """``line`` with the argument inserted into (or dropped from) every call of ``sub.anchor``
+    that has upstream's number of arguments; (line, how many, whether some call did not fit)."""
+    toks = lex(line)
+    texts = texts_of(toks)
+    insert = bool(sub.tg_text)
+    edits: list[tuple[int, int, str]] = []
+    misfit = False
+    for c in calls(texts, sub.anchor):
+        args = closed_args(texts, c)
+        if args is None or len(args) != sub.nargs:
+            misfit = misfit or args is None or len(args) != sub.nargs + (1 if insert else -1)
+            continue
+        end = toks[args[sub.arg - 1][1] - 1].end
+        if insert:
+            edits.append((end, end, f", {sub.tg_text}"))
+        else:
+            edits.append((end, toks[args[sub.arg][1] - 1].end, ""))
+    for a, b, new in reversed(edits):
+        line = line[:a] + new + line[b:]
+    return line, len(edits), misfit
 
 
 def _arg_form(texts: Sequence[str], a: int, b: int, wrapper: str) -> str | None:
@@ -68,7 +133,7 @@ def _arg_form(texts: Sequence[str], a: int, b: int, wrapper: str) -> str | None:
     return "bare"
 
 
-def _calls(texts: Sequence[str], name: str) -> list[int]:
+def calls(texts: Sequence[str], name: str) -> list[int]:
     return [k for k in range(len(texts) - 1) if texts[k] == name and texts[k + 1] == "("
             and (k == 0 or texts[k - 1] not in (".", "->"))]
 
@@ -77,15 +142,8 @@ def arg_mixed(sub: Substitution, tgt: Sequence[str]) -> bool:
     """The target file also calls ``sub.anchor`` with that argument in upstream's form."""
     wrapper = max(sub.upstream, sub.target, key=len)[0]
     up_form = "wrapped" if len(sub.upstream) > len(sub.target) else "bare"
-    for ln in tgt:
-        if sub.anchor not in ln:
-            continue
-        texts = texts_of(lex(ln))
-        for c in _calls(texts, sub.anchor):
-            args = _call_args(texts, c)
-            if sub.arg < len(args) and _arg_form(texts, *args[sub.arg], wrapper) == up_form:
-                return True
-    return False
+    return any(sub.arg < len(args := call_args(texts, c)) and _arg_form(texts, *args[sub.arg], wrapper) == up_form
+               for texts, c in _target_calls(tgt, sub.anchor))
 
 
 def carry_arg(line: str, sub: Substitution) -> tuple[str, int, bool]:
@@ -97,8 +155,8 @@ def carry_arg(line: str, sub: Substitution) -> tuple[str, int, bool]:
     wrapper = max(sub.upstream, sub.target, key=len)[0]
     edits: list[tuple[int, int, str]] = []
     misfit = False
-    for c in _calls(texts, sub.anchor):
-        args = _call_args(texts, c)
+    for c in calls(texts, sub.anchor):
+        args = call_args(texts, c)
         if sub.arg >= len(args):
             misfit = True  # the argument is on another line
             continue

@@ -232,8 +232,10 @@ def test_annotation_the_target_defines_is_not_dropped():
     assert a.lines[1] == "static int __maybe_unused y;"
 
 
-def test_keyword_dropped_by_the_target_is_no_annotation():
+def test_keyword_or_plain_name_dropped_by_the_target_is_no_annotation():
     subs, why = learn_line("\treturn ops->brk(tty, state);", "\tops->brk(tty, state);", 0)
+    assert not subs and "outside a call" in why
+    subs, why = learn_line("\treturn err;", "\treturn;", 0)
     assert not subs and "outside a call" in why
 
 
@@ -291,3 +293,23 @@ def test_a_target_calling_both_ways_carries_no_argument_wrapper():
     s = spec(" \tbtrfs_foo(inode, 0);", "+\tbtrfs_foo(dir, 1);")
     a = adapt(s, ["\tbtrfs_foo(BTRFS_I(inode), 0);", "\tbtrfs_foo(other, 3);"], [0])
     assert a.lines[1] == "\tbtrfs_foo(dir, 1);" and not a.carried
+
+
+def test_an_argument_the_target_appends_is_appended_to_every_call_with_upstreams_count():
+    s = spec(" \tid = ida_get(&minors, GFP_KERNEL);", "+\tother = ida_get(&majors, GFP_KERNEL);",
+             "+\tida_get(&x);")
+    a = adapt(s, ["\tid = ida_get(&minors, GFP_KERNEL, &dev->lock);"], [0])
+    assert a.lines[1] == "\tother = ida_get(&majors, GFP_KERNEL, &dev->lock);"
+    (sub, hs), = a.carried
+    assert (sub.kind, sub.arg, sub.nargs, hs) == ("argpos", 2, 2, (1,))
+    assert sub.summary() == "call ida_get() with the target's argument 3 (&dev->lock)"
+    assert not a.ok and "calls ida_get() in a form" in a.uncarried[0]  # one argument: neither form
+
+
+def test_an_argument_the_target_lacks_is_dropped_and_both_counts_mean_no_carry():
+    s = spec(" \tfoo(a, flags, b);", "+\tfoo(c, flags, d);")
+    a = adapt(s, ["\tfoo(a, b);"], [0])
+    assert a.ok and a.lines[1] == "\tfoo(c, d);"
+    assert "without upstream's argument 2 (flags)" in a.carried[0][0].summary()
+    a = adapt(s, ["\tfoo(a, b);", "\tfoo(x, y, z);"], [0])  # the target calls it both ways
+    assert a.lines[1] == "\tfoo(c, flags, d);" and not a.carried

@@ -342,3 +342,40 @@ def test_arguments_the_target_passes_wrapped_are_wrapped_in_new_calls(tmp_path):
                          "pass btrfs_add_link() BTRFS_I() of its argument as the target does (BTRFS_I(inode))"]
     out = _git_apply(tmp_path, {"fs/btrfs/inode.c": BTRFS}, r.text, "fs/btrfs/inode.c")
     assert "\t\tret = btrfs_add_link(BTRFS_I(dir), BTRFS_I(inode), 1);\n" in out
+
+
+ARGS = """\
+static int foo_open(struct foo *f)
+{
+\tf->buf = foo_alloc(f->dev, f->len, GFP_KERNEL);
+\tif (!f->buf)
+\t\treturn -ENOMEM;
+\treturn 0;
+}
+"""
+
+ARGS_FIX = """\
+diff --git a/drivers/foo/args.c b/drivers/foo/args.c
+--- a/drivers/foo/args.c
++++ b/drivers/foo/args.c
+@@ -1,6 +1,9 @@
+ static int foo_open(struct foo *f)
+ {
+ \tf->buf = foo_alloc(f->dev, f->len);
++\tif (!f->buf)
++\t\tf->buf = foo_alloc(f->dev, f->len / 2);
++
+ \tif (!f->buf)
+ \t\treturn -ENOMEM;
+ \treturn 0;
+"""
+
+
+def test_an_argument_the_target_appends_is_written_into_new_calls(tmp_path):
+    r = _port(tmp_path, {"drivers/foo/args.c": ARGS}, ARGS_FIX)
+    (pl,) = r.placements
+    assert pl.applied
+    assert [a.summary for a in pl.adaptations if a.kind == "token"] == [
+        "call foo_alloc() with the target's argument 3 (GFP_KERNEL)"]
+    out = _git_apply(tmp_path, {"drivers/foo/args.c": ARGS}, r.text, "drivers/foo/args.c")
+    assert "\t\tf->buf = foo_alloc(f->dev, f->len / 2, GFP_KERNEL);\n" in out
