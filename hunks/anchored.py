@@ -42,7 +42,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from .align import _file_words, _members, change_blocks, slide_dropped
-from .exact import find_runs
+from .exact import file_edge, find_runs
 from .score import api_words, code_part, describe_line, informative_weight, norm, tokens
 from .types import HunkSpec, Match
 
@@ -241,3 +241,44 @@ def _added(spec: HunkSpec, at: int) -> tuple[str, ...]:
             out.append(t)
         j += k == "-"
     return tuple(out)
+
+
+def find_appended(target: tuple[str, ...], spec: HunkSpec, known: Callable[[str], bool] | None = None) -> Match | None:
+    """A hunk that appends to the end of the upstream file, placed at the end of the target file.
+
+    Diffs keep as much context below a change as above it unless the file ends there, so a hunk
+    with context above and none below, that removes nothing, adds after the file's last line
+    (hunks.exact.file_edge). When the target file also ends with the hunk's last context line (the
+    closing brace of the last function, an ``#endif``), the new lines go after it, whatever the
+    lines above differ in (the target's last function is another one, or written otherwise): the
+    file's end anchors the change. Not when the new lines use a name of that differing context
+    that the target's file lacks and the tree does not define (drift, as for anchored placements).
+    """
+    kinds = spec.kinds
+    if "-" in kinds or not kinds or kinds[-1] != "+" or kinds[0] != " " or file_edge(spec) != "end":
+        return None
+    old = spec.old
+    end = len(target)
+    while end > 0 and not target[end - 1].strip():
+        end -= 1
+    if end == 0 or norm(target[end - 1]) != norm(old[-1]) or (len(old) > 1 and not norm(old[-1])):
+        return None
+    lead = 0  # context lines above the file's last one that the target has too, in a row
+    while lead + 1 < len(old) and end - 2 - lead >= 0 and norm(target[end - 2 - lead]) == norm(old[-2 - lead]):
+        lead += 1
+    differing = list(range(len(old) - 1 - lead))
+    if not differing:
+        return None  # the whole pre-image is there: the exact methods place it
+    drift = drift_of(spec, old, differing, target)
+    if known is not None:
+        drift = {w for w in drift if not (RE_NAME.match(w) and known(w))}
+    if drift:
+        return None
+    new = tuple(t for k, t in zip(kinds, spec.lines, strict=True) if k == "+")
+    lines = tuple(describe_line(j, old[j], 50) for j in differing)
+    note = (f"appended at the end of the file: the hunk ends the upstream file and the target's file also ends "
+            f"with {old[-1].strip()!r}; {len(lines)} context line(s) above it differ and are kept as the target has "
+            "them: " + ", ".join(lines[:4]))
+    return Match("fuzz", end, end, new, ANCHORED_CONFIDENCE, len(differing), (), (note,),
+                 diverged=lines, anchored=True)
+

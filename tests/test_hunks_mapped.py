@@ -234,3 +234,35 @@ def test_without_the_base_removed_lines_followed_by_target_lines_of_their_own_ar
     assert m is not None and m.anchored and m.confidence >= 0.8
     out = apply(target, m)
     assert "\tpdd = device_data_by_id(p, q->gpu_id);" not in out and out[7:14] == [""] + doorbell
+
+
+APPEND = spec("""@@ -9,3 +9,9 @@ void rvu_mac_reset(struct rvu *rvu, u16 pcifunc)
+ \tif (mac_ops->mac_reset(cgxd, lmac, !is_vf(pcifunc)))
+ \t\tdev_err(rvu->dev, "Failed to reset MAC\\n");
+ }
++
++bool rvu_cgx_pkind_permitted(struct rvu *rvu, u16 pcifunc)
++{
++\treturn !is_vf(pcifunc);
++}
+""")
+OLDER_END = ["#include \"rvu.h\"", "", "int rvu_get_pfc(struct rvu *rvu, u16 pcifunc)", "{", "\tint err = 0;", "",
+             "\tmac_ops->mac_get_pfc_frm_cfg(cgxd, lmac_id, &tx, &rx);", "\treturn err;", "}"]
+
+
+def test_a_hunk_appending_to_the_upstream_file_lands_at_the_target_files_end() -> None:
+    # the older file ends with another function: only its closing brace is the hunk's context
+    m = locate(OLDER_END, APPEND, known=lambda name: name == "is_vf")
+    assert m is not None and m.anchored and m.confidence >= 0.8 and not m.ambiguous and m.diverged
+    out = apply(OLDER_END, m)
+    assert out[:9] == OLDER_END and out[9:] == ["", "bool rvu_cgx_pkind_permitted(struct rvu *rvu, u16 pcifunc)",
+                                                 "{", "\treturn !is_vf(pcifunc);", "}"]
+
+
+def test_an_appending_hunk_is_not_placed_by_the_end_when_it_drifts_or_the_file_ends_otherwise() -> None:
+    # is_vf: used by the differing context and the new lines, absent from the target's file and tree
+    m = locate(OLDER_END, APPEND, known=lambda name: False)
+    assert m is None or m.confidence < 0.8
+    licensed = OLDER_END + ["", "MODULE_LICENSE(\"GPL\");"]
+    m = locate(licensed, APPEND, known=lambda name: True)
+    assert m is None or m.confidence < 0.8
