@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from hunks.adapt import Adapted, adapt, file_words, learning_pairs, lex_words, lost
+from hunks.adapt import Adapted, adapt, learning_pairs, lex_words, lost
 from hunks.cascade import locate
 from hunks.indent import reindent
 from hunks.syntax import language_for
@@ -129,9 +129,10 @@ def _needed(lines: Sequence[str], h: Hunk, spec: HunkSpec, m: Match, *, base: Se
     only those that take such a name out; anything else leaves the placement as it was."""
     if base is None or known is None or m.method not in ("exact", "offset"):
         return None
-    added = [t for k, t in zip(spec.kinds, spec.lines, strict=True) if k == "+"]
-    have, had = file_words(lines), file_words(base)  # a name new in the patch is in neither
-    missing = {w for t in added for w in lex_words(t) if w in had and w not in have and not known(w)}
+    words = {w for k, t in zip(spec.kinds, spec.lines, strict=True) if k == "+" for w in lex_words(t)}
+    btext, ttext = "\n".join(base), "\n".join(lines)  # a name new in the patch is in neither
+    missing = {w for w in words if w in btext and (w not in ttext or not _has_word(ttext, w)) and _has_word(btext, w)
+               and not known(w)}
     if not missing:
         return None
     pairs, more, by_base = learning_pairs(spec, lines, m.start, m.end, base)
@@ -145,6 +146,18 @@ def _needed(lines: Sequence[str], h: Hunk, spec: HunkSpec, m: Match, *, base: Se
     am = replace(m, replacement=tuple(replacement), confidence=round(min(m.confidence, ADAPTED_CAP), 4),
                  evidence=tuple(f"adapted: {x.summary}" for x in adaptations) + m.evidence)
     return Respelled(am, ported, adaptations)
+
+
+def _has_word(text: str, word: str) -> bool:
+    """``word`` occurs in ``text`` as a whole identifier (str.find, then the neighbours)."""
+    i = text.find(word)
+    while i >= 0:
+        j = i + len(word)
+        if (i == 0 or not (text[i - 1].isalnum() or text[i - 1] == "_")) and \
+                (j == len(text) or not (text[j].isalnum() or text[j] == "_")):
+            return True
+        i = text.find(word, i + 1)
+    return False
 
 
 def _failed(h: Hunk, m: Match, why: Sequence[str], path: str, label: str, ref: SourceRef | None) -> Respelled:

@@ -322,11 +322,6 @@ def _file_index(lines: tuple[str, ...]) -> tuple[tuple[str, ...], frozenset[str]
     return tuple(joined), frozenset(words)
 
 
-def file_words(lines: Sequence[str]) -> frozenset[str]:
-    """The identifiers of a file (code only)."""
-    return _file_index(tuple(lines))[1]
-
-
 def lex_words(line: str) -> list[str]:
     """The identifiers of one line (code only)."""
     return [t for t in texts_of(lex(line)) if RE_IDENT.match(t)]
