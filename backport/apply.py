@@ -418,6 +418,15 @@ def _check_series(results: Sequence[PortResult], root: str) -> dict[str, str | N
             if problem:
                 raise UnsafePathError(f"unsafe-path: {problem}; nothing was written", r.patch.ref)
             final[check_relpath(path)] = text
+    # a path cannot be a file (written or deleted) and the directory of another one (``b`` and
+    # ``b/a``): staging would create the directory and then fail on the file, mid-write
+    for rel in final:
+        parts = rel.split("/")
+        for i in range(1, len(parts)):
+            prefix = "/".join(parts[:i])
+            if prefix in final:
+                raise ApplyError(f"{prefix}: the series writes it as a file and {rel} under it; "
+                                 "nothing was written")
     return final
 
 

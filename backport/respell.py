@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 
 from hunks.adapt import Adapted, adapt, learning_pairs, lex_words, lost
 from hunks.cascade import locate
+from hunks.indent import reindent
 from hunks.syntax import language_for
 from hunks.types import HunkSpec, Match
 
@@ -61,6 +62,37 @@ def known_names(tree: TargetTree, options: PortOptions, path: str) -> Callable[[
 def respell(lines: Sequence[str], h: Hunk, spec: HunkSpec, m: Match, *, base: Sequence[str] | None, path: str,
             label: str, ref: SourceRef | None, options: PortOptions,
             known: Callable[[str], bool] | None = None) -> Respelled | None:
+    """The hunk adapted to the target's spelling, a reason to hold it back, or None (nothing to do);
+    the added lines then take the target's indentation depth (hunks.indent), recorded as well."""
+    rs = _respell(lines, h, spec, m, base=base, path=path, label=label, ref=ref, options=options, known=known)
+    if not options.adapt or m.ambiguous or (rs is not None and rs.hold):
+        return rs
+    done, ported = (rs.match, rs.hunk) if rs is not None else (m, h)
+    found = reindent(HunkSpec(spec.kinds, tuple(ln.text for ln in ported.lines), spec.old_start, spec.section),
+                     done)
+    if found is None:
+        return rs
+    moved, shifts, after = found
+    plus = [i for i, ln in enumerate(ported.lines) if ln.kind.value == "+"]
+    before = [ported.lines[i].text for i in plus]
+    re_lines = list(ported.lines)
+    for i, t in zip(plus, after, strict=True):
+        re_lines[i] = HunkLine(re_lines[i].kind, t, re_lines[i].no_newline, re_lines[i].ref)
+    words = ", ".join(f"{abs(d)} tab(s) {'deeper' if d > 0 else 'shallower'}" for d in shifts)
+    note = Adaptation("context", f"indent the added lines as the target nests the code around them ({words})",
+                      tuple(f"+{t}" for t, u in zip(before, after, strict=True) if t != u),
+                      tuple(f"+{u}" for t, u in zip(before, after, strict=True) if t != u),
+                      (f"{path}:{m.start + 1}: the context around the added lines is indented {words}",),
+                      path, m.start + 1, h.ref or ref)
+    am = replace(moved, confidence=round(min(moved.confidence, ADAPTED_CAP), 4),
+                 evidence=(f"adapted: {note.summary}",) + moved.evidence)
+    return Respelled(am, replace(ported, lines=tuple(re_lines)), (rs.adaptations if rs else ()) + (note,),
+                     rs.findings if rs else ())
+
+
+def _respell(lines: Sequence[str], h: Hunk, spec: HunkSpec, m: Match, *, base: Sequence[str] | None, path: str,
+             label: str, ref: SourceRef | None, options: PortOptions,
+             known: Callable[[str], bool] | None = None) -> Respelled | None:
     """The hunk adapted to the target's spelling, a reason to hold it back, or None (nothing to do)."""
     if not options.adapt or m.ambiguous or not spec.old:
         return None

@@ -15,7 +15,9 @@ change means the same in the target is the code the change touches: when
 - those exact lines, extended by the exact context contiguous with them (one piece per stretch
   of the hunk the target has verbatim), weigh at least MIN_ANCHOR_WEIGHT informative lines each
   (hunks.score.weight: ``}`` or a blank line counts a quarter), one piece at least occurs exactly
-  once in the target and the target adds at most MAX_GAP_GROWTH lines between two pieces;
+  once in the target (or once in the C function the ``@@`` header names, when the target has one
+  such function and the placement is in it) and the target adds at most MAX_GAP_GROWTH lines
+  between two pieces;
 - the Match writes exactly the hunk's change there and keeps the target's lines elsewhere;
 
 with two widenings that do not move the change: a context line the target dropped (the lines on
@@ -44,6 +46,7 @@ from dataclasses import replace
 from .align import _file_words, _members, change_blocks, slide_dropped
 from .exact import file_edge, find_runs
 from .score import api_words, code_part, describe_line, informative_weight, norm, tokens
+from .syntax import anchor_name, find_anchors
 from .types import HunkSpec, Match
 
 # sysfs_emit   (a plain name the tree index can answer for; "ptr->" member spellings are not)
@@ -77,7 +80,8 @@ def _slid(spec: HunkSpec, mp: dict[int, int]) -> dict[int, int]:
     return {j: p for j, p in enumerate(pairs) if p is not None}
 
 
-def anchor(m: Match, spec: HunkSpec, target: tuple[str, ...], known: Callable[[str], bool] | None = None) -> Match:
+def anchor(m: Match, spec: HunkSpec, target: tuple[str, ...], known: Callable[[str], bool] | None = None,
+           language: str = "c") -> Match:
     """``m`` with ``diverged`` naming the context lines the target has otherwise (any loose
     placement), and raised to ANCHORED_CONFIDENCE with ``anchored`` set when its change is
     anchored exactly and only context away from it differs (see the module docstring)."""
@@ -88,7 +92,7 @@ def anchor(m: Match, spec: HunkSpec, target: tuple[str, ...], known: Callable[[s
     mp = _slid(spec, _mapping(old, target, max(0, m.start - reach), min(len(target), m.end + reach)))
     pre_kinds = [k for k in spec.kinds if k != "+"]
     differing = tuple(describe_line(j, old[j], 50) for j in range(len(old)) if pre_kinds[j] == " " and j not in mp)
-    found = None if m.ambiguous or m.unsafe else _anchored(m, spec, target, mp, known)
+    found = None if m.ambiguous or m.unsafe else _anchored(m, spec, target, mp, known, language)
     if found is None:
         return replace(m, diverged=differing) if differing else m
     lines, pieces = found
@@ -100,7 +104,7 @@ def anchor(m: Match, spec: HunkSpec, target: tuple[str, ...], known: Callable[[s
 
 
 def _anchored(m: Match, spec: HunkSpec, target: tuple[str, ...], mp: dict[int, int],
-              known: Callable[[str], bool] | None) -> tuple[tuple[str, ...], int] | None:
+              known: Callable[[str], bool] | None, language: str = "c") -> tuple[tuple[str, ...], int] | None:
     """(the differing context lines, the number of exact pieces) when the change is anchored
     exactly and something around it differs; None otherwise."""
     old = spec.old
@@ -141,7 +145,10 @@ def _anchored(m: Match, spec: HunkSpec, target: tuple[str, ...], mp: dict[int, i
     if any(informative_weight(lines) < MIN_ANCHOR_WEIGHT for _, lines in runs):
         return None
     if not any(len(find_runs(target, lines, at, whitespace=True)) == 1 for at, lines in runs):
-        return None
+        span = _section_span(spec, target, m, language)
+        if span is None or not any(len([s for s in find_runs(target, lines, at, whitespace=True)
+                                        if span[0] <= s < span[1]]) == 1 for at, lines in runs):
+            return None
     # the pieces stay together: the target adds at most MAX_GAP_GROWTH lines between two of them
     # (any number right after removed lines: what the target has there stays after the change)
     if any(mp[q[0]] - mp[p[1]] > q[0] - p[1] + MAX_GAP_GROWTH
@@ -157,6 +164,15 @@ def _anchored(m: Match, spec: HunkSpec, target: tuple[str, ...], mp: dict[int, i
     lines = tuple(describe_line(j, old[j], 50) for j in diverged) or (
         f"the target has lines of its own between the hunk's context lines ({len(pieces)} exact pieces)",)
     return lines, len(pieces)
+
+
+def _section_span(spec: HunkSpec, target: tuple[str, ...], m: Match, language: str) -> tuple[int, int] | None:
+    """The extent of the C function the hunk's ``@@`` header names, when the target has exactly one
+    and the placement starts inside it: a piece found once there is pinned (the same lock/unlock
+    lines recur in every function of a driver)."""
+    name = anchor_name(spec.section) if spec.section and language == "c" else None
+    spans = find_anchors(target, name, language=language) if name else []
+    return spans[0] if len(spans) == 1 and spans[0][0] <= m.start < spans[0][1] else None
 
 
 def _stretch(j: int, mp: dict[int, int]) -> tuple[int, int]:

@@ -114,7 +114,7 @@ def locate(target: Sequence[str], spec: HunkSpec, *, hint: int | None = None, ma
         if m is None:
             continue
         if m.method in ("fuzz", "fuzzy", "syntax", "3way"):
-            m = anchor(check_applied_nearby(m, spec, tgt, moving), spec, tgt, known)
+            m = anchor(check_applied_nearby(m, spec, tgt, moving), spec, tgt, known, language)
         if m.alternatives and m.method in ("exact", "offset", "whitespace"):
             m = disambiguate(m, tgt, spec, hint, base=base, language=language)
         if base is not None:

@@ -373,3 +373,20 @@ def test_revert_through_the_out_directory_pointer(tmp_path):
     (out / "apply-record.txt").write_text(str(tmp_path) + "\n")
     with pytest.raises(ApplyError, match="names no apply record"):
         revert_apply(str(out))
+
+
+@pytest.mark.parametrize("new_files", [
+    (("b", ""), ("b/a", "")),            # a new file and a new file under it
+    (("Makefile", None), ("Makefile/y", "")),  # a deleted file and a new file under it
+])
+def test_a_path_written_as_file_and_directory_is_refused_before_any_write(tmp_path, new_files):
+    """Found by hypothesis (test_fuzz_properties): staging created ``b/`` for ``b/a`` and then
+    failed on the file ``b``, leaving the directory and a temp file behind."""
+    root = tmp_path / "tree"
+    make_tree(root)
+    before = snapshot(root)
+    with pytest.raises(ApplyError, match="nothing was written"):
+        apply_results(str(root), [result(new_files)])
+    after = {k: v for k, v in snapshot(root).items() if not k.startswith(".backport-apply")}
+    assert after == before
+    assert not (root / "b").exists()

@@ -266,3 +266,40 @@ def test_an_appending_hunk_is_not_placed_by_the_end_when_it_drifts_or_the_file_e
     licensed = OLDER_END + ["", "MODULE_LICENSE(\"GPL\");"]
     m = locate(licensed, APPEND, known=lambda name: True)
     assert m is None or m.confidence < 0.8
+
+
+def _divisor_fn(name: str, var: str) -> list[str]:
+    return [f"static void {name}(struct foo_chip *{var}, unsigned int chan)", "{", "\tunsigned long flags;",
+            "\tu32 reg;", "", f"\tbits = fls({var}->div) - 1;", "", "\tspin_lock_irqsave(&foo_lock, flags);", "",
+            f"\treg = readl({var}->base + REG_TCFG1);", "\treg |= bits << chan;",
+            f"\twritel(reg, {var}->base + REG_TCFG1);", "", "\tspin_unlock_irqrestore(&foo_lock, flags);", "}", ""]
+
+
+def test_a_piece_found_once_in_the_function_the_header_names_is_pinned() -> None:
+    # the same lock/unlock lines recur in every function; the target renamed the chip pointer
+    # around the change (four context lines differ, too many for fuzz), no upstream base
+    hunk = spec("""@@ -6,11 +6,11 @@ static void foo_set_divisor(struct foo_chip *our_chip, unsigned int chan)
+ \tbits = fls(our_chip->div) - 1;
+
+-\tspin_lock_irqsave(&foo_lock, flags);
++\traw_spin_lock_irqsave(&foo_lock, flags);
+
+ \treg = readl(our_chip->base + REG_TCFG1);
+ \treg |= bits << chan;
+ \twritel(reg, our_chip->base + REG_TCFG1);
+
+-\tspin_unlock_irqrestore(&foo_lock, flags);
++\traw_spin_unlock_irqrestore(&foo_lock, flags);
+ }
+""")
+    target = _divisor_fn("foo_enable", "chip") + _divisor_fn("foo_set_divisor", "chip") + _divisor_fn("foo_off", "chip")
+    m = locate(target, hunk, hint=5)
+    assert m is not None and m.anchored and m.confidence >= 0.8 and not m.ambiguous
+    out = apply(target, m)
+    start = target.index("static void foo_set_divisor(struct foo_chip *chip, unsigned int chan)")
+    assert out[start + 7] == "\traw_spin_lock_irqsave(&foo_lock, flags);"
+    assert out.count("\traw_spin_lock_irqsave(&foo_lock, flags);") == 1
+    # without a header naming the function, nothing pins the piece: not anchored
+    bare = spec("\n".join(k + t for k, t in zip(hunk.kinds, hunk.lines, strict=True)), old_start=6, section="")
+    m = locate(target, bare, hint=5)
+    assert m is None or not m.anchored

@@ -1,0 +1,112 @@
+"""Indentation of added lines (stage: hunks, after placement): the target's nesting depth.
+
+Inputs: a HunkSpec and the Match placing it (its replacement holds the target's context lines
+and the hunk's added lines as upstream indents them).
+Outputs: ``reindent`` -> (the Match with each run of added lines shifted, the shifts) or None.
+
+Kernel code is indented with one tab per nesting level. When the target has the code around an
+insertion one level shallower or deeper than upstream (a branch the target does not have, a
+loop upstream added), the placement matches it up to blanks and the added lines must take the
+target's depth, as a human backporting writes them: the lines next to a run of added lines, on
+both sides, are upstream's lines up to leading tabs and differ from them by the same number of
+tabs. Only leading tabs move; a run whose neighbours disagree, are missing, are blank or
+indented with spaces, or whose lines lack the tabs to remove, is left as upstream wrote it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from .score import norm
+from .types import HunkSpec, Match
+
+# "\t\tfoo();" -> "\t\t"   (leading tabs, then the code)
+RE_TABS = re.compile(r"^(\t*)(?! )")
+
+
+def _tabs(line: str) -> int | None:
+    """Leading tabs of a non-blank line indented with tabs only; None otherwise."""
+    if not line.strip():
+        return None
+    m = RE_TABS.match(line)
+    return len(m.group(1)) if m else None
+
+
+def _neighbour(lines: list[str], start: int, step: int) -> str | None:
+    """The first non-blank line from ``start`` going by ``step``, or None."""
+    i = start
+    while 0 <= i < len(lines):
+        if lines[i].strip():
+            return lines[i]
+        i += step
+    return None
+
+
+def _context_neighbour(kinds: tuple[str, ...], lines: tuple[str, ...], start: int, step: int) -> str | None:
+    """The first non-blank hunk line from ``start`` going by ``step`` across context lines only."""
+    k = start
+    while 0 <= k < len(kinds) and kinds[k] == " ":
+        if lines[k].strip():
+            return lines[k]
+        k += step
+    return None
+
+
+def _shift(line: str, delta: int) -> str:
+    if not line.strip():
+        return line
+    return "\t" * delta + line if delta > 0 else line[-delta:]
+
+
+def reindent(spec: HunkSpec, m: Match) -> tuple[Match, tuple[int, ...], tuple[str, ...]] | None:
+    """``m`` with its added lines at the target's depth (see the module docstring), the shift in
+    tabs of each run of added lines that moved and the hunk's added lines as shifted (in order);
+    None when nothing moves."""
+    kinds, lines = spec.kinds, spec.lines
+    added = [t for k, t in zip(kinds, lines, strict=True) if k == "+"]
+    seen = 0  # added lines before the current run
+    rep = list(m.replacement)
+    out = list(rep)
+    shifts: list[int] = []
+    pos = 0  # where to look for the next run in the replacement
+    i = 0
+    while i < len(kinds):
+        if kinds[i] != "+":
+            i += 1
+            continue
+        j = i
+        while j < len(kinds) and kinds[j] == "+":
+            j += 1
+        run = list(lines[i:j])
+        at = next((s for s in range(pos, len(rep) - len(run) + 1) if rep[s:s + len(run)] == run), None)
+        if at is None:
+            return None
+        pos = at + len(run)
+        up_above = _context_neighbour(kinds, lines, i - 1, -1)
+        up_below = _context_neighbour(kinds, lines, j, 1)
+        tg_above = _neighbour(rep, at - 1, -1)
+        tg_below = _neighbour(rep, at + len(run), 1)
+        delta = _delta(up_above, tg_above, up_below, tg_below)
+        if delta and all(not t.strip() or (_tabs(t) or 0) >= -delta for t in run) and \
+                all(_tabs(t) is not None for t in run if t.strip()):
+            out[at:at + len(run)] = added[seen:seen + len(run)] = [_shift(t, delta) for t in run]
+            shifts.append(delta)
+        seen += len(run)
+        i = j
+    if not shifts:
+        return None
+    return replace(m, replacement=tuple(out)), tuple(shifts), tuple(added)
+
+
+def _delta(up_above: str | None, tg_above: str | None, up_below: str | None, tg_below: str | None) -> int:
+    """The common difference in leading tabs of both neighbours (target minus upstream), or 0."""
+    found: list[int] = []
+    for up, tg in ((up_above, tg_above), (up_below, tg_below)):
+        if up is None or tg is None or norm(up) != norm(tg):
+            return 0
+        a, b = _tabs(up), _tabs(tg)
+        if a is None or b is None:
+            return 0
+        found.append(b - a)
+    return found[0] if found[0] == found[1] else 0
