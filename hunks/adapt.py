@@ -31,7 +31,8 @@ carried only when the target tree does not define it); a wrapper at one argument
 (``f(inode)`` against ``f(BTRFS_I(inode))``: the callee's parameter differs, so that argument of
 every added call of ``f`` is wrapped or unwrapped; hunks.adaptargs).
 A removed line is acted on in the target's spelling when it differs from its target line by
-substitutions alone, or, paired by the 3-way, by a few tokens (``return f(x);`` against
+substitutions alone, or, paired by the 3-way or held 1:1 between verbatim unique neighbours, by
+a few tokens (``return f(x);`` against
 ``f(x);``) that no added line derived from it keeps; a removed line that is not in the target
 stays a reason. Lexing lives in hunks.clex.
 """
@@ -47,6 +48,7 @@ from functools import lru_cache
 from rapidfuzz.distance import Indel
 
 from .adaptargs import (
+    anchored,
     arg_change,
     arg_mixed,
     arg_position,
@@ -55,6 +57,7 @@ from .adaptargs import (
     carry_argpos,
     close,
     derived,
+    whole_call,
 )
 from .align import align
 from .clex import (
@@ -82,6 +85,8 @@ MAX_SUB_TOKENS = 12
 BASE_MARGIN = 40
 #: target lines around a placed region the pre-image may still be paired with (fuzz drops ends)
 SLACK = 3
+#: a function renamed for one argument list is carried per call when the target file makes that call this often
+MIN_CALL_LINES = 2
 #: C keywords and type words: never an annotation a tree may lack
 C_KEYWORDS = frozenset("""auto break case char const continue default do double else enum extern float for goto if
     inline int long register restrict return short signed sizeof static struct switch typedef union unsigned void
@@ -92,7 +97,7 @@ C_KEYWORDS = frozenset("""auto break case char const continue default do double 
 class Substitution:
     """Upstream's tokens -> the target's, learned from one target line."""
 
-    kind: str  # rename | argument | wrapper | argwrap | member | pointer | attribute | other
+    kind: str  # rename | argument | wrapper | argwrap | argpos | call | member | pointer | attribute | other
     upstream: tuple[str, ...]
     target: tuple[str, ...]
     up_text: str  # upstream's characters for it ("timer_container_of")
@@ -123,6 +128,8 @@ class Substitution:
             return f"use {tg}{call}, the target has no {up}{call}"
         if self.kind == "argument":
             return f"call {self.anchor}() as the target does ({tg} ...), not as upstream ({up} ...)"
+        if self.kind == "call":
+            return f"write {tg} as the target does for these arguments, not {up}"
         if self.kind == "argpos":
             if self.tg_text:
                 return f"call {self.anchor}() with the target's argument {self.arg + 1} ({self.tg_text})"
@@ -389,7 +396,8 @@ def adapt(spec: HunkSpec, target: Sequence[str], pairs: Sequence[int | None],
     upstream's lines only where it must. ``language`` ("c": hunks.syntax.language_for) enables
     judging a local's rename within its function. ``by_base``: the pairs come from the 3-way
     (the base maps each pre-image line onto its target line): only then is a removed line a few
-    tokens apart (``close``) taken for the line the hunk deletes; a similar line found by
+    tokens apart (``close``) taken for the line the hunk deletes, or without it when the line sits
+    1:1 between verbatim, unique neighbours (adaptargs.anchored); a similar line found by
     alignment alone (``foo_count--;`` for ``foo_count -= 1;``) is not proof enough to delete it.
     """
     tgt = tuple(target)
@@ -411,7 +419,8 @@ def adapt(spec: HunkSpec, target: Sequence[str], pairs: Sequence[int | None],
         subs, bad = learn_line(text, tgt[p], p)
         if kind == "-":
             subs = [replace(x, removed=True) for x in subs]
-        windows = (close(text, tgt[p]) if by_base else None) if kind == "-" and bad else []
+        windows = (close(text, tgt[p]) if by_base or anchored(spec.old, tgt, pairs, oi) else None) \
+            if kind == "-" and bad else []
         if windows is None:
             why.append(f"removed line {h + 1} {text.strip()!r} {bad} from target line {p + 1} "
                        f"{tgt[p].strip()!r}")
@@ -445,6 +454,7 @@ def adapt(spec: HunkSpec, target: Sequence[str], pairs: Sequence[int | None],
             s = replace(s, local=local[0])
         seen.add(s.key)
         usable.append(s)
+    usable.extend(_calls_renamed(learned, ways, seen, joined))
     usable.sort(key=lambda s: -len(s.upstream))  # longer spellings first
     carried: dict[tuple[str, ...], list[int]] = {}
     for h, (kind, text) in enumerate(zip(spec.kinds, spec.lines, strict=True)):
@@ -477,6 +487,27 @@ def adapt(spec: HunkSpec, target: Sequence[str], pairs: Sequence[int | None],
     by_up = {s.key: s for s in usable}
     return Adapted(tuple(out), tuple((by_up[u], tuple(hs)) for u, hs in carried.items()), tuple(removed),
                    tuple(dict.fromkeys(why)), tuple(learned))
+
+
+def _calls_renamed(learned: Sequence[Substitution], ways: dict[tuple[str, ...], set[tuple[str, ...]]],
+                   seen: set[tuple[str, ...]], joined: Sequence[str]) -> list[Substitution]:
+    """Renames of a called function that cannot be carried as names (the target file also calls
+    upstream's, or spells it two ways: ``spin_lock_bh`` stays for other locks), carried per whole
+    call instead: ``spin_lock_bh(&rxnet->call_lock)`` -> ``write_lock(&rxnet->call_lock)`` when a
+    paired line shows it, every paired line with those arguments shows it so, the target file
+    makes the target's call at least MIN_CALL_LINES times and never upstream's (the lock is of
+    another type there)."""
+    wide: dict[tuple[str, ...], list[Substitution]] = {}
+    for s in learned:
+        if s.kind == "rename" and s.key not in seen and (w := whole_call(s)) is not None:
+            wide.setdefault(w.key, []).append(w)
+    out = []
+    for key, ws in wide.items():
+        if len({w.target for w in ws}) == 1 and _count(joined, ws[0].target) >= MIN_CALL_LINES \
+                and key not in seen and not _mixed(ws[0], joined):
+            seen.add(key)
+            out.append(ws[0])
+    return out
 
 
 class _Scope:
@@ -569,7 +600,12 @@ def lost(s: Substitution) -> set[str]:
 
 
 def _optional(s: Substitution, known: Callable[[str], bool] | None) -> bool:
-    """Upstream's spelling only uses names the target tree defines: it builds there as is."""
+    """Upstream's spelling only uses names the target tree defines: it builds there as is. Never
+    for an argument inserted or dropped in a call of the same function (``vfs_rmdir(&init_user_ns,
+    d, c)`` against ``vfs_rmdir(d, c)``): the target's function takes another number of
+    arguments, so upstream's call does not build there whatever its arguments name."""
+    if s.kind == "argument" and s.target and s.upstream[0] == s.target[0]:
+        return False
     gone = lost(s)
     return bool(gone) and known is not None and all(known(w) for w in gone)
 

@@ -5,7 +5,8 @@ Outputs: ``arg_position`` (a wrapper learned at one argument of a call: ``f(inod
 ``f(BTRFS_I(inode))``), ``arg_mixed`` / ``carry_arg`` (whether the target file calls it both ways;
 that argument of every call in an added line wrapped or unwrapped as the target does), ``close``
 / ``derived`` (a removed line a few tokens apart from the target's, and added lines that keep
-upstream's difference).
+upstream's difference), ``whole_call`` (a called function's rename widened to the whole call), ``anchored`` (such a line held 1:1 between verbatim, unique neighbours:
+proof enough without the upstream base).
 """
 
 from __future__ import annotations
@@ -204,3 +205,44 @@ def derived(h: int, spec: HunkSpec, windows: Sequence[tuple[str, ...]], text: st
                            f"the target spells {target.strip()!r}: not carried")
                 break
     return out
+
+
+def anchored(old: Sequence[str], tgt: Sequence[str], pairs: Sequence[int | None], i: int) -> bool:
+    """Whether pre-image line ``i`` (paired with target line ``p``) sits 1:1 between exact, unique
+    anchors: the pre-image lines before and after it are verbatim the target lines before and after
+    ``p`` (nothing else differs between them), at least one of them has a name in it, and no other
+    target line has the same two neighbours. Then the line between is the one the hunk changes,
+    whatever a few of its tokens say: as strong as the 3-way's pairing, without the upstream base
+    (alignment alone pairs ``foo_count--;`` with ``foo_count -= 1;`` from a few lines off)."""
+    p = pairs[i]
+    if p is None or i == 0 or i + 1 >= len(old) or pairs[i - 1] != p - 1 or pairs[i + 1] != p + 1 \
+            or p + 1 >= len(tgt):
+        return False
+    before, after = old[i - 1], old[i + 1]
+    if before.rstrip() != tgt[p - 1].rstrip() or after.rstrip() != tgt[p + 1].rstrip():
+        return False
+    if not any(t[:1].isalpha() or t[:1] == "_" for t in texts_of(lex(before)) + texts_of(lex(after))):
+        return False  # "{" and "}" anchor nothing
+    b, a = before.rstrip(), after.rstrip()
+    return sum(1 for q in range(1, len(tgt) - 1) if tgt[q - 1].rstrip() == b and tgt[q + 1].rstrip() == a) == 1
+
+
+def whole_call(s: Substitution) -> Substitution | None:
+    """A rename of a called function (``spin_lock_bh`` -> ``write_lock``) as the whole call the
+    target line makes (``write_lock(&rxnet->call_lock)``), upstream's being the same call under
+    upstream's name; None when the name is not called there or the call does not close on the line."""
+    from dataclasses import replace
+
+    toks = lex(s.text)
+    texts = texts_of(toks)
+    for c in calls(texts, s.target[0]):
+        args = closed_args(texts, c)
+        if args is None:
+            continue
+        end = (args[-1][1] if args else c + 2) + 1  # past the closing ")"
+        tg = tuple(texts[c:end])
+        text = s.text[toks[c].start:toks[end - 1].end]
+        up = (s.upstream[0],) + tg[1:]
+        return replace(s, kind="call", upstream=up, target=tg, up_text=s.up_text + text[len(s.target[0]):],
+                       tg_text=text)
+    return None

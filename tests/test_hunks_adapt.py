@@ -313,3 +313,71 @@ def test_an_argument_the_target_lacks_is_dropped_and_both_counts_mean_no_carry()
     assert "without upstream's argument 2 (flags)" in a.carried[0][0].summary()
     a = adapt(s, ["\tfoo(a, b);", "\tfoo(x, y, z);"], [0])  # the target calls it both ways
     assert a.lines[1] == "\tfoo(c, flags, d);" and not a.carried
+
+
+def test_a_first_argument_the_target_lacks_is_dropped_even_when_the_target_defines_it():
+    # vfs_rmdir() took no idmap before v5.12: init_user_ns exists in the target, the argument does not
+    s = spec("-\tstatus = vfs_rmdir(&init_user_ns, d_inode(parent), child);",
+             "+\t\tstatus = vfs_rmdir(&init_user_ns, d_inode(parent), child);")
+    a = adapt(s, ["\tstatus = vfs_rmdir(d_inode(parent), child);"], [0], known=lambda name: True, by_base=True)
+    assert a.ok, a.uncarried
+    assert a.lines == ("\tstatus = vfs_rmdir(d_inode(parent), child);", "\t\tstatus = vfs_rmdir(d_inode(parent), child);")
+    (sub, hs), = a.carried
+    assert (sub.kind, hs) == ("argument", (1,))
+
+
+def test_without_base_a_removed_line_between_verbatim_unique_neighbours_is_deleted_as_the_target_spells_it():
+    s = spec(" \tlock(dev);", "-\treturn foo_stop(dev);", "+\tfoo_stop(dev);", "+\tfoo_wait(dev);", " \tunlock(dev);")
+    tgt = ["static void f(struct dev *dev)", "{", "\tlock(dev);", "\tfoo_stop(dev);", "\tunlock(dev);", "}"]
+    a = adapt(s, tgt, [2, 3, 4])  # alignment, no base
+    assert a.ok, a.uncarried
+    assert a.lines[1] == "\tfoo_stop(dev);" and a.removed[0].line == 3
+
+
+def test_without_base_neighbours_that_repeat_or_differ_leave_the_removed_line_refused():
+    s = spec(" \tlock(dev);", "-\treturn foo_stop(dev);", " \tunlock(dev);")
+    twice = ["\tlock(dev);", "\tfoo_stop(dev);", "\tunlock(dev);", "\tlock(dev);", "\tfoo_go(dev);", "\tunlock(dev);"]
+    assert not adapt(s, twice, [0, 1, 2]).ok  # the same two neighbours elsewhere: not unique
+    other = ["\tlock(dev);", "\tfoo_stop(dev);", "\tunlock_irq(dev);"]
+    assert not adapt(s, other, [0, 1, 2]).ok  # a neighbour differs too
+    braces = spec(" {", "-\treturn foo_stop(dev);", " }")
+    assert not adapt(braces, ["{", "\tfoo_stop(dev);", "}"], [0, 1, 2]).ok  # braces anchor nothing
+    assert adapt(braces, ["{", "\tfoo_stop(dev);", "}"], [0, 1, 2], by_base=True).ok
+
+
+RXRPC = ["static void put(struct rxrpc_net *rxnet, struct rxrpc_call *call)", "{",
+         "\twrite_lock(&rxnet->call_lock);", "\tlist_del_init(&call->link);", "\twrite_unlock(&rxnet->call_lock);",
+         "\tspin_lock_bh(&call->lock);", "\tcall->state = 0;", "\tspin_unlock_bh(&call->lock);", "}"]
+
+
+def test_a_function_renamed_for_one_argument_is_carried_per_call():
+    # the target spells the call_lock's calls write_lock() (an rwlock there) and keeps spin_lock_bh()
+    # for other locks: the name alone is mixed, the call with its argument is not
+    s = spec(" \tspin_lock_bh(&rxnet->call_lock);", "-\tlist_del_init(&call->link);",
+             "+\tlist_del(&call->link);", " \tspin_unlock_bh(&rxnet->call_lock);",
+             "+\tspin_lock_bh(&rxnet->call_lock);", "+\tspin_lock_bh(&call->lock);",
+             "+\tspin_unlock_bh(&rxnet->call_lock);", " \tspin_lock_bh(&call->lock);", " \tcall->state = 0;",
+             " \tspin_unlock_bh(&call->lock);", " \tspin_lock_bh(&rxnet->call_lock);", " \tcall->state = 1;",
+             " \tspin_unlock_bh(&rxnet->call_lock);")
+    tgt = RXRPC[:-1] + ["\twrite_lock(&rxnet->call_lock);", "\tcall->state = 1;", "\twrite_unlock(&rxnet->call_lock);",
+                        "}"]
+    a = adapt(s, tgt, [2, 3, 4, 5, 6, 7, 8, 9, 10], known=lambda name: True)
+    assert a.ok, a.uncarried
+    assert a.lines[4:7] == ("\twrite_lock(&rxnet->call_lock);", "\tspin_lock_bh(&call->lock);",
+                           "\twrite_unlock(&rxnet->call_lock);")
+    assert {sub.kind for sub, _ in a.carried} == {"call"}
+    assert a.carried[0][0].summary() == (
+        "write write_lock(&rxnet->call_lock) as the target does for these arguments, "
+        "not spin_lock_bh(&rxnet->call_lock)")
+
+
+def test_a_call_rename_seen_once_or_also_made_upstreams_way_is_not_carried():
+    s = spec(" \tspin_lock_bh(&rxnet->call_lock);", "-\tlist_del_init(&call->link);",
+             "+\tspin_lock_bh(&rxnet->call_lock);")
+    a = adapt(s, RXRPC[:5], [2, 3], known=lambda name: True)  # one target line: not several
+    assert a.lines[2] == "\tspin_lock_bh(&rxnet->call_lock);" and not a.carried
+    s2 = spec(" \tspin_lock_bh(&rxnet->call_lock);", "-\tlist_del_init(&call->link);",
+              " \tspin_unlock_bh(&rxnet->call_lock);", "+\tspin_lock_bh(&rxnet->call_lock);")
+    mixed = RXRPC + ["\tspin_lock_bh(&rxnet->call_lock);"]
+    a = adapt(s2, mixed, [2, 3, 4], known=lambda name: True)
+    assert a.lines[3] == "\tspin_lock_bh(&rxnet->call_lock);" and not a.carried

@@ -379,3 +379,126 @@ def test_an_argument_the_target_appends_is_written_into_new_calls(tmp_path):
         "call foo_alloc() with the target's argument 3 (GFP_KERNEL)"]
     out = _git_apply(tmp_path, {"drivers/foo/args.c": ARGS}, r.text, "drivers/foo/args.c")
     assert "\t\tf->buf = foo_alloc(f->dev, f->len / 2, GFP_KERNEL);\n" in out
+
+
+RMDIR = """\
+#include <linux/user_namespace.h>
+
+static int purge(struct dentry *parent, struct dentry *child)
+{
+\tint status;
+
+\tinode_lock_nested(d_inode(parent), I_MUTEX_PARENT);
+\tstatus = vfs_rmdir(d_inode(parent), child);
+\tif (status)
+\t\tprintk("failed %pd\\n", child);
+\tinode_unlock(d_inode(parent));
+\treturn status;
+}
+"""
+
+RMDIR_FIX = """\
+diff --git a/fs/foo/purge.c b/fs/foo/purge.c
+--- a/fs/foo/purge.c
++++ b/fs/foo/purge.c
+@@ -5,9 +5,11 @@ static int purge(struct dentry *parent, struct dentry *child)
+ \tint status;
+\x20
+ \tinode_lock_nested(d_inode(parent), I_MUTEX_PARENT);
+-\tstatus = vfs_rmdir(&init_user_ns, d_inode(parent), child);
+-\tif (status)
+-\t\tprintk("failed %pd\\n", child);
++\tif (!IS_ERR(child)) {
++\t\tstatus = vfs_rmdir(&init_user_ns, d_inode(parent), child);
++\t\tif (status)
++\t\t\tprintk("failed %pd\\n", child);
++\t}
+ \tinode_unlock(d_inode(parent));
+ \treturn status;
+ }
+"""
+
+
+@pytest.mark.parametrize("base", [True, False], ids=["with-base", "no-base"])
+def test_a_first_argument_the_target_lacks_is_dropped_though_the_tree_defines_its_name(tmp_path, base):
+    # the target's vfs_rmdir() takes no idmap (before v5.12); init_user_ns exists there all the same
+    files = {"fs/foo/purge.c": RMDIR,
+             "include/linux/user_namespace.h": "extern struct user_namespace init_user_ns;\n"}
+    _tree(tmp_path / "target", files)
+    up = None
+    if base:
+        _tree(tmp_path / "upstream", {"fs/foo/purge.c": RMDIR.replace("vfs_rmdir(", "vfs_rmdir(&init_user_ns, ")})
+        up = str(tmp_path / "upstream")
+    patch = Patch(subject="foo: fix", files=parse_diff(RMDIR_FIX, origin="fix.patch"), diff_text=RMDIR_FIX)
+    opts = PortOptions(upstream=up, extra={"index-cache": str(tmp_path / "cache")})
+    r = port_patch(patch, DirTree(str(tmp_path / "target")), options=opts)
+    (pl,) = r.placements
+    assert pl.applied
+    assert [a.kind for a in pl.adaptations] == ["removed", "token"]
+    assert "vfs_rmdir(" in pl.adaptations[1].summary
+    out = _git_apply(tmp_path, files, r.text, "fs/foo/purge.c")
+    assert "\t\tstatus = vfs_rmdir(d_inode(parent), child);\n" in out
+    assert "init_user_ns," not in out
+
+
+RX = """\
+void rxrpc_put_call(struct rxrpc_net *rxnet, struct rxrpc_call *call)
+{
+\tspin_lock_bh(&call->lock);
+\tcall->state = RXRPC_CALL_DEAD;
+\tspin_unlock_bh(&call->lock);
+
+\tif (!list_empty(&call->link)) {
+\t\twrite_lock(&rxnet->call_lock);
+\t\tlist_del_init(&call->link);
+\t\twrite_unlock(&rxnet->call_lock);
+\t}
+\trxrpc_cleanup_call(call);
+}
+
+void rxrpc_destroy_all_calls(struct rxrpc_net *rxnet)
+{
+\twrite_lock(&rxnet->call_lock);
+\twhile (!list_empty(&rxnet->calls)) {
+\t\tcall = list_entry(rxnet->calls.next, struct rxrpc_call, link);
+\t\tlist_del_init(&call->link);
+\t}
+\twrite_unlock(&rxnet->call_lock);
+}
+"""
+
+RX_FIX = """\
+diff --git a/net/rxrpc/call_object.c b/net/rxrpc/call_object.c
+--- a/net/rxrpc/call_object.c
++++ b/net/rxrpc/call_object.c
+@@ -15,9 +15,12 @@ void rxrpc_destroy_all_calls(struct rxrpc_net *rxnet)
+ void rxrpc_destroy_all_calls(struct rxrpc_net *rxnet)
+ {
+-\tspin_lock_bh(&rxnet->call_lock);
++\tint shown = 0;
++
++\tspin_lock_bh(&rxnet->call_lock);
+ \twhile (!list_empty(&rxnet->calls)) {
+ \t\tcall = list_entry(rxnet->calls.next, struct rxrpc_call, link);
+ \t\tlist_del_init(&call->link);
++\t\tshown++;
+ \t}
+ \tspin_unlock_bh(&rxnet->call_lock);
+ }
+"""
+
+
+@pytest.mark.parametrize("base", [True, False], ids=["with-base", "no-base"])
+def test_a_lock_call_the_target_makes_another_way_is_written_so_in_new_lines(tmp_path, base):
+    # the target's call_lock is an rwlock: its removed and kept lines call write_lock()/write_unlock()
+    # where upstream calls spin_lock_bh()/spin_unlock_bh(), which the target keeps for other locks
+    up = RX.replace("write_lock(&rxnet", "spin_lock_bh(&rxnet").replace("write_unlock(&rxnet", "spin_unlock_bh(&rxnet")
+    r = _port(tmp_path, {"net/rxrpc/call_object.c": RX}, RX_FIX, {"net/rxrpc/call_object.c": up} if base else None)
+    (pl,) = r.placements
+    assert pl.applied
+    kinds = {a.kind: a.summary for a in pl.adaptations}
+    assert kinds["token"] == ("write write_lock(&rxnet->call_lock) as the target does for these arguments, "
+                              "not spin_lock_bh(&rxnet->call_lock)")
+    out = _git_apply(tmp_path, {"net/rxrpc/call_object.c": RX}, r.text, "net/rxrpc/call_object.c")
+    assert "\tint shown = 0;\n\n\twrite_lock(&rxnet->call_lock);\n\twhile" in out
+    assert "\tspin_lock_bh(&call->lock);\n" in out and "spin_lock_bh(&rxnet" not in out
