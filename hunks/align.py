@@ -11,6 +11,7 @@ reported in the evidence and the ``unsafe``/``insert_ambiguous`` counts, never h
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -24,6 +25,8 @@ GAP_OLD = 0.6
 GAP_TARGET = 0.4
 #: a pre-image line paired with a target line below this similarity is not "the same line"
 PAIR_MIN = 0.5
+#: a C statement after which nothing else in its block runs
+RE_EXIT = re.compile(r"^\s*(?:return\b[^;]*|goto\s+\w+|break|continue)\s*;\s*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,6 +241,21 @@ def pair_replaced(spec: HunkSpec, target: Sequence[str], al: Alignment) -> Align
         1 for p in al.pairs if p is not None)), al.quality)
 
 
+def before_exit(gap: Sequence[str], below: str) -> bool:
+    """True when the target's own lines ``gap``, between an insertion's upper neighbour and its
+    lower neighbour ``below``, end the block ``below`` closes with a ``return``/``goto``/``break``/
+    ``continue`` (a ``.remove`` callback that still returns ``int``: ``return 0;`` before ``}``).
+    New lines put after that statement would never run, so they go before the gap, right after
+    the upper neighbour as upstream has them: the place is not a guess."""
+    code = [code_part(x).rstrip() for x in gap]
+    code = [x for x in code if x.strip()]
+    close = code_part(below)
+    if not code or not close.strip().startswith("}") or not RE_EXIT.match(code[-1]):
+        return False
+    depth = len(code[-1].expandtabs(8)) - len(code[-1].expandtabs(8).lstrip())
+    return depth > len(close.expandtabs(8)) - len(close.expandtabs(8).lstrip())
+
+
 def build(spec: HunkSpec, target: Sequence[str], al: Alignment) -> Built:
     """Apply the hunk's +/- lines to the aligned target region, keeping the target's context
     (runs of context lines the target replaced line for line are paired first: pair_replaced)."""
@@ -275,7 +293,10 @@ def build(spec: HunkSpec, target: Sequence[str], al: Alignment) -> Built:
                           "nothing to remove (adapted or partly applied?)")
             continue
         if t > pos:
-            if after_plus and oi > 1 and not replacing:
+            if after_plus and oi > 1 and not replacing and before_exit(target[pos:t], target[t]):
+                ev.append(f"new lines go before {t - pos} target line(s) of its own that end the block "
+                          f"with {norm(target[t - 1])!r} (target lines {pos + 1}-{t}): after them they would never run")
+            elif after_plus and oi > 1 and not replacing:
                 insert_amb += 1
                 ev.append(f"new lines go among {t - pos} target line(s) the hunk does not know "
                           f"(target lines {pos + 1}-{t}); placed before them")

@@ -43,7 +43,7 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 
-from .align import _file_words, _members, change_blocks, slide_dropped
+from .align import _file_words, _members, before_exit, change_blocks, slide_dropped
 from .exact import file_edge, find_runs
 from .score import api_words, code_part, describe_line, informative_weight, norm, tokens
 from .syntax import anchor_name, find_anchors
@@ -116,7 +116,7 @@ def _anchored(m: Match, spec: HunkSpec, target: tuple[str, ...], mp: dict[int, i
     ends: list[tuple[int, int]] = []  # (pre-image index, pre-image index) pieces that may part in place
     pre_kinds = [k for k in spec.kinds if k != "+"]
     for a, b in blocks:
-        frame = _frame(a, b, pre_kinds, mp)
+        frame = _frame(a, b, pre_kinds, mp, target)
         if frame is None:
             return None
         u, d, t_from, t_to = frame
@@ -185,7 +185,8 @@ def _stretch(j: int, mp: dict[int, int]) -> tuple[int, int]:
     return lo, hi
 
 
-def _frame(a: int, b: int, pre_kinds: list[str], mp: dict[int, int]) -> tuple[int | None, int | None, int, int] | None:
+def _frame(a: int, b: int, pre_kinds: list[str], mp: dict[int, int],
+           target: tuple[str, ...]) -> tuple[int | None, int | None, int, int] | None:
     """(upper neighbour, lower neighbour, target from, target to) of the block [a, b), or None.
 
     The block's removed lines must be in the target verbatim and in a row. Its neighbours are
@@ -193,7 +194,9 @@ def _frame(a: int, b: int, pre_kinds: list[str], mp: dict[int, int]) -> tuple[in
     of the target's own in its place) may lie between a neighbour and the change on one side,
     never on both: the change still has one place. Below removed lines the target may have lines
     of its own (the new lines take the removed lines' place, those stay after them); next to an
-    insertion it may not (where the new lines go among them is a guess)."""
+    insertion it may not (where the new lines go among them is a guess), unless they end the block
+    its lower neighbour ``}`` closes with a ``return`` or jump: new lines after it would never run
+    (hunks.align.before_exit), so they go right after the upper neighbour."""
     n = len(pre_kinds)
     if any(j not in mp for j in range(a, b)) or any(mp[j] != mp[j - 1] + 1 for j in range(a + 1, b)):
         return None
@@ -216,7 +219,8 @@ def _frame(a: int, b: int, pre_kinds: list[str], mp: dict[int, int]) -> tuple[in
     else:
         t_from = mp[up] + 1 if up is not None else mp[down]  # type: ignore[index]
     t_to = t_from + (b - a)
-    if down is not None and (mp[down] < t_to or (b == a and mp[down] != t_to)):
+    if down is not None and (mp[down] < t_to or (b == a and mp[down] != t_to and not (
+            up is not None and mp[up] + 1 == t_from and before_exit(target[t_to:mp[down]], target[mp[down]])))):
         return None
     return up, down, t_from, t_to
 

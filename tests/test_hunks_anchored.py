@@ -133,3 +133,59 @@ def test_drift_to_a_name_the_target_tree_defines_is_trusted() -> None:
     assert not locate(target, DRIFT, known=lambda name: False).anchored
     m = locate(target, DRIFT, known=lambda name: name == "ktime_get_real_seconds")
     assert m is not None and m.anchored and m.confidence >= 0.8
+
+
+# upstream's .remove returns void; the older target's still ends with "return 0;"
+REMOVE_VOID = [
+    "static void foo_remove(struct i2c_client *client)",
+    "{",
+    "\tstruct foo *uc = i2c_get_clientdata(client);",
+    "",
+    "\tcancel_work_sync(&uc->work);",
+    "\tpm_runtime_disable(uc->dev);",
+    "\tfoo_unregister(uc->ucsi);",
+    "\tfoo_destroy(uc->ucsi);",
+    "\tfree_irq(uc->irq, uc);",
+    "}",
+    "",
+    "static const struct i2c_device_id foo_device_id[] = {",
+    "\t{\"foo\", 0},",
+    "\t{}",
+    "};",
+]
+MOVE_TEARDOWN = spec("""@@ -5,8 +5,8 @@ static void foo_remove(struct i2c_client *client)
+ \tcancel_work_sync(&uc->work);
+ \tpm_runtime_disable(uc->dev);
+ \tfoo_unregister(uc->ucsi);
+-\tfoo_destroy(uc->ucsi);
+ \tfree_irq(uc->irq, uc);
++\tfoo_destroy(uc->ucsi);
+ }
+
+ static const struct i2c_device_id foo_device_id[] = {
+""")
+
+
+def _remove_int(*tail: str) -> list[str]:
+    target = ["/* other */", "static int other;", ""] + list(REMOVE_VOID)
+    target[3] = "static int foo_remove(struct i2c_client *client)"
+    at = target.index("\tfree_irq(uc->irq, uc);") + 1
+    return target[:at] + list(tail) + target[at:]
+
+
+def test_insertion_goes_before_the_return_that_ends_the_block() -> None:
+    # the target's own "return 0;" sits between the new line and the "}" below it: after it the
+    # line would never run, so it goes right after free_irq(), as upstream has it
+    target = _remove_int("", "\treturn 0;")
+    m = locate(target, MOVE_TEARDOWN)
+    assert m is not None and m.anchored and m.confidence >= 0.8 and not m.ambiguous
+    out = apply(target, m)
+    at = out.index("\tfree_irq(uc->irq, uc);")
+    assert out[at - 1] == "\tfoo_unregister(uc->ucsi);"
+    assert out[at + 1:at + 5] == ["\tfoo_destroy(uc->ucsi);", "", "\treturn 0;", "}"]
+
+
+def test_target_lines_between_an_insertion_and_its_neighbour_stay_a_guess() -> None:
+    # a statement of the target's own (not an exit) between the insertion and "}": either side fits
+    target = _remove_int("\tfoo_put(uc);")
+    assert _held_or_named(locate(target, MOVE_TEARDOWN), "}")
