@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 #: a removed line whose tokens agree this much, differing in at most CLOSE_TOKENS, is the line deleted
 CLOSE_SIM = 0.5
 CLOSE_TOKENS = 3
+#: verbatim neighbours an anchored removed line may reach for on each side (past blanks and braces)
+ANCHOR_LINES = 3
 
 
 def arg_position(up: Sequence[str], i1: int, i2: int) -> tuple[str, int]:
@@ -209,22 +211,41 @@ def derived(h: int, spec: HunkSpec, windows: Sequence[tuple[str, ...]], text: st
 
 def anchored(old: Sequence[str], tgt: Sequence[str], pairs: Sequence[int | None], i: int) -> bool:
     """Whether pre-image line ``i`` (paired with target line ``p``) sits 1:1 between exact, unique
-    anchors: the pre-image lines before and after it are verbatim the target lines before and after
-    ``p`` (nothing else differs between them), at least one of them has a name in it, and no other
-    target line has the same two neighbours. Then the line between is the one the hunk changes,
-    whatever a few of its tokens say: as strong as the 3-way's pairing, without the upstream base
-    (alignment alone pairs ``foo_count--;`` with ``foo_count -= 1;`` from a few lines off)."""
+    anchors: the pre-image lines next to it on both sides are verbatim the target lines next to
+    ``p`` (nothing else differs between them; up to ANCHOR_LINES each side, taken until one has a
+    name in it, so a blank line or a brace reaches on to the next statement), some anchor line
+    has a name in it, and that block of target lines occurs nowhere else in the file. Then the
+    line between is the one the hunk changes, whatever a few of its tokens say: as strong as the
+    3-way's pairing, without the upstream base (alignment alone pairs ``foo_count--;`` with
+    ``foo_count -= 1;`` from a few lines off)."""
     p = pairs[i]
-    if p is None or i == 0 or i + 1 >= len(old) or pairs[i - 1] != p - 1 or pairs[i + 1] != p + 1 \
-            or p + 1 >= len(tgt):
+    if p is None:
         return False
-    before, after = old[i - 1], old[i + 1]
-    if before.rstrip() != tgt[p - 1].rstrip() or after.rstrip() != tgt[p + 1].rstrip():
-        return False
-    if not any(t[:1].isalpha() or t[:1] == "_" for t in texts_of(lex(before)) + texts_of(lex(after))):
+    sides = []
+    for step in (-1, 1):
+        run: list[str] = []
+        k = 1
+        while k <= ANCHOR_LINES and 0 <= i + step * k < len(old) and pairs[i + step * k] == p + step * k \
+                and 0 <= p + step * k < len(tgt) and old[i + step * k].rstrip() == tgt[p + step * k].rstrip():
+            run.append(old[i + step * k].rstrip())
+            if _named(run[-1]):
+                break
+            k += 1
+        if not run:
+            return False
+        sides.append(run)
+    before, after = sides[0][::-1], sides[1]
+    if not any(_named(x) for x in before + after):
         return False  # "{" and "}" anchor nothing
-    b, a = before.rstrip(), after.rstrip()
-    return sum(1 for q in range(1, len(tgt) - 1) if tgt[q - 1].rstrip() == b and tgt[q + 1].rstrip() == a) == 1
+    block = [*before, None, *after]
+    n = len(block)
+    lines = [x.rstrip() for x in tgt]
+    return sum(1 for q in range(len(lines) - n + 1)
+               if all(b is None or lines[q + j] == b for j, b in enumerate(block))) == 1
+
+
+def _named(line: str) -> bool:
+    return any(t[:1].isalpha() or t[:1] == "_" for t in texts_of(lex(line)))
 
 
 def whole_call(s: Substitution) -> Substitution | None:

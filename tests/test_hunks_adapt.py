@@ -381,3 +381,14 @@ def test_a_call_rename_seen_once_or_also_made_upstreams_way_is_not_carried():
     mixed = RXRPC + ["\tspin_lock_bh(&rxnet->call_lock);"]
     a = adapt(s2, mixed, [2, 3, 4], known=lambda name: True)
     assert a.lines[3] == "\tspin_lock_bh(&rxnet->call_lock);" and not a.carried
+
+
+def test_without_base_an_anchor_reaches_past_blank_lines_and_braces_to_a_statement():
+    s = spec(" \tfoo_stop(dev);", " ", "-\treturn -ENOTTY;", " }", " ", " static int bar(void)")
+    tgt = ["static int foo(struct dev *dev)", "{", "\tfoo_stop(dev);", "", "\treturn 0;", "}", "",
+           "static int bar(void)", "{", "\treturn 0;", "}"]
+    a = adapt(s, tgt, [2, 3, 4, 5, 6, 7])
+    assert a.ok, a.uncarried
+    assert a.lines[2] == "\treturn 0;"
+    far = spec(" ", "-\treturn -ENOTTY;", " }", " ")  # blank and brace only, nothing named within reach
+    assert not adapt(far, ["", "\treturn 0;", "}", ""], [0, 1, 2, 3]).ok

@@ -502,3 +502,57 @@ def test_a_lock_call_the_target_makes_another_way_is_written_so_in_new_lines(tmp
     out = _git_apply(tmp_path, {"net/rxrpc/call_object.c": RX}, r.text, "net/rxrpc/call_object.c")
     assert "\tint shown = 0;\n\n\twrite_lock(&rxnet->call_lock);\n\twhile" in out
     assert "\tspin_lock_bh(&call->lock);\n" in out and "spin_lock_bh(&rxnet" not in out
+
+
+TTY = """\
+static int serial_break(struct tty_struct *tty, int state)
+{
+\tstruct usb_serial_port *port = tty->driver_data;
+
+\tif (port->serial->type->break_ctl)
+\t\tport->serial->type->break_ctl(tty, state);
+
+\treturn 0;
+}
+
+static int serial_tiocmget(struct tty_struct *tty)
+{
+\treturn 0;
+}
+"""
+
+TTY_FIX = """\
+diff --git a/drivers/usb/serial/tty.c b/drivers/usb/serial/tty.c
+--- a/drivers/usb/serial/tty.c
++++ b/drivers/usb/serial/tty.c
+@@ -2,11 +2,13 @@ static int serial_break(struct tty_struct *tty, int state)
+ {
+ \tstruct usb_serial_port *port = tty->driver_data;
+\x20
+-\tif (port->serial->type->break_ctl)
+-\t\treturn port->serial->type->break_ctl(tty, state);
++\tif (!port->serial->type->break_ctl)
++\t\treturn -ENOTTY;
+\x20
+-\treturn -ENOTTY;
++\tif (tty_io_error(tty))
++\t\treturn -EIO;
++\treturn port->serial->type->break_ctl(tty, state);
+ }
+\x20
+ static int serial_tiocmget(struct tty_struct *tty)
+ {
+"""
+
+
+def test_without_base_removed_lines_between_verbatim_unique_neighbours_are_deleted_as_the_target_has_them(tmp_path):
+    # the target's break handler returns nothing from break_ctl() and 0 at the end: each removed line
+    # sits 1:1 between lines verbatim in the target (past the blank line and the brace to the next
+    # function's first line), a block found once
+    r = _port(tmp_path, {"drivers/usb/serial/tty.c": TTY}, TTY_FIX)
+    (pl,) = r.placements
+    assert pl.applied
+    assert [a.kind for a in pl.adaptations] == ["removed", "removed"]
+    out = _git_apply(tmp_path, {"drivers/usb/serial/tty.c": TTY}, r.text, "drivers/usb/serial/tty.c")
+    assert "\treturn 0;\n}\n\nstatic int serial_tiocmget" not in out
+    assert "\t\treturn -EIO;\n\treturn port->serial->type->break_ctl(tty, state);\n}\n" in out
