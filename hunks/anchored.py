@@ -25,6 +25,11 @@ both sides of it meet in the target) may separate a neighbour from the change on
 next exact line is the neighbour, and pieces that meet count as one); and below removed lines the
 target may have lines of its own, however many (the new lines take the removed lines' place);
 
+and a block of removed lines may have one exact neighbour right next to it while the other side
+differs (_one_side: the new lines take the removed lines' place), and an insertion may be followed
+by target lines of its own that end the block with a jump before the ``}`` below it
+(hunks.align.before_exit);
+
 and the new lines use no name of a differing context line that the target's file never uses and
 the target tree does not define (``known``, from the tree's index; API drift: the change itself
 then needs adapting, hunks.align.find_drift), then a context line that
