@@ -92,7 +92,9 @@ def anchor(m: Match, spec: HunkSpec, target: tuple[str, ...], known: Callable[[s
     mp = _slid(spec, _mapping(old, target, max(0, m.start - reach), min(len(target), m.end + reach)))
     pre_kinds = [k for k in spec.kinds if k != "+"]
     differing = tuple(describe_line(j, old[j], 50) for j in range(len(old)) if pre_kinds[j] == " " and j not in mp)
-    found = None if m.ambiguous or m.unsafe else _anchored(m, spec, target, mp, known, language)
+    found = None if m.ambiguous or m.unsafe else (
+        _anchored(m, spec, target, mp, known, language)
+        or _anchored(m, spec, target, mp, known, language, one_sided=True))
     if found is None:
         return replace(m, diverged=differing) if differing else m
     lines, pieces = found
@@ -104,9 +106,11 @@ def anchor(m: Match, spec: HunkSpec, target: tuple[str, ...], known: Callable[[s
 
 
 def _anchored(m: Match, spec: HunkSpec, target: tuple[str, ...], mp: dict[int, int],
-              known: Callable[[str], bool] | None, language: str = "c") -> tuple[tuple[str, ...], int] | None:
+              known: Callable[[str], bool] | None, language: str = "c",
+              one_sided: bool = False) -> tuple[tuple[str, ...], int] | None:
     """(the differing context lines, the number of exact pieces) when the change is anchored
-    exactly and something around it differs; None otherwise."""
+    exactly and something around it differs; None otherwise. ``one_sided``: a block of removed
+    lines may be framed by one exact neighbour next to it (_one_side)."""
     old = spec.old
     blocks = change_blocks(spec.kinds)
     if not blocks:
@@ -116,7 +120,7 @@ def _anchored(m: Match, spec: HunkSpec, target: tuple[str, ...], mp: dict[int, i
     ends: list[tuple[int, int]] = []  # (pre-image index, pre-image index) pieces that may part in place
     pre_kinds = [k for k in spec.kinds if k != "+"]
     for a, b in blocks:
-        frame = _frame(a, b, pre_kinds, mp, target)
+        frame = _one_side(a, b, pre_kinds, mp) if one_sided else _frame(a, b, pre_kinds, mp, target)
         if frame is None:
             return None
         u, d, t_from, t_to = frame
@@ -223,6 +227,25 @@ def _frame(a: int, b: int, pre_kinds: list[str], mp: dict[int, int],
             up is not None and mp[up] + 1 == t_from and before_exit(target[t_to:mp[down]], target[mp[down]])))):
         return None
     return up, down, t_from, t_to
+
+
+def _one_side(a: int, b: int, pre_kinds: list[str], mp: dict[int, int]) -> tuple[int | None, int | None, int, int] | None:
+    """(upper neighbour, lower neighbour, target from, target to) of a block [a, b) that removes
+    lines, framed on one side only: the removed lines are in the target verbatim and in a row and
+    exactly one of the context lines right above and right below them is in the target, verbatim,
+    right next to them; the other side differs (a ``return NULL;`` the target writes ``return
+    result;``, a declaration above the changed prototype) and is named as diverged. The new lines
+    take the removed lines' place, so the place is as certain as with two neighbours; what the
+    other side's difference means for the change is the ``context-diverged`` warning's to say."""
+    n = len(pre_kinds)
+    if b == a or any(j not in mp for j in range(a, b)) or any(mp[j] != mp[j - 1] + 1 for j in range(a + 1, b)):
+        return None
+    t_from, t_to = mp[a], mp[a] + (b - a)
+    up_next = a > 0 and pre_kinds[a - 1] == " " and mp.get(a - 1) == t_from - 1
+    down_next = b < n and pre_kinds[b] == " " and mp.get(b) == t_to
+    if up_next == down_next:
+        return None  # both sides exact (then _frame decides) or neither: no frame
+    return (a - 1 if up_next else None), (b if down_next else None), t_from, t_to
 
 
 def drift_of(spec: HunkSpec, old: tuple[str, ...], diverged: list[int], target: tuple[str, ...]) -> set[str]:

@@ -189,3 +189,54 @@ def test_target_lines_between_an_insertion_and_its_neighbour_stay_a_guess() -> N
     # a statement of the target's own (not an exit) between the insertion and "}": either side fits
     target = _remove_int("\tfoo_put(uc);")
     assert _held_or_named(locate(target, MOVE_TEARDOWN), "}")
+
+
+# a replaced call in an error path; the target's function returns an int where upstream's a pointer
+ERR_PATH = [
+    "struct foo_dev *foo_add(struct foo_bus *bus)",
+    "{",
+    "\tstruct foo_dev *device = kzalloc(sizeof(*device), GFP_KERNEL);",
+    "\tint result;",
+    "",
+    "\tresult = foo_register_device(bus, device);",
+    "\tif (result)",
+    "\t\tgoto err;",
+    "",
+    "\treturn device;",
+    "",
+    " err:",
+    "\tfoo_release_resource(&device->dev);",
+    "\treturn NULL;",
+    "}",
+]
+PUT_DEVICE = spec("""@@ -10,6 +10,6 @@ struct foo_dev *foo_add(struct foo_bus *bus)
+ \treturn device;
+
+  err:
+-\tfoo_release_resource(&device->dev);
++\tfoo_dev_put(device);
+ \treturn NULL;
+ }
+""")
+
+
+def _err_target(**swap: str) -> list[str]:
+    body = [swap.get(line, line) for line in ERR_PATH]
+    return ["/* other */", "static int other;", ""] + body + ["", "static void foo_remove(void)", "{", "}"]
+
+
+def test_replaced_lines_with_one_exact_neighbour_are_applied_and_the_other_side_named() -> None:
+    # "return NULL;" below the replaced call is "return result;" in the target, and the
+    # "return device;" further up is "return 0;": the removed line and " err:" above it pin the place
+    target = _err_target(**{"\treturn NULL;": "\treturn result;", "\treturn device;": "\treturn 0;"})
+    m = locate(target, PUT_DEVICE)
+    assert m is not None and m.anchored and m.confidence >= 0.8
+    assert any("return NULL;" in d for d in m.diverged)
+    out = apply(target, m)
+    at = out.index(" err:")
+    assert out[at + 1:at + 4] == ["\tfoo_dev_put(device);", "\treturn result;", "}"]
+
+
+def test_replaced_lines_with_no_exact_neighbour_stay_held() -> None:
+    target = _err_target(**{"\treturn NULL;": "\treturn result;", " err:": "err_free:"})
+    assert _held_or_named(locate(target, PUT_DEVICE), "return NULL;")
