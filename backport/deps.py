@@ -540,7 +540,11 @@ def _hunk_types(patch: Patch, fi: int, hi: int, tree: TargetTree, placements: Se
     if path and (m or placed):
         text = tree.read(path) or ""
         if text:
-            types = find_variable_types(text, placed.start if placed else 0, function=m.group(1) if m else "")
+            fn = m.group(1) if m else ""
+            if fn and placed and not re.search(rf"\b{re.escape(fn)}\s*\(", text):
+                fn = ""  # the target's function is named otherwise: the one the hunk landed in
+            line = placed.start + len(h.old_lines) // 2 if placed else 0
+            types = find_variable_types(text, line, function=fn)
     return merge_types(types, find_declared_in_lines(list(h.new_lines)))
 
 
@@ -551,7 +555,8 @@ def _check_typed_member(need: Need, patch: Patch, idx: TreeIndex, sdefs: SeriesD
     member the series adds somewhere is left to _known, which asks whether its hunk landed)."""
     if need.name in sdefs.members or need.file_index < 0 or file_class(need.path) not in ("c", "asm-offsets"):
         return None
-    rx = re.compile(r"(?:^|[^\w.>\])])\s*([A-Za-z_]\w*)\s*(?:->|\.)\s*" + re.escape(need.name) + r"\b")
+    rx = re.compile(r"(?:^|[^\w.>\])])\s*([A-Za-z_]\w*)\s*(?:->|\.)\s*(?:([A-Za-z_]\w*)\s*(?:->|\.)\s*)?"
+                    + re.escape(need.name) + r"\b")
     m = rx.search(strip_c(need.text))
     if not m:
         return None
@@ -559,6 +564,10 @@ def _check_typed_member(need: Need, patch: Patch, idx: TreeIndex, sdefs: SeriesD
     if key not in cache:
         cache[key] = _hunk_types(patch, need.file_index, need.hunk_index, tree, placements, moved)
     tag = cache[key].get(m.group(1))
+    who = m.group(1)
+    if tag and m.group(2):  # var->inner.member: the struct the inner member is, declared in var's struct
+        tag, who = _member_tag(idx, tag, m.group(2)), m.group(0).strip(" \t(!*&=,;")
+        who = who[:who.rfind(need.name)].rstrip(" \t.->") if need.name in who else who
     if not tag:
         return None
     members = idx.members_of(tag)
@@ -570,9 +579,28 @@ def _check_typed_member(need: Need, patch: Patch, idx: TreeIndex, sdefs: SeriesD
         # another .c file's macro aliases no member
     where = [str(d) for d in idx.defines(tag) if d.kind in ("struct", "union")][:2]
     return Finding("missing-symbol", Severity.WARNING,
-                   f"{need.name}: struct member not in struct {tag} of the target ({m.group(1)} is a struct {tag})",
+                   f"{need.name}: struct member not in struct {tag} of the target ({who} is a struct {tag})",
                    need.ref, (_evidence_patch(need), *where),
                    f"port the commit that adds {need.name} to struct {tag} first")
+
+
+def _member_tag(idx: TreeIndex, tag: str, member: str) -> str | None:
+    """The struct/union tag of member ``member`` of ``struct tag`` (``struct pstate_data pstate;``
+    in struct cpudata -> pstate_data), read from its declaration in the struct's body; None when
+    unknown or declared more than one way."""
+    rx = re.compile(rf"\b(?:struct|union)\s+([A-Za-z_]\w*)\s*\**\s*{re.escape(member)}\s*[;,\[]")
+    found = set()
+    for d in idx.members(member):
+        if d.scope != tag:
+            continue
+        lines = (idx.tree.read(d.path) or "").split("\n")
+        for ln in lines[max(0, d.line - 1):d.line + 400]:  # the member's line or its struct's, to "};"
+            if mm := rx.search(ln):
+                found.add(mm.group(1))
+                break
+            if ln.startswith("}"):
+                break
+    return found.pop() if len(found) == 1 else None
 
 
 def _macro_member(idx: TreeIndex, words: set[str], member: str) -> bool:

@@ -337,3 +337,15 @@ def test_renamed_kconfig_symbol_is_hinted(tree: DirTree, opts: PortOptions):
     (f,) = check_patch(s.patches[0], tree, series=s, options=opts)
     assert f.code == "missing-kconfig" and f.message.startswith("CONFIG_WIDGET_DRIVER:")
     assert f.hint == "the target has CONFIG_WIDGET_DRV (drivers/widget/Kconfig:1); renamed?"
+
+
+def test_member_of_a_member_is_checked_against_that_members_struct(tree: DirTree, opts: PortOptions):
+    # w->node is a struct list_head (declared so in struct widget): "id" is a member of struct widget,
+    # not of list_head
+    new = _edit(CORE, "\tcopy->id = w->id;\n", "\tw->node.id = 3;\n\tw->node.prev = NULL;\n\tcopy->id = w->id;\n")
+    text = make_mbox([("widget: node id", {"drivers/widget/core.c": (CORE, new)})])
+    text = text.replace(" @@\n", " @@ static int wdrv_probe(struct widget *w)\n")
+    s = parse_series_bytes(text.encode(), origin="series.mbox")
+    found = check_patch(s.patches[0], tree, series=s, options=opts)
+    assert [f.message for f in found] == [
+        "id: struct member not in struct list_head of the target (w->node is a struct list_head)"]
