@@ -432,10 +432,13 @@ def adapt(spec: HunkSpec, target: Sequence[str], pairs: Sequence[int | None],
             removed.append(RemovedAct(h, p, text, tgt[p]))
     for text, p in more:
         learned.extend(learn_line(text, tgt[p], p)[0])
+    scope = _Scope(spec, tgt, pairs) if language == "c" else None
+    all_learned = learned
+    if scope is not None:
+        learned = [s for s in learned if not (s.kind == "rename" and scope.own(s.upstream[0]))]
     ways: dict[tuple[str, ...], set[tuple[str, ...]]] = {}
     for s in learned:
         ways.setdefault(s.key, set()).add(s.target)
-    scope = _Scope(spec, tgt, pairs) if language == "c" else None
     usable: list[Substitution] = []
     seen: set[tuple[str, ...]] = set()
     both: list[Substitution] = []  # locals the target function spells both ways
@@ -486,7 +489,7 @@ def adapt(spec: HunkSpec, target: Sequence[str], pairs: Sequence[int | None],
                    for s in both if s.key not in seen and find(texts_of(lex(line)), s.upstream) >= 0)
     by_up = {s.key: s for s in usable}
     return Adapted(tuple(out), tuple((by_up[u], tuple(hs)) for u, hs in carried.items()), tuple(removed),
-                   tuple(dict.fromkeys(why)), tuple(learned))
+                   tuple(dict.fromkeys(why)), tuple(all_learned))
 
 
 def _calls_renamed(learned: Sequence[Substitution], ways: dict[tuple[str, ...], set[tuple[str, ...]]],
@@ -546,6 +549,23 @@ class _Scope:
                     it = min(fns, key=lambda it: it.end - it.start)
                     self._fn = (it.name, it.start, it.end)
         return self._fn  # type: ignore[return-value]
+
+    def own(self, name: str) -> bool:
+        """Whether ``name`` is the target function's own local as the hunk uses it: the function
+        declares it (not on a line the hunk deletes) and a line of the hunk's pre-image that the
+        target has verbatim uses it. Then the added lines' ``name`` is that local, whatever other
+        lines spell otherwise (``zap_process(signal, ...)`` written ``zap_process(tsk, ...)`` is
+        the callee's argument changed, not the local renamed)."""
+        fn = self.function()
+        if fn is None or not RE_IDENT.match(name):
+            return False
+        _, start, end = fn
+        gone = set(_removed_targets(self.spec, self.pairs))
+        if not any(declares(self.tgt[k], name) for k in range(start, end) if k not in gone):
+            return False
+        old = [t for k, t in zip(self.spec.kinds, self.spec.lines, strict=True) if k != "+"]
+        return any(p is not None and start <= p < end and t.split() == self.tgt[p].split()
+                   and name in texts_of(lex(t)) for t, p in zip(old, self.pairs, strict=True))
 
     def judge(self, s: Substitution) -> tuple[str, bool] | None:
         """For a rename of a name the target function declares: (function, whether that function

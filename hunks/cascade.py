@@ -219,9 +219,14 @@ def check_prerequisites(m: Match, spec: HunkSpec, target: tuple[str, ...], base:
 
     Such a name (a static helper, a macro, a variable defined in the file upstream) means the
     target misses a prerequisite or spells it otherwise: the change needs adapting. Names
-    from elsewhere (headers, other files) are the dependency checker's business.
+    from elsewhere (headers, other files) are the dependency checker's business. So are all
+    of a Kconfig file's: its symbols are global to the tree (one file's lacking a symbol says
+    nothing about the target), and one no Kconfig file defines is legal there (it evaluates to
+    n in ``depends on``, ``select``, ``default``, ``if``: the entry just cannot be enabled), the
+    kind a porter keeps for an erratum entry depending on a feature the older target lacks; the
+    dependency checker names each such symbol (``missing-kconfig``), the place is no less sure.
     """
-    if m.method == "already-applied":
+    if m.method == "already-applied" or language == "kconfig":
         return m
     used: set[str] = set()
     for k, t in zip(spec.kinds, spec.lines, strict=True):

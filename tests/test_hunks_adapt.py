@@ -392,3 +392,20 @@ def test_without_base_an_anchor_reaches_past_blank_lines_and_braces_to_a_stateme
     assert a.lines[2] == "\treturn 0;"
     far = spec(" ", "-\treturn -ENOTTY;", " }", " ")  # blank and brace only, nothing named within reach
     assert not adapt(far, ["", "\treturn 0;", "}", ""], [0, 1, 2, 3]).ok
+
+
+def test_a_local_the_target_function_declares_and_the_hunk_uses_verbatim_is_not_renamed():
+    # the callee's argument changed (zap(sig, ...) -> zap(tsk, ...)) and its own parameter is
+    # spelled otherwise: "sig" is still foo()'s local, used verbatim on the removed line
+    tgt = ["static int zap(struct task_struct *start, int code)", "{", "\treturn code;", "}", "",
+           "static int foo(struct task_struct *tsk)", "{", "\tstruct sig *sig = tsk->sig;", "\tint nr = 0;", "",
+           "\tif (!(sig->flags & EXIT)) {", "\t\tnr = zap(tsk, 1);", "\t}", "\treturn nr;", "}"]
+    s = spec("-\tif (!(sig->flags & EXIT)) {", "+\tif (!(sig->flags & EXIT) &&", "+\t    !sig->frozen) {",
+             " \t\tnr = zap(sig, 1);")
+    a = adapt(s, tgt, [10, 11], more=[("static int zap(struct sig *sig, int code)", 0)], language="c")
+    assert a.ok, a.uncarried
+    assert a.lines[1:3] == ("\tif (!(sig->flags & EXIT) &&", "\t    !sig->frozen) {")
+    assert not a.carried
+    # without a verbatim line using it, the two spellings stay a reason
+    s2 = spec(" \t\tnr = zap(sig, 1);", "+\t\tsig->frozen = 1;")
+    assert not adapt(s2, tgt, [11], more=[("static int zap(struct sig *sig, int code)", 0)], language="c").ok

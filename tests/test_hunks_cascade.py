@@ -309,3 +309,41 @@ def test_removed_line_occurring_twice_is_no_anchor():
     assert find_by_removed(tuple(target), hunk, 0) is None
     m = locate(target, hunk)
     assert m is None or m.confidence < 0.8  # whatever else finds it, never above the bar
+
+
+def test_a_kconfig_entry_using_a_symbol_the_target_lacks_is_no_less_placed():
+    # upstream's Kconfig defines FEATURE_X, the older target does not: in C that would be a
+    # missing prerequisite (capped), in Kconfig an undefined symbol is legal (evaluates to n)
+    entries = ["config FOO_ERRATUM_1", "\tbool \"Erratum 1\"", "\tdefault y", "\thelp", "\t  Erratum one.", "",
+               "\t  If unsure, say Y.", "", "config BAR_ERRATUM_2", "\tbool \"Erratum 2\"", "\tdefault y", ""]
+    base = ["config FEATURE_X", "\tbool \"Feature X\"", ""] + entries
+    target = ["config OTHER", "\tbool \"Other\"", ""] * 40 + entries
+    hunk = spec("""@@ -9,6 +9,12 @@ config FOO_ERRATUM_1
+\x20
+ \t  If unsure, say Y.
+\x20
++config FOO_ERRATUM_3
++\tbool "Erratum 3"
++\tdepends on FEATURE_X
++\tdefault y
++
++
+ config BAR_ERRATUM_2
+ \tbool "Erratum 2"
+ \tdefault y
+""")
+    m = locate(target, hunk, base=base, language="kconfig")
+    assert m is not None and m.start == 120 + 5 and m.confidence >= 0.8
+    # in C, a name upstream's file defines and the target lacks keeps the cap
+    c_base = ["#define FEATURE_X 1", "", "static int a(void)", "{", "\treturn 1;", "}", "",
+              "static int b(void)", "{", "\treturn 2;", "}"]
+    c_target = ["static int z(void)", "{", "\treturn 0;", "}", ""] * 30 + c_base[2:]
+    c_hunk = spec("""@@ -3,4 +3,5 @@
+ static int a(void)
+ {
++\tif (FEATURE_X)
+ \treturn 1;
+ }
+""")
+    capped = locate(c_target, c_hunk, base=c_base, language="c")
+    assert capped is not None and capped.start == 150 and capped.confidence < 0.8
