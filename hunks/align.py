@@ -25,6 +25,8 @@ GAP_OLD = 0.6
 GAP_TARGET = 0.4
 #: a pre-image line paired with a target line below this similarity is not "the same line"
 PAIR_MIN = 0.5
+#: a switch label alone on its line: "case F_SET:", "case A ... B:", "default:"
+RE_LABEL = re.compile(r"^\s*(?:case\b[^;{}]*|default\s*):\s*$")
 #: a C statement after which nothing else in its block runs
 RE_EXIT = re.compile(r"^\s*(?:return\b[^;]*|goto\s+\w+|break|continue)\s*;\s*$")
 
@@ -254,6 +256,28 @@ def before_exit(gap: Sequence[str], below: str) -> bool:
         return False
     depth = len(code[-1].expandtabs(8)) - len(code[-1].expandtabs(8).lstrip())
     return depth > len(close.expandtabs(8)) - len(close.expandtabs(8).lstrip())
+
+
+def _depth(line: str) -> int:
+    return len(line.expandtabs(8)) - len(line.expandtabs(8).lstrip())
+
+
+def into_case(gap: Sequence[str], above: str, below: str) -> bool:
+    """True when the target's own lines ``gap``, between an insertion's upper neighbour ``above``
+    and its lower neighbour ``below``, end with a switch label (``case F_SET:``) under which
+    ``below`` sits deeper than ``above``: the target's function dispatches cases where upstream's
+    runs one straight line (the 6.1 fcntl_rw_hint() against upstream's fcntl_set_rw_hint()), and
+    the code upstream runs right after the new lines is that case's. The new lines join it, right
+    before the lower neighbour (at its depth: hunks.indent), so they run where upstream's ran before
+    that code and not on the other cases' paths, which upstream's function never had
+    (hunks.anchored.find_case_split). The gap stays inside the upper neighbour's block (no line of
+    it shallower): the switch is in the same function."""
+    code = [code_part(x).rstrip() for x in gap]
+    code = [x for x in code if x.strip()]
+    if not code or not RE_LABEL.match(code[-1]) or not code_part(below).strip() or not code_part(above).strip():
+        return False
+    top = _depth(above)
+    return _depth(below) > _depth(code[-1]) >= top and all(_depth(x) >= top for x in code)
 
 
 def build(spec: HunkSpec, target: Sequence[str], al: Alignment) -> Built:

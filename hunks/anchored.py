@@ -48,7 +48,7 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 
-from .align import _file_words, _members, before_exit, change_blocks, slide_dropped
+from .align import _file_words, _members, before_exit, change_blocks, into_case, slide_dropped
 from .exact import file_edge, find_runs
 from .score import api_words, code_part, describe_line, informative_weight, norm, tokens
 from .syntax import anchor_name, find_anchors
@@ -63,6 +63,8 @@ ANCHORED_CONFIDENCE = 0.85
 MIN_ANCHOR_WEIGHT = 1.5
 #: lines the target may add between two exact pieces of one hunk (a renamed line split in two...)
 MAX_GAP_GROWTH = 3
+#: target lines a switch's other cases may put between an insertion's context above and below
+MAX_CASE_GAP = 40
 #: methods whose placements may keep differing context lines
 LOOSE_METHODS = ("fuzz", "fuzzy", "syntax", "3way")
 
@@ -330,3 +332,49 @@ def find_appended(target: tuple[str, ...], spec: HunkSpec, known: Callable[[str]
     return Match("fuzz", end, end, new, ANCHORED_CONFIDENCE, len(differing), (), (note,),
                  diverged=lines, anchored=True)
 
+
+
+def find_case_split(target: tuple[str, ...], spec: HunkSpec, hint: int) -> Match | None:
+    """An insertion whose lower context the target has under a switch label (hunks.align.into_case).
+
+    The hunk adds one run of lines and removes nothing; its context below is in the target once,
+    up to blanks (deeper: the case's code), weighing MIN_ANCHOR_WEIGHT informative lines; its
+    context above is there too, the nearest copy at most MAX_CASE_GAP lines above; the target's own
+    lines between them stay in the function and end with a ``case``/``default`` label the lower
+    context sits under. The new lines go right before the lower context (hunks.indent then gives
+    them its depth); the target's lines between are named as diverged, so the result carries a
+    ``context-diverged`` warning."""
+    kinds = spec.kinds
+    if "-" in kinds or "+" not in kinds:
+        return None
+    i = kinds.index("+")
+    j = i
+    while j < len(kinds) and kinds[j] == "+":
+        j += 1
+    if i == 0 or j == len(kinds) or "+" in kinds[j:]:
+        return None
+    above, below = spec.lines[:i], spec.lines[j:]
+    if informative_weight(list(below)) < MIN_ANCHOR_WEIGHT or informative_weight(list(above)) < MIN_ANCHOR_WEIGHT:
+        return None
+    lower = find_runs(target, below, hint, whitespace=True)
+    if len(lower) != 1:
+        return None
+    d = lower[0]
+    ups = find_runs(target, above, hint, whitespace=True, lo=max(0, d - MAX_CASE_GAP - len(above)), hi=d)
+    if not ups:
+        return None
+    u = max(ups)
+    u_end = u + len(above)
+    upper = next((x for x in reversed(target[u:u_end]) if x.strip()), "")
+    gap = target[u_end:d]
+    if not gap or not into_case(gap, upper, target[d]):
+        return None
+    new = tuple(t for k, t in zip(kinds, spec.lines, strict=True) if k == "+")
+    replacement = tuple(target[u:d]) + new + tuple(target[d:d + len(below)])
+    own = (f"target lines {u_end + 1}-{d} of its own between the hunk's context lines, ending with the switch label "
+           f"{norm(target[d - 1])!r}",)
+    note = (f"into a case: the context below the new lines is at target line {d + 1} under the switch label "
+            f"{norm(target[d - 1])!r}, the context above at line {u + 1}; the new lines go right before the case's "
+            "code they precede upstream, not on the other cases' paths")
+    return Match("fuzz", u, d + len(below), replacement, ANCHORED_CONFIDENCE, 0, (), (note,),
+                 diverged=own, anchored=True)

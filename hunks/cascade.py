@@ -7,7 +7,9 @@ alternatives it beat, evidence, ambiguous/unsafe flags) or None when nothing fit
 
 Order: exact -> offset -> whitespace -> already-applied -> 3-way -> fuzz -> fuzzy -> syntax
 -> removed lines alone (hunks.removed, reported as a low-confidence fuzzy placement) -> the end
-of the file for a hunk that appends to the end of the upstream file (hunks.anchored.find_appended).
+of the file for a hunk that appends to the end of the upstream file (hunks.anchored.find_appended)
+-> in C, an insertion whose context below the target has under a switch label
+(hunks.anchored.find_case_split).
 A loose placement whose change is anchored exactly and whose differing context lies away from
 it is raised above the default bar with ``Match.diverged`` set (hunks.anchored).
 3-way (only when the upstream pre-image ``base`` is given) runs before fuzz: it knows which
@@ -26,7 +28,7 @@ from dataclasses import replace
 from functools import lru_cache
 
 from .align import build, identity
-from .anchored import anchor, find_appended
+from .anchored import anchor, find_appended, find_case_split
 from .applied import find_applied
 from .exact import WHITESPACE_QUALITY, find_exact, find_runs, find_whitespace
 from .fuzz import find_fuzz
@@ -108,6 +110,8 @@ def locate(target: Sequence[str], spec: HunkSpec, *, hint: int | None = None, ma
                                      ambiguity_margin=ambiguity_margin))
     steps.append(lambda: find_by_removed(tgt, spec, hint))
     steps.append(lambda: find_appended(tgt, spec, known))
+    if language == "c":
+        steps.append(lambda: find_case_split(tgt, spec, hint))
     found: list[Match] = []
     for step in steps:
         m = step()

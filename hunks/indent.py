@@ -9,7 +9,8 @@ insertion one level shallower or deeper than upstream (a branch the target does 
 loop upstream added), the placement matches it up to blanks and the added lines must take the
 target's depth, as a human backporting writes them: the lines next to a run of added lines, on
 both sides, are upstream's lines up to leading tabs and differ from them by the same number of
-tabs. Only leading tabs move; a run whose neighbours disagree, are missing, are blank or
+tabs (or the line above is a switch label the line below sits under: the new lines start that
+case, hunks.anchored.find_case_split). Only leading tabs move; a run whose neighbours disagree, are missing, are blank or
 indented with spaces, or whose lines lack the tabs to remove, is left as upstream wrote it.
 """
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from .align import RE_LABEL
 from .score import norm
 from .types import HunkSpec, Match
 
@@ -100,7 +102,15 @@ def reindent(spec: HunkSpec, m: Match) -> tuple[Match, tuple[int, ...], tuple[st
 
 
 def _delta(up_above: str | None, tg_above: str | None, up_below: str | None, tg_below: str | None) -> int:
-    """The common difference in leading tabs of both neighbours (target minus upstream), or 0."""
+    """The common difference in leading tabs of both neighbours (target minus upstream), or 0.
+    A target line above that is a switch label the lower neighbour sits under (one tab deeper)
+    opens the block the new lines start (hunks.anchored.find_case_split): the lower neighbour's
+    difference alone then gives their depth."""
+    if tg_above is not None and tg_below is not None and up_below is not None and RE_LABEL.match(tg_above) \
+            and (up_above is None or norm(up_above) != norm(tg_above)) and norm(up_below) == norm(tg_below):
+        a, b, lab = _tabs(up_below), _tabs(tg_below), _tabs(tg_above)
+        if a is not None and b is not None and lab is not None and b == lab + 1 and b > a:
+            return b - a
     found: list[int] = []
     for up, tg in ((up_above, tg_above), (up_below, tg_below)):
         if up is None or tg is None or norm(up) != norm(tg):

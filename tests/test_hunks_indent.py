@@ -62,3 +62,38 @@ def test_the_port_records_the_indentation_as_an_adaptation() -> None:
     assert any(f.code == "adapted" for f in r.findings)
     assert "\n\tif (st->differential)\n\t\tdata = sign_extend32" in dict(r.new_files)["drivers/iio/st.c"]
     assert "+\tif (st->differential)" in r.text
+
+
+# upstream has a function per command; the older tree dispatches both in one switch
+CASE_TARGET = ["static long rw_hint(struct file *file, unsigned int cmd, unsigned long arg)", "{",
+               "\tu64 __user *argp = (u64 __user *)arg;", "\tu64 hint;", "", "\tswitch (cmd) {", "\tcase F_GET:",
+               "\t\thint = file->hint;", "\t\tif (copy_to_user(argp, &hint, sizeof(*argp)))", "\t\t\treturn -EFAULT;",
+               "\t\treturn 0;", "\tcase F_SET:", "\t\tif (copy_from_user(&hint, argp, sizeof(hint)))",
+               "\t\t\treturn -EFAULT;", "\t\tif (!hint_valid(hint))", "\t\t\treturn -EINVAL;", "\t\tfile->hint = hint;",
+               "\t\treturn 0;", "\tdefault:", "\t\treturn -EINVAL;", "\t}", "}"]
+CASE_HUNK = spec("""@@ -40,6 +40,9 @@ static long set_rw_hint(struct file *file, unsigned long arg)
+ \tu64 __user *argp = (u64 __user *)arg;
+ \tu64 hint;
+\x20
++\t/* nothing is ever written to it */
++\tif (IS_IMMUTABLE(file_inode(file)))
++\t\treturn -EPERM;
+ \tif (copy_from_user(&hint, argp, sizeof(hint)))
+ \t\treturn -EFAULT;
+ \tif (!hint_valid(hint))
+""")
+
+
+def test_an_insertion_goes_into_the_case_holding_its_lower_context_at_its_depth() -> None:
+    m = locate(CASE_TARGET, CASE_HUNK)
+    assert m is not None and m.anchored and m.confidence >= 0.8 and m.diverged
+    moved, shifts, _ = reindent(CASE_HUNK, m)
+    assert shifts == (1,)
+    out = apply(CASE_TARGET, moved)
+    assert out[11:16] == ["\tcase F_SET:", "\t\t/* nothing is ever written to it */",
+                          "\t\tif (IS_IMMUTABLE(file_inode(file)))", "\t\t\treturn -EPERM;",
+                          "\t\tif (copy_from_user(&hint, argp, sizeof(hint)))"]
+    # the lower context after a plain block opener (no switch label) is not pinned this way
+    wrapped = [ln.replace("\tcase F_SET:", "\tif (cmd == F_SET) {") for ln in CASE_TARGET]
+    m = locate(wrapped, CASE_HUNK)
+    assert m is None or not m.anchored or m.start != 2
