@@ -154,7 +154,7 @@ def adapt_atomics(placements: list[Placement], tree: TargetTree,
     findings and the indexes of the placements changed."""
     findings: list[Finding] = []
     changed: set[int] = set()
-    cache: dict[str, list[tuple[str, str]]] = {}
+    cache: dict[str, _Plain] = {}  # per file: its neighbours and the member answers found so far
     for i, p in enumerate(placements):
         if not p.applied or not p.path:
             continue
@@ -162,8 +162,8 @@ def adapt_atomics(placements: list[Placement], tree: TargetTree,
         if not rows:
             continue
         if p.path not in cache:
-            cache[p.path] = neighbours(tree, p.path, tree.read(p.path) or "")
-        plain = _Plain(cache[p.path])
+            cache[p.path] = _Plain(neighbours(tree, p.path, tree.read(p.path) or ""))
+        plain = cache[p.path]
         new_lines = list(p.target_new)
         adaptations: list[Adaptation] = []
         for k in rows:

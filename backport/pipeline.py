@@ -543,14 +543,13 @@ def _port_modified_file(w: _Work, fi: int, fp: FilePatch) -> None:
     for hi, h in enumerate(fp.hunks):
         label, href = _hunk_label(fp, hi, h), _ref(h, fp, w.patch)
         hint = max(0, h.old_start - 1 + delta)
-        m = _place(st.lines, h, hint=hint, base=base, language=lang, options=opts,
-                   known=known_names(w.tree, opts, path), moving=_removed_elsewhere(fp, hi))
+        known, moving = known_names(w.tree, opts, path), _removed_elsewhere(fp, hi)
+        m = _place(st.lines, h, hint=hint, base=base, language=lang, options=opts, known=known, moving=moving)
         claimed = [(e[0], e[1]) for e in st.edits]
         if m is not None and overlaps(m, claimed):  # another hunk's lines: its context recurs here
             m = locate_unclaimed(st.lines, hunk_spec(h), claimed, hint=hint, max_fuzz=opts.max_fuzz,
                                  score_cutoff=0.6, ambiguity_margin=opts.ambiguity_margin, base=base,
-                                 language=lang, known=known_names(w.tree, opts, path),
-                                 moving=_removed_elsewhere(fp, hi)) or m
+                                 language=lang, known=known, moving=moving) or m
         target, tst = path, st
         extra: tuple[str, ...] = ()
         moved_st: FileState | None

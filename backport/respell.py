@@ -131,8 +131,7 @@ def _needed(lines: Sequence[str], h: Hunk, spec: HunkSpec, m: Match, *, base: Se
         return None
     words = {w for k, t in zip(spec.kinds, spec.lines, strict=True) if k == "+" for w in lex_words(t)}
     btext, ttext = "\n".join(base), "\n".join(lines)  # a name new in the patch is in neither
-    missing = {w for w in words if w in btext and (w not in ttext or not _has_word(ttext, w)) and _has_word(btext, w)
-               and not known(w)}
+    missing = {w for w in words if _has_word(btext, w) and not _has_word(ttext, w) and not known(w)}
     if not missing:
         return None
     pairs, more, by_base = learning_pairs(spec, lines, m.start, m.end, base)
