@@ -114,10 +114,13 @@ def anchor(m: Match, spec: HunkSpec, target: tuple[str, ...], known: Callable[[s
 
 def _anchored(m: Match, spec: HunkSpec, target: tuple[str, ...], mp: dict[int, int],
               known: Callable[[str], bool] | None, language: str = "c",
-              one_sided: bool = False) -> tuple[tuple[str, ...], int] | None:
+              one_sided: bool = False,
+              frame: Callable[[int, int], tuple[int | None, int | None, int, int] | None] | None = None,
+              ) -> tuple[tuple[str, ...], int] | None:
     """(the differing context lines, the number of exact pieces) when the change is anchored
     exactly and something around it differs; None otherwise. ``one_sided``: a block of removed
-    lines may be framed by one exact neighbour next to it (_one_side)."""
+    lines may be framed by one exact neighbour next to it (_one_side); ``frame``: a further frame
+    tried for a block the plain one refuses (hunks.toplevel: whole items at file scope)."""
     old = spec.old
     blocks = change_blocks(spec.kinds)
     if not blocks:
@@ -127,10 +130,12 @@ def _anchored(m: Match, spec: HunkSpec, target: tuple[str, ...], mp: dict[int, i
     ends: list[tuple[int, int]] = []  # (pre-image index, pre-image index) pieces that may part in place
     pre_kinds = [k for k in spec.kinds if k != "+"]
     for a, b in blocks:
-        frame = _one_side(a, b, pre_kinds, mp) if one_sided else _frame(a, b, pre_kinds, mp, target)
-        if frame is None:
+        fr = _one_side(a, b, pre_kinds, mp) if one_sided else _frame(a, b, pre_kinds, mp, target)
+        if fr is None and frame is not None:
+            fr = frame(a, b)
+        if fr is None:
             return None
-        u, d, t_from, t_to = frame
+        u, d, t_from, t_to = fr
         edits.append((t_from, t_to, _added(spec, a)))
         for j in [x for x in (u, d) if x is not None] + list(range(a, b)):
             stretches.add(_stretch(j, mp))
