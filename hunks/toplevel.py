@@ -18,9 +18,11 @@ entries is the change's meaning.
 At file scope it is not: C gives top-level items no order beyond declaration before use, and
 the new item belongs after (or before) the item it was written next to. So when
 
-- every added line of a block belongs to whole top-level items: the first one starts at column 0
-  and is not a ``}``, a label or a continuation, braces and parentheses balance over the block
-  and the last code line ends an item (``}``, ``;``, a comment's end or a preprocessor line);
+- every block of the hunk adds whole top-level items, at file scope in the target, and at least
+  one of them has a single exact neighbour (the others may have two): in each block the first
+  added line starts at column 0 and is not a ``}``, a label or a continuation, braces and
+  parentheses balance, and the last code line ends an item (``}``, ``;``, a comment's end or a
+  preprocessor line);
 - the context line on one side of the block is in the target verbatim, right next to it (its
   exact piece weighing MIN_ANCHOR_WEIGHT informative lines, one piece found once, as for any
   anchored placement), and the first non-blank context line on the other side starts an item at
@@ -202,15 +204,25 @@ def find_between_items(target: tuple[str, ...], spec: HunkSpec, hint: int,
 
 def _build(spec: HunkSpec, target: tuple[str, ...], mp: dict[int, int], pre_kinds: list[str]) -> Match | None:
     """The Match writing each insertion block at its one exact neighbour (the plain frame's place
-    when both neighbours are exact), for _anchored to check."""
+    when both neighbours are exact), for _anchored to check; None unless every block inserts
+    whole items at file scope and at least one has a single exact neighbour."""
 
     item = _item_frame(spec, pre_kinds, mp, target)
     edits: list[tuple[int, tuple[str, ...]]] = []
+    one_sided = 0
     for a, b in change_blocks(spec.kinds):
-        fr = _frame(a, b, pre_kinds, mp, target) or item(a, b)
+        new = _added(spec, a)
+        if not whole_items(new):
+            return None  # every block inserts whole items, also those with both neighbours exact
+        fr = _frame(a, b, pre_kinds, mp, target)
         if fr is None:
+            fr = item(a, b)
+            one_sided += 1
+        if fr is None or depth_at(target, fr[2]) != 0:
             return None
-        edits.append((fr[2], _added(spec, a)))
+        edits.append((fr[2], new))
+    if not one_sided:
+        return None  # both neighbours exact everywhere: the other methods' case, not this one
     edits.sort()
     # the Match covers the context the target has too, as the other methods' matches do
     start = min([edits[0][0]] + list(mp.values()))

@@ -173,3 +173,23 @@ def test_item_shapes() -> None:
     body = ["int a(void)", "{", "\t/* { not a brace */", '\tputs("}");', "\treturn '{';", "}", "int b;"]
     assert depth_at(body, 2) == 1 and depth_at(body, 6) == 0
     assert depth_at(["/*", " * {", " */", "int c;"], 3) == 0
+
+
+def test_statements_added_in_a_body_are_never_placed_here_even_with_both_neighbours_found() -> None:
+    # upstream's declarations above the new statements are missing; a blank line and the code below
+    # are in the target: statements are not items, whatever their neighbours (other methods decide)
+    body = ["static long foo_ioctl(struct file *f, unsigned int cmd)", "{",
+            "\tstruct foo *foo = f->private_data;", "", "\tif (!foo->ready)", "\t\treturn -EBUSY;", "}"]
+    hunk = spec("""@@ -3,5 +3,9 @@ static long foo_ioctl(struct file *f, unsigned int cmd)
+ \tstruct foo_motor *motor;
+ \tint err;
+
++\t/* no private ioctls */
++\tif (cmd)
++\t\treturn -EINVAL;
++
+ \tif (!foo->ready)
+ \t\treturn -EBUSY;
+ }
+""")
+    assert find_between_items(tuple(body), hunk, 2) is None
