@@ -25,7 +25,7 @@ from hunks.score import norm
 from hunks.syntax import anchor_name, find_anchor, language_for
 from hunks.types import HunkSpec, Match
 
-from . import apiadapt, apiatomic, callarity, deps, kbcheck, prototype
+from . import apiadapt, apiatomic, callarity, conditional, deps, kbcheck, prototype
 from .adaptation import check_adaptations
 from .divergence import MAX_EVIDENCE, check_divergence, check_identifiers, check_signature
 from .model import (
@@ -396,6 +396,18 @@ def _leftover(w: _Work, fp: FilePatch, hi: int, h: Hunk, reason: str, cands: Seq
     w.leftovers.append("\n".join(text) + "\n" + h.render())
 
 
+def _hold_split(w: _Work, fi: int, fp: FilePatch) -> None:
+    """Hold back a hunk whose #if/#endif partner hunk of the file did not land (backport.conditional)."""
+    edits = [e for st in w.files.values() for e in st.edits]
+    held = conditional.hold_split(fp, fi, w.placements, edits, lambda hi, h: _hunk_label(fp, hi, h),
+                                  lambda hi, h, why: _leftover(w, fp, hi, h, why))
+    for st in w.files.values():
+        st.edits = [e for e in st.edits if e in edits]
+    gone = {_hunk_label(fp, hi, fp.hunks[hi]) + ": applied" for hi, _ in held}  # its context-diverged no longer holds
+    w.findings[:] = [f for f in w.findings if not (f.code == "context-diverged" and f.message.startswith(tuple(gone)))]
+    w.findings.extend(f for _, f in held)
+
+
 def _port_new_file(w: _Work, fi: int, fp: FilePatch) -> None:
     path = fp.path
     post = [ln for h in fp.hunks for ln in h.lines if ln.kind is not LineKind.REMOVED]
@@ -695,6 +707,7 @@ def port_patch(patch: Patch, tree: TargetTree, *, options: PortOptions | None = 
             _port_deleted_file(w, fi, fp)
         elif fp.hunks or fp.is_rename or _mode_change(fp):
             _port_modified_file(w, fi, fp)
+            _hold_split(w, fi, fp)
     if opts.adapt:  # kb API table: new API forms in added lines -> the target's spelling
         found, changed = apiadapt.adapt_placements(patch, w.placements, tree, opts, series=series)
         w.findings.extend(found)
