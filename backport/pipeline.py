@@ -25,7 +25,7 @@ from hunks.score import norm
 from hunks.syntax import anchor_name, find_anchor, language_for
 from hunks.types import HunkSpec, Match
 
-from . import apiadapt, apiatomic, callarity, conditional, deps, kbcheck, prototype
+from . import apiadapt, apiatomic, callarity, conditional, deps, kbcheck, prototype, seriesdeps
 from .adaptation import check_adaptations
 from .divergence import MAX_EVIDENCE, check_divergence, check_identifiers, check_signature
 from .model import (
@@ -757,7 +757,7 @@ def port_series(series: Series, tree: TargetTree, *, options: PortOptions | None
             results.extend(pre)
         overlay.update(r.new_files)
         results.append(r)
-    return tuple(results)
+    return seriesdeps.link_held(results)  # a hunk resting on an earlier held-back hunk says so
 
 
 def find_refusal(results: Sequence[PortResult]) -> tuple[Finding, int] | None:
