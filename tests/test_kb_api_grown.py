@@ -148,6 +148,45 @@ def test_a_discard_count_used_as_a_number_is_not_rewritten_to_a_truth_value():
     assert "api-bdev-max-discard-sectors" not in {a.rule for p in r.placements for a in p.adaptations}
 
 
+IDMAP_FIX = textwrap.dedent("""\
+    diff --git a/drivers/foo/foo.c b/drivers/foo/foo.c
+    --- a/drivers/foo/foo.c
+    +++ b/drivers/foo/foo.c
+    @@ -3,4 +3,6 @@
+     static void foo_touch(struct inode *inode)
+     {
+     \tfoo_mark(inode);
+    +\tif (inode_permission(&nop_mnt_idmap, inode, MAY_WRITE))
+    +\t\tvfs_rmdir(&init_user_ns, d_inode(parent), child);
+     }
+    """)
+
+
+def test_idmap_arguments_follow_the_target():
+    """v6.3+ &nop_mnt_idmap is &init_user_ns on v5.12 .. v6.2; before v5.12 the helpers take no
+    such argument: dropped where an entry knows the helper, reported where the argument cannot
+    be written at all (the tree has no mnt_user_ns())."""
+    v61 = {"include/linux/mount.h": "static inline struct user_namespace *mnt_user_ns(const struct vfsmount *mnt)\n"
+                                    "{\n\treturn mnt->mnt_userns;\n}\n",
+           "include/linux/cred.h": "extern struct user_namespace init_user_ns;\n",
+           "include/linux/fs.h": "int vfs_rmdir(struct user_namespace *, struct inode *, struct dentry *);\n",
+           "drivers/foo/foo.c": FOO_C}
+    r = _port(v61, IDMAP_FIX)
+    assert "+\tif (inode_permission(&init_user_ns, inode, MAY_WRITE))" in r.text
+    assert "+\t\tvfs_rmdir(&init_user_ns, d_inode(parent), child);" in r.text
+    assert {a.rule for p in r.placements for a in p.adaptations} == {"api-nop-mnt-idmap"}
+    v510 = {"include/linux/cred.h": "extern struct user_namespace init_user_ns;\n",
+            "include/linux/fs.h": "extern int vfs_rmdir(struct inode *, struct dentry *);\n"
+                                  "extern int inode_permission(struct inode *, int);\n",
+            "drivers/foo/foo.c": FOO_C}
+    r = _port(v510, IDMAP_FIX)
+    assert "+\t\tvfs_rmdir(d_inode(parent), child);" in r.text
+    assert "+\tif (inode_permission(&nop_mnt_idmap, inode, MAY_WRITE))" in r.text
+    (missing,) = [f for f in r.findings if f.code == "api-missing"]
+    assert missing.rule == "api-nop-mnt-idmap" and "256c8aed2b42" in missing.message
+    assert any("6521f8917082" in ref for f in r.findings if f.code == "adapted" for ref in f.references)
+
+
 TREES = Path.home() / ".cache" / "kbench" / "trees"
 
 
@@ -183,6 +222,13 @@ def test_the_grown_markers_say_what_the_debian_trees_have():
     for eid in ("api-totalram-pages-call", "api-bitmap-zalloc", "api-ida-alloc", "api-struct-size",
                 "api-dma-alloc-coherent-zeroed", "api-inode-get-ctime", "api-irq-set-affinity-and-hint"):
         assert has(t612, eid) and has(t61, eid) and has(t510, eid), eid
+    # the idmap argument: &nop_mnt_idmap from v6.3, a user namespace from v5.12
+    assert has(t612, "api-nop-mnt-idmap") and not has(t61, "api-nop-mnt-idmap") and not has(t510, "api-nop-mnt-idmap")
+    assert t61.old_evidence(entries["api-nop-mnt-idmap"]) is not None
+    assert t510.old_evidence(entries["api-nop-mnt-idmap"]) is None  # no mnt_user_ns(): reported
+    for eid in ("api-vfs-rmdir-userns", "api-inode-init-owner-userns", "api-setattr-prepare-userns",
+                "api-inode-owner-or-capable-userns"):
+        assert has(t612, eid) and has(t61, eid) and not has(t510, eid), eid
     # nowhere yet (v6.13+)
     for eid in ("api-hrtimer-setup-on-stack", "api-timer-delete-sync-try"):
         assert not has(t612, eid) and t612.old_evidence(entries[eid]) is not None, eid
