@@ -210,11 +210,12 @@ def _build(spec: HunkSpec, target: tuple[str, ...], mp: dict[int, int], pre_kind
     item = _item_frame(spec, pre_kinds, mp, target)
     edits: list[tuple[int, tuple[str, ...]]] = []
     one_sided = 0
-    for a, b in change_blocks(spec.kinds):
+    blocks = change_blocks(spec.kinds)
+    for a, b in blocks:
         new = _added(spec, a)
         if not whole_items(new):
             return None  # every block inserts whole items, also those with both neighbours exact
-        fr = _frame(a, b, pre_kinds, mp, target)
+        fr = _frame(a, b, pre_kinds, mp, target, (blocks[0][0], blocks[-1][1]))
         if fr is None:
             fr = item(a, b)
             one_sided += 1
