@@ -25,7 +25,7 @@ from hunks.score import norm
 from hunks.syntax import anchor_name, find_anchor, language_for
 from hunks.types import HunkSpec, Match
 
-from . import apiadapt, apiatomic, callarity, conditional, deps, kbcheck, prototype, seriesdeps
+from . import apiadapt, apiatomic, callarity, conditional, condscope, deps, kbcheck, prototype, seriesdeps
 from .adaptation import check_adaptations
 from .divergence import MAX_EVIDENCE, check_divergence, check_identifiers, check_signature
 from .model import (
@@ -720,6 +720,7 @@ def port_patch(patch: Patch, tree: TargetTree, *, options: PortOptions | None = 
     placements = tuple(w.placements)
     findings = list(w.findings)
     findings.extend(check_adaptations(placements))
+    findings.extend(condscope.check_files(w.files, new_files, patch.ref))  # #if bounds moved around target lines
     if opts.checks:
         for checker in (deps.check_patch, kbcheck.check_patch, prototype.check_patch, callarity.check_patch):
             findings.extend(checker(patch, tree, placements=placements, series=series, options=opts))
