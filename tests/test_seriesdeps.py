@@ -96,6 +96,34 @@ diff --git a/drivers/foo/core.c b/drivers/foo/core.c
 """
 
 
+# patch 2 variant: it changes foo_finalize()'s return, next to the lines patch 1 writes; fuzzy
+# alignment places it on the target's own foo_finalize() (its return 0; is there)
+RETURN = """\
+From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001
+From: A <a@example.org>
+Subject: [PATCH 2/2] foo: init the trampoline at load time
+Date: Tue, 29 Oct 2019 16:58:28 +0000
+
+Init it early.
+---
+diff --git a/drivers/foo/core.c b/drivers/foo/core.c
+--- a/drivers/foo/core.c
++++ b/drivers/foo/core.c
+@@ -16,8 +16,8 @@ int foo_finalize(const struct hdr *hdr, struct foo *me)
+ \tconst struct sec *s;
+\x20
+ \ts = foo_find_section(hdr, ".alt");
+ \tif (s)
+ \t\tfoo_apply_alt_module(s->addr, s->size);
+\x20
+-\treturn 0;
++\treturn foo_init_tramp(hdr, me);
+ }
+--\x20
+2.11.0
+"""
+
+
 def _series():
     return parse_series_bytes(SERIES.encode(), origin="s.mbox")
 
@@ -133,3 +161,14 @@ def test_cli_reports_the_dependency(tmp_path: Path) -> None:
     assert codes.count("series-dependency") == 1
     assert "series-dependency" in (out / "checklist.md").read_text()
     assert (tree / PATH).read_text() == TARGET
+
+
+def test_a_later_hunk_placed_on_the_targets_older_code_in_their_stead_is_flagged() -> None:
+    text = SERIES[:SERIES.index("From 0000", 10)] + RETURN
+    results = port_series(parse_series_bytes(text.encode(), origin="r.mbox"), MemoryTree({PATH: TARGET}),
+                          options=PortOptions(checks=False))
+    second = results[1].placements[0]
+    assert second.applied and second.method.value in ("fuzz", "fuzzy", "syntax")
+    dep = [f for f in results[1].findings if f.code == "series-dependency"]
+    assert len(dep) == 1 and "was applied on the target's own lines" in dep[0].message
+    assert any("foo_find_section" in e for e in dep[0].evidence)
