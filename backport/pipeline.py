@@ -12,12 +12,14 @@ Nothing here writes to the target: ``--apply`` is backport.apply's job.
 
 from __future__ import annotations
 
-import difflib
 import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+
+import pygit2
+from pygit2.enums import DiffOption
 
 from hunks.cascade import locate
 from hunks.order import locate_unclaimed, overlaps
@@ -347,22 +349,25 @@ def render_file_diff(old_path: str | None, new_path: str | None, old_text: str |
             head += [f"rename from {old_path}\n", f"rename to {new_path}\n"]
     if old_text == new_text:
         return "".join(head) if len(head) > 1 else ""
-    body = []
-    ol, nl = _keepends(old_lines, old_final), _keepends(new_lines, new_final)
     fromfile = f"a/{a}" if old_text is not None else "/dev/null"
     tofile = f"b/{b}" if new_text is not None else "/dev/null"
-    for line in difflib.unified_diff(ol, nl, fromfile, tofile, n=context):
-        if line.startswith(("--- ", "+++ ")):
-            line = line.rstrip("\t\n") + "\n"  # difflib adds a tab when no date is given
-        elif line.startswith("@@"):
-            hm = RE_HUNK_HEADER.match(line)
-            if hm:
-                sec = _funcname(old_lines, int(hm.group(1)) - 1 if hm.group(2) != "0" else int(hm.group(1)))
-                line = line.rstrip("\n") + (f" {sec}" if sec else "") + "\n"
-        if not line.endswith("\n"):
-            line += "\n\\ No newline at end of file\n"
-        body.append(line)
-    return "".join(head + body) if body else ""
+    body = [f"--- {fromfile}\n", f"+++ {tofile}\n"]
+    old_bytes = "".join(_keepends(old_lines, old_final)).encode("utf-8", "surrogateescape")
+    new_bytes = "".join(_keepends(new_lines, new_final)).encode("utf-8", "surrogateescape")
+    # libgit2's diff (Myers with git's indent heuristic): the port's hunks take the shape git gives
+    # them, the shape of upstream's own patch, where difflib pairs moved or repeated lines otherwise
+    patch = pygit2.Patch.create_from(old_bytes if old_text is not None else None,
+                                     new_bytes if new_text is not None else None,
+                                     context_lines=context, flag=DiffOption.INDENT_HEURISTIC)
+    for h in patch.hunks:
+        hm = RE_HUNK_HEADER.match(h.header)
+        frame = h.header[:h.header.index(" @@") + 3] if hm else h.header.rstrip("\n")
+        sec = _funcname(old_lines, h.old_start - 1 if h.old_lines else h.old_start)
+        body.append(frame + (f" {sec}" if sec else "") + "\n")
+        for ln in h.lines:
+            text = ln.raw_content.decode("utf-8", "surrogateescape")
+            body.append(ln.origin + text if ln.origin in " +-" else text)
+    return "".join(head + body) if patch.hunks else ""
 
 
 # ---------------------------------------------------------------- one patch
