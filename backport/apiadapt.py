@@ -66,6 +66,7 @@ class _Target:
         earlier = list(series.patches[:series.patches.index(patch) + 1]) if series and patch in series.patches else []
         self.series_names = find_series_defs(earlier or [patch]).names
         self.grep_cache: dict[tuple[tuple[str, ...], str], str | None] = {}
+        self.spelling_cache: dict[tuple[tuple[str, ...], str], str | None] = {}
 
     def has_new(self, e: ApiEntry, patched: str) -> bool:
         if any(m in self.series_names for m in e.marker):
@@ -90,6 +91,27 @@ class _Target:
                     break
             self.grep_cache[key] = hit
         return self.grep_cache[key]
+
+    def file_spelling(self, e: ApiEntry, path: str) -> str | None:
+        """For a pure rename the target has both names of (the old kept as a wrapper, as stable
+        trees get renames backported): the file's own call of the old name ("path:n: line") when
+        the file calls the old name and never the new one; stable maintainers keep a file in one
+        spelling (net/sched/sch_generic.c in 6.1.y calls del_timer(), so a port writes it too)."""
+        if e.kind != "rename" or not e.old or any(m in self.series_names for m in e.marker) or \
+                not re.match(r"\s*[A-Za-z_]\w*\s*\(", e.old[0]) and not RE_IDENT.fullmatch(e.old[0].strip()):
+            return None
+        key = ((path,), e.id)
+        if key not in self.spelling_cache:
+            old = form_name(e.old[0])
+            text = self.tree.read(path) or ""
+            hit = None
+            if not re.search(rf"\b{re.escape(e.name)}\s*\(", text):
+                for n, ln in enumerate(text.splitlines(), 1):
+                    if re.search(rf"\b{re.escape(old)}\s*\(", ln.split("//")[0]) and not ln.lstrip().startswith("*"):
+                        hit = f"{path}:{n}: {ln.strip()}"
+                        break
+            self.spelling_cache[key] = hit
+        return self.spelling_cache[key]
 
     def old_evidence(self, e: ApiEntry) -> tuple[str, ...] | None:
         """Where the target defines what the old form needs; None when something is missing."""
@@ -168,9 +190,14 @@ def adapt_placements(patch: Patch, placements: list[Placement], tree: TargetTree
             line = orig[0] if len(orig) == 1 else join_statement(orig)
             out = [line]
             for e in entries:
-                if not any(find_uses(e, x) for x in out) or target.has_new(e, p.path):
+                if not any(find_uses(e, x) for x in out):
                     continue
-                evidence = target.old_evidence(e) if e.old else None
+                spelled = None
+                if target.has_new(e, p.path):
+                    spelled = target.file_spelling(e, p.path)
+                    if spelled is None:
+                        continue
+                evidence = (spelled,) if spelled else target.old_evidence(e) if e.old else None
                 why = ""
                 if evidence is None:
                     why = (f"the target has neither {e.name}() nor {', '.join(n + '()' for n in e.needs)}"
@@ -180,6 +207,8 @@ def adapt_placements(patch: Patch, placements: list[Placement], tree: TargetTree
                         out = [r for x in out for r in rewrite_line(e, x)]
                     except CannotRewrite as err:
                         why = str(err)
+                if why and spelled:  # the target has upstream's name too: keep it
+                    continue
                 if why:
                     if (e.id, orig[0]) not in reported:
                         reported.add((e.id, orig[0]))
@@ -190,8 +219,10 @@ def adapt_placements(patch: Patch, placements: list[Placement], tree: TargetTree
                     port = [w for x in out for w in wrap_statement(x, width)]
                 else:
                     port = out
+                summary = (f"use {form_name(e.old[0])}() as {p.path} does; the target has both it and {e.name}()"
+                           if spelled else _summary(e, tree, out, line))
                 adaptations.append(Adaptation(
-                    kind="api", summary=_summary(e, tree, out, line), upstream=tuple("+" + x for x in orig),
+                    kind="api", summary=summary, upstream=tuple("+" + x for x in orig),
                     port=tuple("+" + x for x in port), evidence=evidence or (), path=p.path,
                     line=p.start + k, ref=p.hunk.ref, references=e.references, rule=e.id))
             if out != [line]:

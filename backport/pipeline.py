@@ -12,12 +12,14 @@ Nothing here writes to the target: ``--apply`` is backport.apply's job.
 
 from __future__ import annotations
 
-import difflib
 import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+
+import pygit2
+from pygit2.enums import DiffOption
 
 from hunks.cascade import locate
 from hunks.order import locate_unclaimed, overlaps
@@ -25,7 +27,7 @@ from hunks.score import norm
 from hunks.syntax import anchor_name, find_anchor, language_for
 from hunks.types import HunkSpec, Match
 
-from . import apiadapt, apiatomic, callarity, deps, kbcheck, prototype
+from . import apiadapt, apiatomic, callarity, conditional, condscope, deps, kbcheck, prototype, seriesdeps
 from .adaptation import check_adaptations
 from .divergence import MAX_EVIDENCE, check_divergence, check_identifiers, check_signature
 from .model import (
@@ -347,22 +349,25 @@ def render_file_diff(old_path: str | None, new_path: str | None, old_text: str |
             head += [f"rename from {old_path}\n", f"rename to {new_path}\n"]
     if old_text == new_text:
         return "".join(head) if len(head) > 1 else ""
-    body = []
-    ol, nl = _keepends(old_lines, old_final), _keepends(new_lines, new_final)
     fromfile = f"a/{a}" if old_text is not None else "/dev/null"
     tofile = f"b/{b}" if new_text is not None else "/dev/null"
-    for line in difflib.unified_diff(ol, nl, fromfile, tofile, n=context):
-        if line.startswith(("--- ", "+++ ")):
-            line = line.rstrip("\t\n") + "\n"  # difflib adds a tab when no date is given
-        elif line.startswith("@@"):
-            hm = RE_HUNK_HEADER.match(line)
-            if hm:
-                sec = _funcname(old_lines, int(hm.group(1)) - 1 if hm.group(2) != "0" else int(hm.group(1)))
-                line = line.rstrip("\n") + (f" {sec}" if sec else "") + "\n"
-        if not line.endswith("\n"):
-            line += "\n\\ No newline at end of file\n"
-        body.append(line)
-    return "".join(head + body) if body else ""
+    body = [f"--- {fromfile}\n", f"+++ {tofile}\n"]
+    old_bytes = "".join(_keepends(old_lines, old_final)).encode("utf-8", "surrogateescape")
+    new_bytes = "".join(_keepends(new_lines, new_final)).encode("utf-8", "surrogateescape")
+    # libgit2's diff (Myers with git's indent heuristic): the port's hunks take the shape git gives
+    # them, the shape of upstream's own patch, where difflib pairs moved or repeated lines otherwise
+    patch = pygit2.Patch.create_from(old_bytes if old_text is not None else None,
+                                     new_bytes if new_text is not None else None,
+                                     context_lines=context, flag=DiffOption.INDENT_HEURISTIC)
+    for h in patch.hunks:
+        hm = RE_HUNK_HEADER.match(h.header)
+        frame = h.header[:h.header.index(" @@") + 3] if hm else h.header.rstrip("\n")
+        sec = _funcname(old_lines, h.old_start - 1 if h.old_lines else h.old_start)
+        body.append(frame + (f" {sec}" if sec else "") + "\n")
+        for ln in h.lines:
+            text = ln.raw_content.decode("utf-8", "surrogateescape")
+            body.append(ln.origin + text if ln.origin in " +-" else text)
+    return "".join(head + body) if patch.hunks else ""
 
 
 # ---------------------------------------------------------------- one patch
@@ -394,6 +399,18 @@ def _leftover(w: _Work, fp: FilePatch, hi: int, h: Hunk, reason: str, cands: Seq
     text = [f"# {_hunk_label(fp, hi, h)}", f"# not applied: {reason}"]
     text += [f"# nearest candidate: {c.path}:{c.line} score {c.score:.2f} {c.note}".rstrip() for c in cands[:3]]
     w.leftovers.append("\n".join(text) + "\n" + h.render())
+
+
+def _hold_split(w: _Work, fi: int, fp: FilePatch) -> None:
+    """Hold back a hunk whose #if/#endif partner hunk of the file did not land (backport.conditional)."""
+    edits = [e for st in w.files.values() for e in st.edits]
+    held = conditional.hold_split(fp, fi, w.placements, edits, lambda hi, h: _hunk_label(fp, hi, h),
+                                  lambda hi, h, why: _leftover(w, fp, hi, h, why))
+    for st in w.files.values():
+        st.edits = [e for e in st.edits if e in edits]
+    gone = {_hunk_label(fp, hi, fp.hunks[hi]) + ": applied" for hi, _ in held}  # its context-diverged no longer holds
+    w.findings[:] = [f for f in w.findings if not (f.code == "context-diverged" and f.message.startswith(tuple(gone)))]
+    w.findings.extend(f for _, f in held)
 
 
 def _port_new_file(w: _Work, fi: int, fp: FilePatch) -> None:
@@ -695,6 +712,7 @@ def port_patch(patch: Patch, tree: TargetTree, *, options: PortOptions | None = 
             _port_deleted_file(w, fi, fp)
         elif fp.hunks or fp.is_rename or _mode_change(fp):
             _port_modified_file(w, fi, fp)
+            _hold_split(w, fi, fp)
     if opts.adapt:  # kb API table: new API forms in added lines -> the target's spelling
         found, changed = apiadapt.adapt_placements(patch, w.placements, tree, opts, series=series)
         w.findings.extend(found)
@@ -707,6 +725,7 @@ def port_patch(patch: Patch, tree: TargetTree, *, options: PortOptions | None = 
     placements = tuple(w.placements)
     findings = list(w.findings)
     findings.extend(check_adaptations(placements))
+    findings.extend(condscope.check_files(w.files, new_files, patch.ref))  # #if bounds moved around target lines
     if opts.checks:
         for checker in (deps.check_patch, kbcheck.check_patch, prototype.check_patch, callarity.check_patch):
             findings.extend(checker(patch, tree, placements=placements, series=series, options=opts))
@@ -744,7 +763,7 @@ def port_series(series: Series, tree: TargetTree, *, options: PortOptions | None
             results.extend(pre)
         overlay.update(r.new_files)
         results.append(r)
-    return tuple(results)
+    return seriesdeps.link_held(results)  # a hunk resting on an earlier held-back hunk says so
 
 
 def find_refusal(results: Sequence[PortResult]) -> tuple[Finding, int] | None:

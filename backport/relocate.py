@@ -10,6 +10,12 @@ Two situations are covered:
 - the file exists but the function named in the ``@@`` header lives in another file of the target
   (code moved between files): the files near the original path are searched for its definition.
 
+Neither crosses an architecture: a path under ``arch/X/`` only relocates under ``arch/X/``. The
+top-level Makefile builds ``arch/$(SRCARCH)`` alone, so a file of one arch that the target lacks
+(arm64's module-plts.c, added in v4.6 by fd045f6cd98e "arm64: add support for module PLTs", is
+absent from a 4.4 tree) is a missing prerequisite, never a rename into another arch's file of the
+same name (32-bit arm's arch/arm/kernel/module-plts.c, which the arm64 kernel never builds).
+
 The tree's file list is read once per tree object and cached (a kernel tree has ~70k files);
 file contents are read lazily, only for the few candidates that survive a cheap name filter.
 """
@@ -56,10 +62,23 @@ def _common_prefix_len(a: str, b: str) -> int:
     return n
 
 
+def arch_of(path: str) -> str | None:
+    """``X`` for a path under ``arch/X/``, else None."""
+    parts = path.split("/", 2)
+    return parts[1] if len(parts) == 3 and parts[0] == "arch" else None
+
+
+def same_arch(path: str, other: str) -> bool:
+    """Whether ``other`` may hold ``path``'s code: not under another arch's directory."""
+    mine = arch_of(path)
+    return mine is None or arch_of(other) == mine
+
+
 def find_renamed(paths: Iterable[str], path: str) -> tuple[str, ...]:
-    """Paths with the same basename as ``path`` (a moved file), nearest directory first."""
+    """Paths with the same basename as ``path`` (a moved file), nearest directory first; never
+    under another arch's directory (see the module docstring)."""
     base = posixpath.basename(path)
-    same = [p for p in paths if posixpath.basename(p) == base and p != path]
+    same = [p for p in paths if posixpath.basename(p) == base and p != path and same_arch(path, p)]
     same.sort(key=lambda p: (-_common_prefix_len(p, path), len(p), p))
     return tuple(same[:MAX_CANDIDATES])
 
@@ -100,6 +119,8 @@ def find_function_files(tree: TargetTree, name: str, near: str, *,
     rx_macro = re.compile(rf"^#\s*define\s+{re.escape(name)}\b", re.M)
     found: list[str] = []
     for p in _neighbourhood(list_paths(tree), near):
+        if not same_arch(near, p):
+            continue
         text = reader(p)
         if not text or name not in text:
             continue

@@ -45,6 +45,7 @@ import sys
 import tempfile
 import time
 import traceback
+from collections import Counter
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -281,6 +282,27 @@ def render_analysis(rows: dict[str, list[dict]], tool_out: Path) -> str:
 # ---------------------------------------------------------------- the adapted/token row
 
 
+def unmarked_changes(set_dir: Path, out: Path, cases: list[dict]) -> list[str]:
+    """Cases whose ported patch has a non-blank +/- line that upstream's patch lacks (the port
+    changed upstream's lines) while its findings carry no ``adapted``: what the issue forbids
+    ("no adapted result written without an adapted finding"). Lines upstream has and the port
+    lacks (a refused hunk) do not count."""
+    def changed(p: Path) -> Counter:
+        return Counter(x for x in p.read_text(errors="replace").splitlines()
+                       if x[:1] in "+-" and not x.startswith(("+++", "---")) and x[1:].strip())
+    bad = []
+    for c in cases:
+        cid = c["id"]
+        port = out / f"{cid}.patch"
+        if not port.exists():
+            continue
+        if changed(port) - changed(set_dir / cid / "upstream.patch"):
+            flagged = out / f"{cid}.flagged"
+            if "adapted" not in (flagged.read_text(errors="replace") if flagged.exists() else ""):
+                bad.append(cid)
+    return bad
+
+
 def token_row(set_dir: Path, cases: list[dict], rows: dict[str, list[dict]]) -> tuple[str, list[str]]:
     """Markdown rows ``adapted/token`` for every tool (score.py's columns) and the case ids."""
     import importlib.util
@@ -447,6 +469,9 @@ def run_public(args: argparse.Namespace, base: str | None, command: str) -> None
     print(f"\nbackport silent wrongs: {len(sw)}" + ("".join(f"\n  {x}" for x in sw) if args.verbose else ""))
     if crashes:
         print(f"backport crashes: {len(crashes)}" + ("".join(f"\n  {x}" for x in crashes) if args.verbose else ""))
+    unmarked = unmarked_changes(args.set, outs["backport"], cases)
+    print(f"backport outputs with +/- lines upstream's patch lacks and no `adapted` finding: {len(unmarked)}"
+          + ("".join(f"\n  {x}" for x in unmarked) if args.verbose else ""))
     wrong_ident = [r["id"] for r in rows["backport"] if r["label"] == "identical" and r["outcome"] != "correct"]
     print(f"backport identical-case failures: {len(wrong_ident)}"
           + ("".join(f"\n  {x}" for x in wrong_ident) if args.verbose else ""))
@@ -456,6 +481,7 @@ def run_public(args: argparse.Namespace, base: str | None, command: str) -> None
         f"{'off' if args.no_checks else 'on'}. Command: `{command}`.\n\n### Correctness (score.py)\n\n{table}\n\n"
         f"`adapted/token` cases: {', '.join(token_ids) or 'none'}.\n\n"
         f"### Time per case\n\n{tt}\n\nbackport silent wrongs: {len(sw)}; crashes: {len(crashes)}; "
+        f"outputs with +/- lines upstream's patch lacks and no `adapted` finding: {len(unmarked)}; "
         f"identical-case failures: {len(wrong_ident)}"
         + (f" ({', '.join(wrong_ident)})" if wrong_ident else "") + ".\n\n"
         + render_analysis(rows, outs["backport"]).replace("## ", "### ")))

@@ -36,8 +36,12 @@ then needs adapting, hunks.align.find_drift), then a context line that
 differs further out (a timestamp API the target calls otherwise, a local renamed beside the
 insertion, a comment reworded) is not a reason to refuse: the placement is
 applied and ``diverged`` makes the caller raise a ``context-diverged`` warning that names those
-lines. A context line that differs next to the change, or between two of its blocks, fails the
-test: the Match keeps its (low) confidence and stays held back. The placement also keeps its
+lines. A context line that differs between two blocks of the change fails the test, and so does
+one next to the change unless the target has its own version of it there, line for line (at most
+MAX_RESPELLED lines between the exact neighbours, as many in the target as upstream has: a
+timestamp API line right above an added call; the new lines go on the same side of it, and a
+piece of the anchor weighs together with the piece past such lines); failing, the Match keeps its
+(low) confidence and stays held back. The placement also keeps its
 ambiguity and unsafety flags; neither is lifted here.
 """
 
@@ -65,6 +69,8 @@ MIN_ANCHOR_WEIGHT = 1.5
 MAX_GAP_GROWTH = 3
 #: target lines a switch's other cases may put between an insertion's context above and below
 MAX_CASE_GAP = 40
+#: context lines next to an insertion that may differ line for line (the target's own spelling)
+MAX_RESPELLED = 2
 #: methods whose placements may keep differing context lines
 LOOSE_METHODS = ("fuzz", "fuzzy", "syntax", "3way")
 
@@ -114,10 +120,13 @@ def anchor(m: Match, spec: HunkSpec, target: tuple[str, ...], known: Callable[[s
 
 def _anchored(m: Match, spec: HunkSpec, target: tuple[str, ...], mp: dict[int, int],
               known: Callable[[str], bool] | None, language: str = "c",
-              one_sided: bool = False) -> tuple[tuple[str, ...], int] | None:
+              one_sided: bool = False,
+              frame: Callable[[int, int], tuple[int | None, int | None, int, int] | None] | None = None,
+              ) -> tuple[tuple[str, ...], int] | None:
     """(the differing context lines, the number of exact pieces) when the change is anchored
     exactly and something around it differs; None otherwise. ``one_sided``: a block of removed
-    lines may be framed by one exact neighbour next to it (_one_side)."""
+    lines may be framed by one exact neighbour next to it (_one_side); ``frame``: a further frame
+    tried for a block the plain one refuses (hunks.toplevel: whole items at file scope)."""
     old = spec.old
     blocks = change_blocks(spec.kinds)
     if not blocks:
@@ -127,10 +136,13 @@ def _anchored(m: Match, spec: HunkSpec, target: tuple[str, ...], mp: dict[int, i
     ends: list[tuple[int, int]] = []  # (pre-image index, pre-image index) pieces that may part in place
     pre_kinds = [k for k in spec.kinds if k != "+"]
     for a, b in blocks:
-        frame = _one_side(a, b, pre_kinds, mp) if one_sided else _frame(a, b, pre_kinds, mp, target)
-        if frame is None:
+        fr = _one_side(a, b, pre_kinds, mp) if one_sided else _frame(
+            a, b, pre_kinds, mp, target, (blocks[0][0], blocks[-1][1]))
+        if fr is None and frame is not None:
+            fr = frame(a, b)
+        if fr is None:
             return None
-        u, d, t_from, t_to = frame
+        u, d, t_from, t_to = fr
         edits.append((t_from, t_to, _added(spec, a)))
         for j in [x for x in (u, d) if x is not None] + list(range(a, b)):
             stretches.add(_stretch(j, mp))
@@ -153,7 +165,17 @@ def _anchored(m: Match, spec: HunkSpec, target: tuple[str, ...], mp: dict[int, i
             runs[-1][1].extend(old[lo:hi + 1])
         else:
             runs.append((mp[lo], list(old[lo:hi + 1])))
-    if any(informative_weight(lines) < MIN_ANCHOR_WEIGHT for _, lines in runs):
+    # a piece weighs together with the next one when only lines the target respells one for one
+    # (at most MAX_RESPELLED) part them: the change sits between the same lines either way
+    chains: list[list[str]] = []
+    for k, (lo, hi) in enumerate(pieces):
+        gap = lo - pieces[k - 1][1] - 1 if k else -1
+        if k and (mp[lo] == mp[pieces[k - 1][1]] + 1
+                  or 0 <= gap <= MAX_RESPELLED and mp[lo] - mp[pieces[k - 1][1]] == gap + 1):
+            chains[-1].extend(old[lo:hi + 1])
+        else:
+            chains.append(list(old[lo:hi + 1]))
+    if any(informative_weight(lines) < MIN_ANCHOR_WEIGHT for lines in chains):
         return None
     if not any(len(find_runs(target, lines, at, whitespace=True)) == 1 for at, lines in runs):
         span = _section_span(spec, target, m, language)
@@ -196,8 +218,8 @@ def _stretch(j: int, mp: dict[int, int]) -> tuple[int, int]:
     return lo, hi
 
 
-def _frame(a: int, b: int, pre_kinds: list[str], mp: dict[int, int],
-           target: tuple[str, ...]) -> tuple[int | None, int | None, int, int] | None:
+def _frame(a: int, b: int, pre_kinds: list[str], mp: dict[int, int], target: tuple[str, ...],
+           outer: tuple[int, int] = (-1, -1)) -> tuple[int | None, int | None, int, int] | None:
     """(upper neighbour, lower neighbour, target from, target to) of the block [a, b), or None.
 
     The block's removed lines must be in the target verbatim and in a row. Its neighbours are
@@ -223,14 +245,23 @@ def _frame(a: int, b: int, pre_kinds: list[str], mp: dict[int, int],
     down = d if d < n else None
     if (a > 0 and up is None) or (b < n and down is None) or (u != a - 1 and d != b) or (up is None and down is None):
         return None
+    # an insertion whose context lines on one side differ line for line (the target has as many
+    # lines of its own between the exact neighbours as the pre-image has there): the target's
+    # versions of those lines, so the new lines go on the same side of them as upstream's
+    # (never between two blocks of the change: ``outer`` is the first block's start, the last's end)
+    respelled = (b == a and up is not None and down is not None and u != d - 1
+                 and mp[down] - mp[up] == d - u and d - u - 1 <= MAX_RESPELLED
+                 and ((u != a - 1 and a == outer[0]) or (d != b and b == outer[1])))
     if b > a:
         t_from = mp[a]
         if up is not None and mp[up] + 1 != t_from:
             return None
+    elif respelled:
+        t_from = mp[up] + 1 + (a - 1 - u)  # type: ignore[operator]
     else:
         t_from = mp[up] + 1 if up is not None else mp[down]  # type: ignore[index]
     t_to = t_from + (b - a)
-    if down is not None and (mp[down] < t_to or (b == a and mp[down] != t_to and not (
+    if down is not None and (mp[down] < t_to or (b == a and mp[down] != t_to and not respelled and not (
             up is not None and mp[up] + 1 == t_from and before_exit(target[t_to:mp[down]], target[mp[down]])))):
         return None
     return up, down, t_from, t_to

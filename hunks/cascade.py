@@ -9,7 +9,8 @@ Order: exact -> offset -> whitespace -> already-applied -> 3-way -> fuzz -> fuzz
 -> removed lines alone (hunks.removed, reported as a low-confidence fuzzy placement) -> the end
 of the file for a hunk that appends to the end of the upstream file (hunks.anchored.find_appended)
 -> in C, an insertion whose context below the target has under a switch label
-(hunks.anchored.find_case_split).
+(hunks.anchored.find_case_split) -> in C, whole top-level items inserted next to one exact
+neighbour at file scope (hunks.toplevel.find_between_items).
 A loose placement whose change is anchored exactly and whose differing context lies away from
 it is raised above the default bar with ``Match.diverged`` set (hunks.anchored).
 3-way (only when the upstream pre-image ``base`` is given) runs before fuzz: it knows which
@@ -37,6 +38,7 @@ from .removed import find_by_removed
 from .score import DRIFT_CAP, api_words, distance_prior, is_trivial, norm
 from .syntax import find_anchors, find_syntax, hunk_anchor, items
 from .threeway import find_threeway
+from .toplevel import find_between_items
 from .types import Candidate, HunkSpec, Match
 
 __all__ = ["locate", "find_applied", "GOOD"]
@@ -112,6 +114,7 @@ def locate(target: Sequence[str], spec: HunkSpec, *, hint: int | None = None, ma
     steps.append(lambda: find_appended(tgt, spec, known))
     if language == "c":
         steps.append(lambda: find_case_split(tgt, spec, hint))
+        steps.append(lambda: find_between_items(tgt, spec, hint, known, language))
     found: list[Match] = []
     for step in steps:
         m = step()

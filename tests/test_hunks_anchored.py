@@ -85,9 +85,21 @@ def _held_or_named(m: Match | None, line: str) -> bool:
     return m is None or (not m.anchored and (m.confidence < 0.8 or any(line in d for d in m.diverged)))
 
 
-def test_a_differing_line_next_to_the_change_is_held_back_or_named() -> None:
-    # the line right below the insertion differs: where the new call belongs is not proven
+def test_a_line_next_to_an_insertion_the_target_respells_is_trusted_and_named() -> None:
+    # the line right below the insertion is the target's version of upstream's (one line for one,
+    # exact lines around): the new call goes on the same side of it, and the line is named
     target = _target(**{"\tret = foo_hw_init(priv);": "\tret = foo_hw_setup(priv, 0);"})
+    m = locate(target, ADD_CALL)
+    assert m is not None and m.anchored and any("foo_hw_init" in d for d in m.diverged)
+    out = apply(target, m)
+    assert out[out.index("\tret = foo_hw_setup(priv, 0);") - 1] == "\tfoo_trace_init(priv);"
+    assert out[out.index("\tfoo_trace_init(priv);") - 1] == "\tpriv->count = 0;"
+
+
+def test_a_line_next_to_an_insertion_the_target_rewrites_into_more_lines_is_held_back_or_named() -> None:
+    # two target lines where upstream has one: which side of each the new call belongs is not proven
+    target = [x for line in FILE for x in (["\tret = foo_hw_setup(priv, 0);", "\tfoo_hw_wait(priv);"]
+                                          if line == "\tret = foo_hw_init(priv);" else [line])]
     assert _held_or_named(locate(target, ADD_CALL), "foo_hw_init")
 
 

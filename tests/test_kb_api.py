@@ -230,7 +230,36 @@ def test_a_tree_with_the_new_api_is_left_alone():
     files["include/linux/hrtimer.h"] = HRTIMER_H + "extern void hrtimer_setup(struct hrtimer *t, void *fn, int c, int m);\n"
     r = _port(files)
     assert "+\ttimer_delete_sync(&foo->poll_timer);" in r.text
+    # foo.c calls from_timer() and never timer_container_of(): the port keeps the file's spelling
+    assert "+\tstruct foo *f = from_timer(f, &foo->poll_timer, poll_timer);" in r.text
+    (a,) = [a for p in r.placements for a in p.adaptations]
+    assert a.rule == "api-timer-container-of" and a.evidence == ("drivers/foo/foo.c:5: "
+                                                                 "struct foo *foo = from_timer(foo, t, poll_timer);",)
+    assert "use from_timer() as drivers/foo/foo.c does; the target has both it and timer_container_of()" in a.summary
+    assert not [f for f in r.findings if f.code == "api-missing"]
+    # a file that calls neither is left in upstream's spelling
+    files["drivers/foo/foo.c"] = FOO_C.replace("from_timer(foo, t, poll_timer)", "container_of(t, struct foo, poll_timer)")
+    r = _port(files)
+    assert "+\ttimer_delete_sync(&foo->poll_timer);" in r.text and "timer_container_of(f," in r.text
     assert not [f for f in r.findings if f.code in ("adapted", "api-missing")]
+
+
+def test_a_file_that_calls_the_old_name_of_a_rename_the_tree_has_both_of_keeps_its_spelling(tmp_path: Path):
+    """6.1.y got timer_delete_sync() backported with del_timer_sync() kept as its wrapper; a file
+    that calls del_timer_sync() gets the port in that spelling (stable keeps a file consistent)."""
+    files = dict(OLD_TREE)
+    files["include/linux/timer.h"] = TIMER_H.replace(
+        "extern int del_timer_sync(struct timer_list *timer);",
+        "extern int timer_delete_sync(struct timer_list *timer);\n"
+        "static inline int del_timer_sync(struct timer_list *t) { return timer_delete_sync(t); }")
+    files["drivers/foo/foo.c"] = FOO_C.replace("\tfoo_kick(foo);\n", "\tfoo_kick(foo);\n\tdel_timer_sync(&foo->other);\n")
+    diff = FIX.split("@@ -15,4")[0].replace("@@ -10,4 +10,5 @@", "@@ -11,4 +11,5 @@")
+    r = _port(files, diff)
+    assert "+\tdel_timer_sync(&foo->poll_timer);" in r.text and "timer_delete_sync" not in r.text
+    (f,) = [f for f in r.findings if f.code == "adapted"]
+    assert "use del_timer_sync() as drivers/foo/foo.c does" in f.message
+    assert "drivers/foo/foo.c:8: del_timer_sync(&foo->other);" in f.evidence
+    assert _git_apply(tmp_path, files, r.text).returncode == 0
 
 
 def test_tree_with_neither_form_gets_a_finding_with_the_commit_and_no_rewrite():

@@ -1,0 +1,132 @@
+"""Definitions the port leaves under another preprocessor condition than their uses (stage:
+pipeline, after the ported files are written in memory).
+
+Inputs: each touched file's original lines (the target's) and its ported text. Outputs: one
+ERROR ``definition-out-of-scope`` finding per macro whose definition the port moved under a
+condition that no longer covers a use of it that the target already had.
+
+A patch that reshapes ``#ifdef`` blocks (splits one in two, moves an ``#endif``, wraps old code
+in an ``#else`` branch) was written for upstream's file, where the lines between its hunks are
+upstream's. An older tree can have its own lines there. 3b23e4991fb6 ("arm64: implement ftrace
+with regs") closes the old ``CONFIG_FUNCTION_GRAPH_TRACER`` block of entry-ftrace.S right after
+``ftrace_graph_caller`` and opens a new one before ``return_to_handler``, all of it now inside
+``#else /* CONFIG_DYNAMIC_FTRACE_WITH_REGS */``; 4.x trees define the ``save_return_regs`` /
+``restore_return_regs`` assembler macros between the two, and ``return_to_handler`` uses them.
+Every hunk lands exactly, and the file no longer assembles with the new option on: the macros
+now exist only when it is off.
+
+The fact checked is visibility, on the file alone: a macro (``#define NAME`` or an assembler
+``.macro NAME``) defined once in the file is visible to a later use when every conditional
+branch enclosing the definition also encloses the use (same directive text, same branch). When
+that held for a use in the target's file and no longer holds for the same use line in the
+ported file, the port changed what the use sees. A file whose ``#if``/``#endif`` do not balance
+is not judged.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from .model import Finding, Severity, SourceRef
+
+# #if X / #ifdef X / #ifndef X
+RE_IF = re.compile(r"^\s*#\s*if(?:n?def)?\b")
+# #elif X / #else
+RE_ELSE = re.compile(r"^\s*#\s*(?:elif|else)\b")
+# #endif
+RE_ENDIF = re.compile(r"^\s*#\s*endif\b")
+# #define NAME   .macro NAME
+RE_DEF = re.compile(r"^\s*(?:#\s*define\s+|\.macro\s+)([A-Za-z_]\w*)")
+#: uses reported per macro
+MAX_USES = 3
+
+Frame = tuple[str, int]  # (the opening directive, normalised; branch number: 0 if, 1+ elif/else)
+
+
+def _stacks(lines: Sequence[str]) -> list[tuple[Frame, ...]] | None:
+    """The enclosing conditional branches of each line; None when the directives do not balance."""
+    out: list[tuple[Frame, ...]] = []
+    stack: list[Frame] = []
+    for line in lines:
+        if RE_IF.match(line):
+            out.append(tuple(stack))
+            stack.append((" ".join(line.split()), 0))
+            continue
+        if RE_ELSE.match(line):
+            if not stack:
+                return None
+            stack[-1] = (stack[-1][0], stack[-1][1] + 1)
+        elif RE_ENDIF.match(line):
+            if not stack:
+                return None
+            stack.pop()
+        out.append(tuple(stack))
+    return out if not stack else None
+
+
+def _visible(defined: tuple[Frame, ...], used: tuple[Frame, ...]) -> bool:
+    return all(f in used for f in defined)
+
+
+def _uses(lines: Sequence[str], stacks: list[tuple[Frame, ...]]) -> dict[str, dict[str, bool]]:
+    """For each macro defined once: {use line (stripped): visible there} over the lines after it."""
+    defs: dict[str, list[int]] = {}
+    for k, line in enumerate(lines):
+        m = RE_DEF.match(line)
+        if m:
+            defs.setdefault(m.group(1), []).append(k)
+    out: dict[str, dict[str, bool]] = {}
+    for name, at in defs.items():
+        if len(at) != 1:
+            continue  # defined per branch (#ifdef ... #else ...) or redefined: not judged
+        d = at[0]
+        word = re.compile(rf"\b{re.escape(name)}\b")
+        seen: dict[str, bool] = {}
+        for k in range(d + 1, len(lines)):
+            line = lines[k]
+            if word.search(line) and not RE_DEF.match(line) and not line.lstrip().startswith(("#", "/*", "*", "//")):
+                key = line.strip()
+                seen[key] = seen.get(key, True) and _visible(stacks[d], stacks[k])
+        if seen:
+            out[name] = seen
+    return out
+
+
+def check_file(path: str, old: Sequence[str], new: Sequence[str], ref: SourceRef | None = None) -> list[Finding]:
+    """``definition-out-of-scope`` findings for ``path`` (see the module docstring)."""
+    if old == new or not any(RE_DEF.match(x) for x in new):
+        return []
+    so, sn = _stacks(old), _stacks(new)
+    if so is None or sn is None:
+        return []
+    before, after = _uses(old, so), _uses(new, sn)
+    found: list[Finding] = []
+    for name, uses in after.items():
+        lost = [u for u, ok in uses.items() if not ok and before.get(name, {}).get(u)]
+        if not lost:
+            continue
+        d = next(k for k, x in enumerate(new) if (m := RE_DEF.match(x)) and m.group(1) == name)
+        conds = " / ".join(f"the #else of {t}" if b else t for t, b in sn[d]) or "no condition"
+        found.append(Finding(
+            "definition-out-of-scope", Severity.ERROR,
+            f"{path}: after the port, {name} (defined at {path}:{d + 1} under {conds}) is no longer visible "
+            f"where the target already used it: {lost[0]!r}" + (f" and {len(lost) - 1} more" if len(lost) > 1 else ""),
+            ref, (f"{path}:{d + 1}",) + tuple(f"use: {u}" for u in lost[:MAX_USES]),
+            "the patch moves conditional bounds around lines the target has and upstream does not: "
+            "move the definition (or the new #if/#endif) so both sides see it"))
+    return found
+
+
+def check_files(states: Mapping[str, Any], new_files: Iterable[tuple[str, str | None]],
+                ref: SourceRef | None = None) -> list[Finding]:
+    """check_file over the pipeline's touched files: ``states`` maps a path to its FileState
+    (``lines``, ``existed``), ``new_files`` gives the ported texts (None: deleted)."""
+    found: list[Finding] = []
+    for path, text in new_files:
+        st = states.get(path)
+        if text is None or st is None or not st.existed:
+            continue
+        found.extend(check_file(path, st.lines, text.splitlines(), ref))
+    return found

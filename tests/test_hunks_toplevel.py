@@ -1,0 +1,195 @@
+"""hunks.toplevel: whole top-level items inserted next to one exact neighbour at file scope are
+placed (the other neighbour, an item the old tree lacks, named as diverged); inside a function,
+a half item, or API drift toward the missing neighbour are not."""
+
+from __future__ import annotations
+
+from test_hunks_support import apply, spec
+
+from hunks.anchored import ANCHORED_CONFIDENCE
+from hunks.cascade import locate
+from hunks.toplevel import depth_at, find_between_items, starts_item, whole_items
+
+# an old .c file: foo_gen_or() ends, then foo_decode() (upstream has foo_gen_adr() there instead)
+OLD_C = [
+    "#include <linux/kernel.h>",
+    "",
+    "u32 foo_gen_and(u32 a, u32 b)",
+    "{",
+    "\treturn foo_encode(FOO_IMM_6, a, b);",
+    "}",
+    "",
+    "u32 foo_gen_or(u32 a, u32 b)",
+    "{",
+    "\tu32 insn = foo_or_value();",
+    "",
+    "\treturn foo_encode(FOO_IMM_6, a, b);",
+    "}",
+    "",
+    "/*",
+    " * Decode an immediate.",
+    " */",
+    "s32 foo_decode(u32 insn)",
+    "{",
+    "\treturn insn & 0xff;",
+    "}",
+]
+
+# upstream adds foo_gen_mov() after foo_gen_or(), before foo_gen_adr() (a later function)
+ADD_FN = spec("""@@ -30,6 +30,15 @@ u32 foo_gen_or(u32 a, u32 b)
+ \treturn foo_encode(FOO_IMM_6, a, b);
+ }
+
++/*
++ * MOV is an alias of ORR with the zero register.
++ */
++u32 foo_gen_mov(u32 dst, u32 src)
++{
++\treturn foo_gen_or(dst, src);
++}
++
+ u32 foo_gen_adr(unsigned long pc, unsigned long addr,
+ \t\tu32 reg)
+ {
+""")
+
+
+def test_new_function_goes_after_the_function_the_header_names_when_the_next_one_is_missing() -> None:
+    m = locate(OLD_C, ADD_FN)
+    assert m is not None and m.anchored and m.confidence == ANCHORED_CONFIDENCE and not m.ambiguous
+    out = apply(OLD_C, m)
+    at = out.index("u32 foo_gen_mov(u32 dst, u32 src)")
+    assert out[at - 6:at - 3] == ["\treturn foo_encode(FOO_IMM_6, a, b);", "}", ""]
+    assert out[at + 4:at + 7] == ["", "/*", " * Decode an immediate."]
+    assert any("foo_gen_adr" in d for d in m.diverged)
+    assert "between top-level items" in m.evidence[0]
+
+
+def test_the_repeated_upper_context_is_pinned_by_the_function_the_header_names() -> None:
+    # "return foo_encode(FOO_IMM_6, a, b);" closes two functions: the header says which
+    m = find_between_items(tuple(OLD_C), ADD_FN, 29)
+    assert m is not None
+    out = apply(OLD_C, m)
+    assert out.index("u32 foo_gen_mov(u32 dst, u32 src)") > out.index("u32 foo_gen_or(u32 a, u32 b)")
+
+
+def test_without_the_header_the_repeated_context_is_no_place() -> None:
+    bare = spec("\n".join(("@@ -30,6 +30,15 @@",) + tuple(
+        ("+" if k == "+" else " " if k == " " else "-") + t for k, t in zip(ADD_FN.kinds, ADD_FN.lines, strict=True))))
+    assert find_between_items(tuple(OLD_C), bare, 29) is None
+
+
+# a header: defines added below MCOUNT-like lines whose upstream neighbour (a comment) is missing
+OLD_H = [
+    "#ifndef __ASM_FOO_H",
+    "#define __ASM_FOO_H",
+    "",
+    "#include <asm/insn.h>",
+    "",
+    "#define FOO_ADDR\t\t((unsigned long)_foo)",
+    "#define FOO_INSN_SIZE\tFOO_SIZE",
+    "",
+    "#ifndef __ASSEMBLY__",
+    "extern void _foo(unsigned long);",
+    "#endif",
+    "#endif",
+]
+
+ADD_DEFINES = spec("""@@ -5,9 +5,16 @@
+ #include <asm/insn.h>
+
+ #define FOO_GRAPH_TEST
++
++#ifdef CONFIG_FOO_REGS
++#define FOO_OPS 1
++#else
+ #define FOO_ADDR\t\t((unsigned long)_foo)
++#endif
+ #define FOO_INSN_SIZE\tFOO_SIZE
+
++#define FOO_PLT_IDX\t0
++#define NR_FOO_PLTS\t2
++
+ /*
+  * The link register is saved late.
+  */
+""")
+
+
+def test_defines_after_the_exact_neighbour_whose_lower_comment_the_old_header_lacks() -> None:
+    m = locate(OLD_H, ADD_DEFINES)
+    assert m is not None and m.anchored
+    out = apply(OLD_H, m)
+    size = out.index("#define FOO_INSN_SIZE\tFOO_SIZE")
+    assert out[size + 1:size + 5] == ["", "#define FOO_PLT_IDX\t0", "#define NR_FOO_PLTS\t2", ""]
+    assert out[size + 5] == "#ifndef __ASSEMBLY__"
+    assert out[out.index("#define FOO_ADDR\t\t((unsigned long)_foo)") + 1] == "#endif"
+    assert out.index("#ifdef CONFIG_FOO_REGS") < out.index("#define FOO_ADDR\t\t((unsigned long)_foo)")
+
+
+def test_inside_a_function_the_missing_neighbour_is_a_refusal() -> None:
+    # the same "whole item" lines, but the target's exact neighbour is a statement in a body
+    target = OLD_C[:9] + ["\tu32 insn = foo_or_value();", "", "\tfoo_check(insn);", "\treturn 0;", "}"]
+    inner = spec("""@@ -9,5 +9,7 @@ u32 foo_gen_or(u32 a, u32 b)
+ \tu32 insn = foo_or_value();
+
++struct foo_local { int a; };
++
+ \tfoo_other(insn);
+ \treturn 0;
+ }
+""")
+    m = find_between_items(tuple(target), inner, 9)
+    assert m is None
+
+
+def test_new_lines_that_call_the_missing_neighbour_are_drift_not_a_placement() -> None:
+    calls_missing = spec("""@@ -30,6 +30,10 @@ u32 foo_gen_or(u32 a, u32 b)
+ \treturn foo_encode(FOO_IMM_6, a, b);
+ }
+
++u32 foo_gen_b(u32 pc)
++{
++\treturn foo_gen_adr(pc, 0, 0);
++}
+ u32 foo_gen_adr(unsigned long pc, unsigned long addr,
+ \t\tu32 reg)
+ {
+""")
+    assert find_between_items(tuple(OLD_C), calls_missing, 29) is None
+
+
+def test_item_shapes() -> None:
+    assert whole_items(["/*", " * a comment", " */", "int foo(void)", "{", "\treturn 0;", "}", ""])
+    assert whole_items(["#define A 1", "#define B(x) \\", "\t((x) + 1)"])
+    assert whole_items(["int foo(int a,", "\t    int b);"])
+    assert not whole_items(["\tfoo();"])  # a statement
+    assert not whole_items(["int foo(void)", "{"])  # half a function
+    assert not whole_items(["}", "int x;"])
+    assert not whole_items(["out:", "\treturn 0;"])
+    assert not whole_items(["", ""])
+    assert starts_item(["", "u32 foo(void)"]) and starts_item([])
+    assert not starts_item(["\t\tu32 reg)"]) and not starts_item(["}"])
+    body = ["int a(void)", "{", "\t/* { not a brace */", '\tputs("}");', "\treturn '{';", "}", "int b;"]
+    assert depth_at(body, 2) == 1 and depth_at(body, 6) == 0
+    assert depth_at(["/*", " * {", " */", "int c;"], 3) == 0
+
+
+def test_statements_added_in_a_body_are_never_placed_here_even_with_both_neighbours_found() -> None:
+    # upstream's declarations above the new statements are missing; a blank line and the code below
+    # are in the target: statements are not items, whatever their neighbours (other methods decide)
+    body = ["static long foo_ioctl(struct file *f, unsigned int cmd)", "{",
+            "\tstruct foo *foo = f->private_data;", "", "\tif (!foo->ready)", "\t\treturn -EBUSY;", "}"]
+    hunk = spec("""@@ -3,5 +3,9 @@ static long foo_ioctl(struct file *f, unsigned int cmd)
+ \tstruct foo_motor *motor;
+ \tint err;
+
++\t/* no private ioctls */
++\tif (cmd)
++\t\treturn -EINVAL;
++
+ \tif (!foo->ready)
+ \t\treturn -EBUSY;
+ }
+""")
+    assert find_between_items(tuple(body), hunk, 2) is None
