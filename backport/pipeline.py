@@ -23,7 +23,7 @@ from pygit2.enums import DiffOption
 
 from hunks.cascade import locate
 from hunks.order import locate_unclaimed, overlaps
-from hunks.score import norm
+from hunks.score import absent_code, norm
 from hunks.syntax import anchor_name, find_anchor, language_for
 from hunks.types import HunkSpec, Match
 
@@ -585,9 +585,12 @@ def _port_modified_file(w: _Work, fi: int, fp: FilePatch) -> None:
                                           "check the function is the same one upstream changes"))
         if m is None:
             w.placements.append(_to_placement(None, h, None, fi, hi, [], False))
-            w.findings.append(Finding("unplaced-hunk", Severity.ERROR, f"{label} fits nowhere in {path}", href,
+            gone = absent_code(st.lines, h.old_lines, [x.text for x in h.lines if x.kind is LineKind.REMOVED])
+            why = (f": {gone[0]} of its {gone[1]} code lines are nowhere in the file (it edits code this tree "
+                   "does not have: newer upstream code or a missing prerequisite)") if gone else ""
+            w.findings.append(Finding("unplaced-hunk", Severity.ERROR, f"{label} fits nowhere in {path}{why}", href,
                                       hint="port this hunk by hand (see the leftovers)"))
-            _leftover(w, fp, hi, h, f"no place in {path} matches its context")
+            _leftover(w, fp, hi, h, f"no place in {path} matches its context{why}")
             continue
         if target == path:
             delta = m.start - (h.old_start - 1)

@@ -159,3 +159,24 @@ def describe_line(index: int, line: str, width: int = 60) -> str:
     if len(text) > width:
         text = text[: width - 3] + "..."
     return f"line {index + 1} {text!r}"
+
+
+#: share of a hunk's informative pre-image lines that must be missing from the whole target file
+#: before an unplaced hunk is said to edit code the file does not have
+ABSENT_SHARE = 2 / 3
+
+
+def absent_code(target: Sequence[str], spec_old: Sequence[str], removed: Sequence[str]) -> tuple[int, int] | None:
+    """(missing, informative) when the pre-image's informative lines (weight 1: not braces or
+    blanks) are mostly nowhere in ``target``, compared up to blanks: at least two of them, at
+    least ABSENT_SHARE missing and every informative removed line missing. The hunk then edits
+    code the file never had (newer upstream code, or code that lives elsewhere), not code the
+    file writes a little otherwise; None otherwise."""
+    have = {norm(x) for x in target}
+    lines = [norm(x) for x in spec_old if weight(x) >= 1]
+    if len(lines) < 2:
+        return None
+    missing = [x for x in lines if x not in have]
+    if len(missing) < ABSENT_SHARE * len(lines) or any(norm(x) in have for x in removed if weight(x) >= 1):
+        return None
+    return len(missing), len(lines)

@@ -316,6 +316,8 @@ class CannotRewrite(Exception):
     """The new form is used in a way the old form cannot express on this line."""
 
 
+# a type spelled in several words ('unsigned int' for __poll_t): never an expression to parenthesise
+RE_TYPE_WORDS = re.compile(r"[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)+")
 # return x;   x = y;   (  f(a,   , x)   : where an expression needs no parentheses
 RE_OPEN_LEFT = re.compile(r"(?:^|[(,=;{]|\breturn)\s*$")
 RE_OPEN_RIGHT = re.compile(r"^\s*(?:$|[),;}])")
@@ -356,7 +358,7 @@ def rewrite_line(entry: ApiEntry, line: str, old_index: int = 0) -> list[str]:
         elif not text:  # a removed attribute before ";" or ")": and the space before it
             while start > 0 and out[start - 1] in " \t":
                 start -= 1
-        elif not is_primary(text) and RE_CALL_FORM.match(text) is None and not (
+        elif not is_primary(text) and RE_CALL_FORM.match(text) is None and not RE_TYPE_WORDS.fullmatch(text) and not (
                 RE_OPEN_LEFT.search(out[:start]) and RE_OPEN_RIGHT.match(out[u.end:])):
             text = f"({text})"
         out = out[:start] + text + out[end:]

@@ -229,6 +229,21 @@ def test_the_grown_markers_say_what_the_debian_trees_have():
     for eid in ("api-vfs-rmdir-userns", "api-inode-init-owner-userns", "api-setattr-prepare-userns",
                 "api-inode-owner-or-capable-userns"):
         assert has(t612, eid) and has(t61, eid) and not has(t510, eid), eid
+    # the v6.17 workqueue names: Debian's 6.12.y carries them, 6.1.y does not
+    for eid in ("api-system-percpu-wq", "api-system-dfl-wq", "api-wq-percpu-flag"):
+        assert has(t612, eid) and not has(t61, eid) and t61.old_evidence(entries[eid]) is not None, eid
     # nowhere yet (v6.13+)
     for eid in ("api-hrtimer-setup-on-stack", "api-timer-delete-sync-try"):
         assert not has(t612, eid) and t612.old_evidence(entries[eid]) is not None, eid
+
+
+def test_a_type_of_several_words_replaces_a_type_name_without_parentheses():
+    from kb.api import load_api, rewrite_line
+
+    e = {x.id: x for x in load_api()}["api-poll-t"]
+    assert rewrite_line(e, "static __poll_t foo_poll(struct file *f, poll_table *w)") == \
+        ["static unsigned int foo_poll(struct file *f, poll_table *w)"]
+    assert rewrite_line(e, "\t__poll_t mask = EPOLLIN;") == ["\tunsigned int mask = EPOLLIN;"]
+    # an expression is still parenthesised where it needs to be
+    s = {x.id: x for x in load_api()}["api-str-plural"]
+    assert rewrite_line(s, "\tn = str_plural(k) + 1;") == ['\tn = (k == 1 ? "" : "s") + 1;']
