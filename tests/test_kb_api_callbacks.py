@@ -453,14 +453,19 @@ def test_a_one_parameter_i2c_probe_goes_to_probe_new_where_probe_takes_the_id(tm
     assert f.rule == "api-i2c-probe-one-arg" and "03c835f498b5" in f.message and "+\t.probe = foo_probe," in r.text
 
 
+def _drv_with_void_remove(definition: str, value: str) -> str:
+    """DRV with a void remove function (``definition``: its head) registered as .remove_new = value."""
+    return DRV.replace("static struct platform_driver",
+                       f"static {definition}(struct platform_device *pdev)\n{{\n\tfoo_teardown(pdev);\n}}\n\n"
+                       "static struct platform_driver").replace(
+                           "\t.probe = foo_probe,\n", f"\t.probe = foo_probe,\n\t.remove_new = {value},\n")
+
+
 def test_upstreams_switch_from_remove_new_to_remove_keeps_remove_new_through_a_pointer_wrapper(tmp_path: Path):
     """The v6.11 treewide .remove_new -> .remove switch in a patch's own lines, on a tree whose
     .remove still returns int: the void function stays on .remove_new, also when the initialiser
     wraps it in __exit_p() (a pointer-or-NULL macro)."""
-    drv = DRV.replace("static struct platform_driver",
-                      "static void __exit foo_remove(struct platform_device *pdev)\n{\n\tfoo_teardown(pdev);\n}\n\n"
-                      "static struct platform_driver").replace(
-                          "\t.probe = foo_probe,\n", "\t.probe = foo_probe,\n\t.remove_new = __exit_p(foo_remove),\n")
+    drv = _drv_with_void_remove("void __exit foo_remove", "__exit_p(foo_remove)")
     diff = textwrap.dedent("""\
         diff --git a/drivers/foo/drv.c b/drivers/foo/drv.c
         --- a/drivers/foo/drv.c
@@ -488,10 +493,7 @@ def test_upstreams_switch_from_remove_new_to_remove_keeps_remove_new_through_a_p
 def test_a_void_function_the_target_file_assigns_to_remove_new_stays_void(tmp_path: Path):
     """A patch rewrites a remove function (void upstream) that the target file registers as
     .remove_new, whose type is void there: nothing to convert."""
-    drv = DRV.replace("static struct platform_driver",
-                      "static void foo_remove(struct platform_device *pdev)\n{\n\tfoo_teardown(pdev);\n}\n\n"
-                      "static struct platform_driver").replace(
-                          "\t.probe = foo_probe,\n", "\t.probe = foo_probe,\n\t.remove_new = foo_remove,\n")
+    drv = _drv_with_void_remove("void foo_remove", "foo_remove")
     diff = textwrap.dedent("""\
         diff --git a/drivers/foo/drv.c b/drivers/foo/drv.c
         --- a/drivers/foo/drv.c
