@@ -97,7 +97,7 @@ C_KEYWORDS = frozenset("""auto break case char const continue default do double 
 class Substitution:
     """Upstream's tokens -> the target's, learned from one target line."""
 
-    kind: str  # rename | argument | wrapper | argwrap | argpos | call | member | pointer | attribute | other
+    kind: str  # rename | argument | wrapper | argwrap | argpos | call | member | pointer | attribute | moved | other
     upstream: tuple[str, ...]
     target: tuple[str, ...]
     up_text: str  # upstream's characters for it ("timer_container_of")
@@ -142,6 +142,8 @@ class Substitution:
             if len(self.upstream) > len(self.target):
                 return f"write {tg} as the target does, not {up}: {tg} is a pointer there"
             return f"write {tg} as the target does, not {up}: {up} is no pointer there"
+        if self.kind == "moved":
+            return f"re-add {up!r}, which the hunk moves, as the target writes it: {tg!r}"
         if self.kind == "attribute":
             return f"drop {up}, the target has no {self.upstream[0]}"
         if self.kind == "wrapper":
@@ -460,6 +462,14 @@ def adapt(spec: HunkSpec, target: Sequence[str], pairs: Sequence[int | None],
     usable.extend(_calls_renamed(learned, ways, seen, joined))
     usable.sort(key=lambda s: -len(s.upstream))  # longer spellings first
     carried: dict[tuple[str, ...], list[int]] = {}
+    # an added line that re-adds a removed line the target spells otherwise (a statement moved
+    # or re-indented: WRITE_ONCE(q->quantum, quantum) out of a branch that the target writes
+    # q->quantum = quantum in) is the target's line, at the added line's depth; not a return or
+    # jump: re-added under a new condition, its value is part of the new control flow upstream chose
+    moved = {r.upstream.strip(): Substitution(
+        "moved", texts_of(lex(r.upstream)), texts_of(lex(r.target)), r.upstream.strip(), r.target.strip(),
+        r.line, r.target, removed=True) for r in removed
+        if not re.match(r"\s*(?:return|goto|break|continue)\b", r.upstream)}
     for h, (kind, text) in enumerate(zip(spec.kinds, spec.lines, strict=True)):
         if kind != "+":
             continue
@@ -474,6 +484,15 @@ def adapt(spec: HunkSpec, target: Sequence[str], pairs: Sequence[int | None],
                 line, n = carry(line, s)
             if n:
                 carried.setdefault(s.key, []).append(h)
+        mv = moved.get(text.strip())
+        if mv is not None and line.strip() != mv.tg_text:  # what was learned did not already give it
+            line = text[:len(text) - len(text.lstrip())] + mv.tg_text
+            for hs in carried.values():
+                if h in hs:
+                    hs.remove(h)
+            carried.setdefault(mv.key, []).append(h)
+            out[h] = line
+            continue
         out[h] = line
         why.extend(f"added line {h + 1} uses {s.up_text!r} where the target's pointer change (line {s.line + 1}: "
                    f"{s.text.strip()!r}) does not fit" for s in usable
@@ -487,8 +506,8 @@ def adapt(spec: HunkSpec, target: Sequence[str], pairs: Sequence[int | None],
         why.extend(f"added line {h + 1} uses {s.up_text!r}, which the target's {s.text.strip()!r} (line "
                    f"{s.line + 1}) spells {s.tg_text!r}, and the target function uses both: not carried"
                    for s in both if s.key not in seen and find(texts_of(lex(line)), s.upstream) >= 0)
-    by_up = {s.key: s for s in usable}
-    return Adapted(tuple(out), tuple((by_up[u], tuple(hs)) for u, hs in carried.items()), tuple(removed),
+    by_up = {s.key: s for s in (*usable, *moved.values())}
+    return Adapted(tuple(out), tuple((by_up[u], tuple(hs)) for u, hs in carried.items() if hs), tuple(removed),
                    tuple(dict.fromkeys(why)), tuple(all_learned))
 
 

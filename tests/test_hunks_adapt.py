@@ -215,11 +215,11 @@ def test_pointer_change_that_does_not_fit_a_member_access_is_uncarried():
 
 def test_annotation_the_target_lacks_is_dropped_from_added_lines():
     s = spec("-__bpf_kfunc void foo_updated(struct foo *f, int cpu)", "+void __foo_updated(struct foo *f, int cpu)",
-             "+__bpf_kfunc void foo_updated(struct foo *f, int cpu)")
+             "+__bpf_kfunc void foo_updated(struct foo *f, int cpu, int n)")
     a = adapt(s, ["void foo_updated(struct foo *f, int cpu)"], [0], known=lambda name: name != "__bpf_kfunc")
     assert a.ok, a.uncarried
     assert a.lines[0] == "void foo_updated(struct foo *f, int cpu)"
-    assert a.lines[2] == "void foo_updated(struct foo *f, int cpu)"
+    assert a.lines[2] == "void foo_updated(struct foo *f, int cpu, int n)"
     (sub, hs), = a.carried
     assert sub.kind == "attribute" and hs == (2,)
     assert sub.summary() == "drop __bpf_kfunc, the target has no __bpf_kfunc"
@@ -248,7 +248,8 @@ def test_removed_line_a_few_tokens_apart_is_deleted_as_the_target_spells_it():
     a = adapt(s, tgt, [0, 1, 2], by_base=True)
     assert a.ok, a.uncarried
     assert a.lines[1:3] == ("\t\tops->brk(tty, state);", "\treturn 0;")
-    assert a.lines[3:] == ("\t\tret = ops->brk(tty, state);", "\treturn -ENOTTY;")  # upstream's new code as is
+    # upstream's new code as is, the return it re-adds too (a return's value is new control flow)
+    assert a.lines[3:] == ("\t\tret = ops->brk(tty, state);", "\treturn -ENOTTY;")
     assert [r.line for r in a.removed] == [1, 2] and not a.carried
 
 
@@ -264,8 +265,8 @@ def test_argument_change_of_a_call_the_target_also_has_is_not_required():
              "+\tida_free(&minors, minor);")
     a = adapt(s, ["\tminor = ida_simple_get(&minors, 0, 0, GFP_KERNEL);"], [0], known=lambda name: True)
     assert a.ok, a.uncarried
-    assert a.lines == ("\tminor = ida_simple_get(&minors, 0, 0, GFP_KERNEL);",) + s.lines[1:]
-    assert not a.carried and a.removed
+    assert a.lines == ("\tminor = ida_simple_get(&minors, 0, 0, GFP_KERNEL);",) * 2 + s.lines[2:]
+    assert [c[0].kind for c in a.carried] == ["moved"] and a.removed  # the re-added line, as removed
 
 
 def test_argument_wrapped_by_the_target_is_carried_into_calls_of_the_same_function():
@@ -318,10 +319,10 @@ def test_an_argument_the_target_lacks_is_dropped_and_both_counts_mean_no_carry()
 def test_a_first_argument_the_target_lacks_is_dropped_even_when_the_target_defines_it():
     # vfs_rmdir() took no idmap before v5.12: init_user_ns exists in the target, the argument does not
     s = spec("-\tstatus = vfs_rmdir(&init_user_ns, d_inode(parent), child);",
-             "+\t\tstatus = vfs_rmdir(&init_user_ns, d_inode(parent), child);")
+             "+\t\tstatus = vfs_rmdir(&init_user_ns, d_inode(parent), victim);")
     a = adapt(s, ["\tstatus = vfs_rmdir(d_inode(parent), child);"], [0], known=lambda name: True, by_base=True)
     assert a.ok, a.uncarried
-    assert a.lines == ("\tstatus = vfs_rmdir(d_inode(parent), child);", "\t\tstatus = vfs_rmdir(d_inode(parent), child);")
+    assert a.lines == ("\tstatus = vfs_rmdir(d_inode(parent), child);", "\t\tstatus = vfs_rmdir(d_inode(parent), victim);")
     (sub, hs), = a.carried
     assert (sub.kind, hs) == ("argument", (1,))
 
@@ -409,3 +410,18 @@ def test_a_local_the_target_function_declares_and_the_hunk_uses_verbatim_is_not_
     # without a verbatim line using it, the two spellings stay a reason
     s2 = spec(" \t\tnr = zap(sig, 1);", "+\t\tsig->frozen = 1;")
     assert not adapt(s2, tgt, [11], more=[("static int zap(struct sig *sig, int code)", 0)], language="c").ok
+
+
+def test_a_removed_line_the_hunk_re_adds_elsewhere_takes_the_targets_spelling():
+    # upstream moves WRITE_ONCE(q->quantum, quantum) out of the branch; the target writes the
+    # assignment plainly: the moved statement is the target's, at its new depth
+    s = spec(" \tif (tb[Q]) {", "-\t\tif (quantum > 0) {", "-\t\t\tWRITE_ONCE(q->quantum, quantum);", "-\t\t}",
+             "+\t\tWRITE_ONCE(q->quantum, quantum);", " \t}")
+    tgt = ["\tif (tb[Q]) {", "\t\tif (quantum > 0) {", "\t\t\tq->quantum = quantum;", "\t\t}", "\t}"]
+    a = adapt(s, tgt, [0, 1, 2, 3, 4], known=lambda name: True, by_base=True)  # the target has WRITE_ONCE()
+    assert a.ok
+    assert a.lines[4] == "\t\tq->quantum = quantum;"
+    (sub, hs), = [c for c in a.carried if c[0].kind == "moved"]
+    assert hs == (4,) and sub.line == 2
+    assert sub.summary() == "re-add 'WRITE_ONCE(q->quantum, quantum);', which the hunk moves, as the target writes " \
+                            "it: 'q->quantum = quantum;'"
