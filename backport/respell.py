@@ -69,7 +69,7 @@ def respell(lines: Sequence[str], h: Hunk, spec: HunkSpec, m: Match, *, base: Se
         return rs
     done, ported = (rs.match, rs.hunk) if rs is not None else (m, h)
     found = reindent(HunkSpec(spec.kinds, tuple(ln.text for ln in ported.lines), spec.old_start, spec.section),
-                     done)
+                     done, lines[done.start:done.end])
     if found is None:
         return rs
     moved, shifts, after = found

@@ -97,3 +97,50 @@ def test_an_insertion_goes_into_the_case_holding_its_lower_context_at_its_depth(
     wrapped = [ln.replace("\tcase F_SET:", "\tif (cmd == F_SET) {") for ln in CASE_TARGET]
     m = locate(wrapped, CASE_HUNK)
     assert m is None or not m.anchored or m.start != 2
+
+
+def test_a_replacement_takes_the_depth_the_target_has_the_removed_line_at() -> None:
+    # upstream jumps to another label from inside a branch the target does not have: the new jump
+    # replaces the target's own line, one tab shallower (the neighbours disagree: the branch's })
+    target = ["\terr = set_current(rng);", "\tif (err)", "\t\tgoto out_unlock;", "\t/* take a ref */",
+              "\tget_rng(rng);"]
+    hunk = spec("""@@ -1,5 +1,5 @@
+ \t\terr = set_current(rng);
+ \t\tif (err)
+-\t\t\tgoto out_unlock;
++\t\t\tgoto out_list_del;
+ \t}
+ \tmutex_unlock(&rng_mutex);
+""")
+    m = locate(target, hunk)
+    assert m is not None
+    found = reindent(hunk, m, target[m.start:m.end])
+    assert found is not None and found[1] == (-1,)
+    assert "\t\tgoto out_list_del;" in found[0].replacement
+    assert reindent(hunk, m) is None  # without the target's region: the neighbours alone disagree
+
+
+def test_an_insertion_at_the_top_of_a_block_the_target_lacks_takes_the_depth_below() -> None:
+    # upstream opens "if (!pinned) {" above the new lines; the target has no such branch: the
+    # exact line below gives the depth
+    target = ["\tumem->private = mr;", "\terr = store_mkey(dev, &mr->mkey);", "\tif (err)", "\t\tgoto err_dereg;",
+              "\treturn &mr->ibmr;"]
+    hunk = spec("""@@ -1,5 +1,9 @@
+ \tumem->private = mr;
+ \tif (!pinned) {
++\t\terr = create_eq(dev, &dev->eq);
++\t\tif (err)
++\t\t\tgoto err_dereg;
++
+ \t\terr = store_mkey(dev, &mr->mkey);
+ \t\tif (err)
+ \t\t\tgoto err_dereg;
+""")
+    base = ["\tumem->private = mr;", "\tif (!pinned) {", "\t\terr = store_mkey(dev, &mr->mkey);", "\t\tif (err)",
+            "\t\t\tgoto err_dereg;", "\t}", "\treturn &mr->ibmr;"]
+    m = locate(target, hunk, base=base)
+    assert m is not None and m.method == "3way"
+    found = reindent(hunk, m, target[m.start:m.end])
+    assert found is not None and found[1] == (-1,)
+    out = apply(target, found[0])
+    assert out[1:5] == ["\terr = create_eq(dev, &dev->eq);", "\tif (err)", "\t\tgoto err_dereg;", ""]
