@@ -24,6 +24,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
+from hunks.clex import RE_COMMENT_LINE
 from kb.api import RE_IDENT, ApiEntry, CannotRewrite, find_uses, form_name, load_api, render, rewrite_line
 
 from .apicallback import RE_BARE_RETURN, adapt_callbacks
@@ -246,6 +247,9 @@ def _units(lines: Sequence[str], rows: Sequence[int], entries: Sequence[ApiEntry
     added, i = set(rows), 0
     while i < len(rows):
         j = rows[i]
+        if RE_COMMENT_LINE.match(lines[j]):  # " * ... timer_delete_sync() ..." inside a block comment
+            i += 1
+            continue
         unit = statement_rows(lines, j, added)
         if len(unit) > 1 and any(u.end < 0 and not target.has_new(e, path) for e in entries
                                  for u in (u for r in unit for u in find_uses(e, lines[r]))):

@@ -86,12 +86,30 @@ def target_member(tree: TargetTree, spec: dict) -> Member | None:
 
 def _def_rx(param: str, name: str = r"\w+", ret: str = r"void|int") -> re.Pattern[str]:
     ptype = r"\s+".join(re.escape(w) for w in param.split())
-    return re.compile(rf"^(?P<head>(?:static\s+)?)(?P<ret>{ret})(?P<gap>\s+)(?P<name>{name})\s*\(\s*{ptype}\s*\*\s*\w*\s*\)"
+    return re.compile(rf"^(?P<head>(?:static\s+)?)(?P<ret>{ret})(?P<gap>\s+(?:__\w+\s+)*)(?P<name>{name})\s*\(\s*{ptype}\s*\*\s*\w*\s*\)"
                       r"\s*(?P<tail>;?)\s*$")
 
 
+#: a pointer-or-NULL wrapper around an initialiser's function (``__exit_p(fn)``, ``pm_ptr(fn)``,
+#: ``pm_sleep_ptr(fn)``): include/linux/init.h and pm.h define them as the function or NULL
+RE_PTR_WRAPPER = r"[A-Za-z_]\w*(?:_p|_ptr|_PTR)"
+
+
 def _init_rx(members: Sequence[str]) -> re.Pattern[str]:
-    return re.compile(rf"^(?P<pre>\s*\.)(?P<member>{'|'.join(members)})(?P<mid>\s*=\s*)(?P<name>\w+)\s*,?\s*$")
+    return re.compile(rf"^(?P<pre>\s*\.)(?P<member>{'|'.join(members)})(?P<mid>\s*=\s*)"
+                      rf"(?:{RE_PTR_WRAPPER}\(\s*(?P<wname>\w+)\s*\)|(?P<name>\w+))\s*,?\s*$")
+
+
+def _init_name(m: re.Match[str]) -> str:
+    return m.group("name") or m.group("wname")
+
+
+def _as_target_writes(p: Placement, line: str) -> str:
+    """``line`` as the target's own line of the placed region writes it when the two differ in
+    blanks only (the member alignment of ``.remove_new\t= f`` that upstream's ``.remove\t\t= f``
+    replaced): the port then leaves that line as it is."""
+    key = line.split()
+    return next((t for t in p.target_old if t.split() == key), line)
 
 
 def _where(tree: TargetTree) -> str:
@@ -164,11 +182,11 @@ def _one_callback(group: list[ApiEntry], spec: dict, placements: list[Placement]
                 continue
             for j in rows:
                 m = inits.match(placements[i].target_new[j])
-                if m and m.group("name") == name:
+                if m and _init_name(m) == name:
                     return m.group("member")
         for ln in file_text(path).splitlines():
             m = inits.match(ln)
-            if m and m.group("name") == name:
+            if m and _init_name(m) == name:
                 return m.group("member")
         return ""
 
@@ -201,6 +219,8 @@ def _one_callback(group: list[ApiEntry], spec: dict, placements: list[Placement]
                 out.append((void_entry, i, j, f"{name}() is not assigned to {spec['struct']}.{member} in the patch "
                             f"or the target file: which callback it is cannot be told"))
             continue
+        if how == twin_name and tm.twin:
+            continue  # assigned to the void twin the target has (.remove_new): void is right there
         body = _body(p.target_new, j, set(added[i]))
         if body is None:
             out.append((void_entry, i, j, f"the body of {name}() is not wholly added by the hunk"))
@@ -234,7 +254,7 @@ def _one_callback(group: list[ApiEntry], spec: dict, placements: list[Placement]
         m = inits.match(line)
         if not m:
             continue
-        name, used = m.group("name"), m.group("member")
+        name, used = _init_name(m), m.group("member")
         if (path, name) in converted:
             ret = old_ret
         else:
@@ -251,7 +271,7 @@ def _one_callback(group: list[ApiEntry], spec: dict, placements: list[Placement]
                         f"has no void .{twin_name or member}"))
             continue
         if want != used:
-            new = line[:m.start("member")] + want + line[m.end("member"):]
+            new = _as_target_writes(p, line[:m.start("member")] + want + line[m.end("member"):])
             edits.setdefault(i, {})[j] = [new]
             why = (f"{where}'s {spec['struct']} has no .{used}" if used == twin_name and not tm.twin
                    else f"{where}'s {spec['struct']}.{member} returns {old_ret}")
@@ -311,7 +331,7 @@ def _one_params(group: list[ApiEntry], spec: dict, placements: list[Placement], 
     renamed: set[tuple[str, str]] = set()
     for i, j, m in sites:
         p = placements[i]
-        name = m.group("name")
+        name = _init_name(m)
         if name not in one_arg.get(p.path or "", set()):
             continue  # a callback with the target's own parameters
         if not tm.twin:
@@ -334,7 +354,7 @@ def _one_params(group: list[ApiEntry], spec: dict, placements: list[Placement], 
         if (p.path or "", name) in renamed or (twin and re.search(
                 rf"^\s*\.{twin}\s*=\s*{re.escape(name)}", tree.read(p.path or "") or "", re.M)):
             continue
-        if any(mm.group("name") == name for _, _, mm in sites) and not tm.twin:
+        if any(_init_name(mm) == name for _, _, mm in sites) and not tm.twin:
             continue  # reported at its initialiser
         if member in name:
             out.append((e, i, j, f"{name}() takes one parameter but {where}'s {spec['struct']}.{member} takes "

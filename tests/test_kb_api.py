@@ -260,6 +260,13 @@ def test_a_file_that_calls_the_old_name_of_a_rename_the_tree_has_both_of_keeps_i
     assert "use del_timer_sync() as drivers/foo/foo.c does" in f.message
     assert "drivers/foo/foo.c:8: del_timer_sync(&foo->other);" in f.evidence
     assert _git_apply(tmp_path, files, r.text).returncode == 0
+    # a block comment's continuation line that names the API is prose, not a call: left as written
+    commented = diff.replace("+\ttimer_delete_sync(&foo->poll_timer);\n",
+                             "+\t/*\n+\t * a plain timer_delete_sync() here races with the poll\n+\t */\n"
+                             "+\ttimer_delete_sync(&foo->poll_timer);\n").replace("@@ -11,4 +11,5 @@", "@@ -11,4 +11,8 @@")
+    r = _port(files, commented)
+    assert "+\t * a plain timer_delete_sync() here races with the poll" in r.text
+    assert "+\tdel_timer_sync(&foo->poll_timer);" in r.text
 
 
 def test_tree_with_neither_form_gets_a_finding_with_the_commit_and_no_rewrite():

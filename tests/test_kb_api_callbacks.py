@@ -451,3 +451,71 @@ def test_a_one_parameter_i2c_probe_goes_to_probe_new_where_probe_takes_the_id(tm
     r = _port(files, I2C_FIX)
     (f,) = _codes(r, "api-missing")
     assert f.rule == "api-i2c-probe-one-arg" and "03c835f498b5" in f.message and "+\t.probe = foo_probe," in r.text
+
+
+def _drv_with_void_remove(definition: str, value: str) -> str:
+    """DRV with a void remove function (``definition``: its head) registered as .remove_new = value."""
+    return DRV.replace("static struct platform_driver",
+                       f"static {definition}(struct platform_device *pdev)\n{{\n\tfoo_teardown(pdev);\n}}\n\n"
+                       "static struct platform_driver").replace(
+                           "\t.probe = foo_probe,\n", f"\t.probe = foo_probe,\n\t.remove_new = {value},\n")
+
+
+def test_upstreams_switch_from_remove_new_to_remove_keeps_remove_new_through_a_pointer_wrapper(tmp_path: Path):
+    """The v6.11 treewide .remove_new -> .remove switch in a patch's own lines, on a tree whose
+    .remove still returns int: the void function stays on .remove_new, also when the initialiser
+    wraps it in __exit_p() (a pointer-or-NULL macro)."""
+    drv = _drv_with_void_remove("void __exit foo_remove", "__exit_p(foo_remove)")
+    diff = textwrap.dedent("""\
+        diff --git a/drivers/foo/drv.c b/drivers/foo/drv.c
+        --- a/drivers/foo/drv.c
+        +++ b/drivers/foo/drv.c
+        @@ -14,5 +14,5 @@ static void __exit foo_remove(struct platform_device *pdev)
+         static struct platform_driver foo_driver = {
+         \t.probe = foo_probe,
+        -\t.remove_new = __exit_p(foo_remove),
+        +\t.remove = __exit_p(foo_remove),
+         \t.driver = { .name = "foo" },
+         };
+        """)
+    files = _tree(PLATFORM_61, drv)
+    r = _port(files, diff)
+    assert "\t.remove = __exit_p" not in r.text and "remove_new" not in r.text  # the target's line stays
+    (f,) = _codes(r, "adapted")
+    assert "assign foo_remove() to .remove_new" in f.message
+    # on a tree whose .remove is void (6.11+) the switch is upstream's and is kept
+    files = _tree(PLATFORM_612.replace("\tvoid (*shutdown)", "\tvoid (*remove_new)(struct platform_device *);\n"
+                                       "\tvoid (*shutdown)"), drv)
+    r = _port(files, diff)
+    assert "+\t.remove = __exit_p(foo_remove)," in r.text and not _codes(r, "adapted")
+
+
+def test_a_void_function_the_target_file_assigns_to_remove_new_stays_void(tmp_path: Path):
+    """A patch rewrites a remove function (void upstream) that the target file registers as
+    .remove_new, whose type is void there: nothing to convert."""
+    drv = _drv_with_void_remove("void foo_remove", "foo_remove")
+    diff = textwrap.dedent("""\
+        diff --git a/drivers/foo/drv.c b/drivers/foo/drv.c
+        --- a/drivers/foo/drv.c
+        +++ b/drivers/foo/drv.c
+        @@ -6,9 +6,10 @@ static int foo_probe(struct platform_device *pdev)
+         }
+        \x20
+        -static void foo_remove(struct platform_device *pdev)
+        -{
+        -\tfoo_teardown(pdev);
+        -}
+        +static void foo_remove(struct platform_device *pdev)
+        +{
+        +\tfoo_quiesce(pdev);
+        +\tfoo_teardown(pdev);
+        +}
+        \x20
+         static struct platform_driver foo_driver = {
+         \t.probe = foo_probe,
+        """)
+    files = _tree(PLATFORM_61, drv)
+    r = _port(files, diff)
+    assert not _codes(r, "adapted") and not _codes(r, "api-missing")
+    assert "int foo_remove" not in r.text
+    assert "\tfoo_quiesce(pdev);\n" in _git_apply(tmp_path, files, r.text)
