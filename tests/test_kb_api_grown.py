@@ -239,6 +239,27 @@ def test_a_tree_with_both_spellings_keeps_upstreams_when_the_old_is_no_rename():
     assert not [a for p in r.placements for a in p.adaptations if a.kind == "api"]
 
 
+
+def test_a_tree_with_both_keeps_kmap_local_page_and_call_rcu_hurry():
+    """kmap_atomic() disables preemption and call_rcu() is lazy where call_rcu_hurry() exists:
+    on a tree with both names, a file calling the old ones must not turn upstream's new calls
+    into them (the entries' older trees, without the new names, still get the old ones)."""
+    both = ("void *kmap_local_page(struct page *page);\nvoid *kmap_atomic(struct page *page);\n"
+            "void call_rcu_hurry(struct rcu_head *head, rcu_callback_t func);\n"
+            "void call_rcu(struct rcu_head *head, rcu_callback_t func);\n")
+    src = FOO_C.replace("\tfoo_init(dev);\n", "\tfoo_init(dev);\n\tp = kmap_atomic(pg);\n\tcall_rcu(&x->rcu, fn);\n")
+    diff = BOTH_FIX.replace("+\trefcount_inc(&inode->refs);\n+\tida_free(&ids, 2);\n+\tnetif_napi_add_weight(dev, &napi2, poll, 16);\n",
+                            "+\taddr = kmap_local_page(page);\n+\tcall_rcu_hurry(&inode->rcu, foo_free);\n"
+                            ).replace("@@ -3,4 +3,7 @@", "@@ -3,4 +3,6 @@")
+    r = _port({"include/linux/both.h": both, "drivers/foo/foo.c": src}, diff)
+    assert "+\taddr = kmap_local_page(page);" in r.text and "+\tcall_rcu_hurry(&inode->rcu, foo_free);" in r.text
+    older = {"include/linux/both.h": "void *kmap_atomic(struct page *page);\n"
+                                     "void call_rcu(struct rcu_head *head, rcu_callback_t func);\n",
+             "drivers/foo/foo.c": src}
+    r = _port(older, diff)
+    assert "+\taddr = kmap_atomic(page);" in r.text and "+\tcall_rcu(&inode->rcu, foo_free);" in r.text
+
+
 TREES = Path.home() / ".cache" / "kbench" / "trees"
 
 
