@@ -187,6 +187,79 @@ def test_idmap_arguments_follow_the_target():
     assert any("6521f8917082" in ref for f in r.findings if f.code == "adapted" for ref in f.references)
 
 
+BOTH_H = textwrap.dedent("""\
+    void ida_free(struct ida *, unsigned int id);
+    #define ida_simple_remove(ida, id)\tida_free(ida, id)
+    static inline void refcount_inc(refcount_t *r)
+    {
+    \trefcount_add(1, r);
+    }
+    static inline void atomic_inc(atomic_t *v)
+    {
+    \tarch_atomic_inc(v);
+    }
+    static inline void netif_napi_add_weight(struct net_device *dev, struct napi_struct *napi,
+    \t\t\t\t\t int (*poll)(struct napi_struct *, int), int weight)
+    {
+    \tnetif_napi_add_weight_locked(dev, napi, poll, weight);
+    }
+    static inline void netif_napi_add(struct net_device *dev, struct napi_struct *napi,
+    \t\t\t\t  int (*poll)(struct napi_struct *, int))
+    {
+    \tnetif_napi_add_weight(dev, napi, poll, NAPI_POLL_WEIGHT);
+    }
+    """)
+USES_OLD_C = FOO_C.replace("\tfoo_init(dev);\n", "\tfoo_init(dev);\n\tatomic_inc(&dev->count);\n"
+                           "\tida_simple_remove(&ids, 1);\n\tnetif_napi_add(ndev, &napi, poll);\n")
+BOTH_FIX = textwrap.dedent("""\
+    diff --git a/drivers/foo/foo.c b/drivers/foo/foo.c
+    --- a/drivers/foo/foo.c
+    +++ b/drivers/foo/foo.c
+    @@ -3,4 +3,7 @@
+     static void foo_touch(struct inode *inode)
+     {
+     \tfoo_mark(inode);
+    +\trefcount_inc(&inode->refs);
+    +\tida_free(&ids, 2);
+    +\tnetif_napi_add_weight(dev, &napi2, poll, 16);
+     }
+    """)
+
+
+def test_a_tree_with_both_spellings_keeps_upstreams_when_the_old_is_no_rename():
+    """The target has refcount_inc() and atomic_inc(), ida_free() and ida_simple_remove(), both
+    netif_napi_add() forms; the patched file calls the older ones for other things. Upstream's
+    line stays: atomic_inc() on a refcount_t would not build, v6.1's netif_napi_add() takes no
+    weight, and ida_free() is native there (only renames follow the file's spelling)."""
+    files = {"include/linux/both.h": BOTH_H, "drivers/foo/foo.c": USES_OLD_C}
+    r = _port(files, BOTH_FIX)
+    assert "+\trefcount_inc(&inode->refs);" in r.text
+    assert "+\tida_free(&ids, 2);" in r.text
+    assert "+\tnetif_napi_add_weight(dev, &napi2, poll, 16);" in r.text
+    assert not [a for p in r.placements for a in p.adaptations if a.kind == "api"]
+
+
+
+def test_a_tree_with_both_keeps_kmap_local_page_and_call_rcu_hurry():
+    """kmap_atomic() disables preemption and call_rcu() is lazy where call_rcu_hurry() exists:
+    on a tree with both names, a file calling the old ones must not turn upstream's new calls
+    into them (the entries' older trees, without the new names, still get the old ones)."""
+    both = ("void *kmap_local_page(struct page *page);\nvoid *kmap_atomic(struct page *page);\n"
+            "void call_rcu_hurry(struct rcu_head *head, rcu_callback_t func);\n"
+            "void call_rcu(struct rcu_head *head, rcu_callback_t func);\n")
+    src = FOO_C.replace("\tfoo_init(dev);\n", "\tfoo_init(dev);\n\tp = kmap_atomic(pg);\n\tcall_rcu(&x->rcu, fn);\n")
+    diff = BOTH_FIX.replace("+\trefcount_inc(&inode->refs);\n+\tida_free(&ids, 2);\n+\tnetif_napi_add_weight(dev, &napi2, poll, 16);\n",
+                            "+\taddr = kmap_local_page(page);\n+\tcall_rcu_hurry(&inode->rcu, foo_free);\n"
+                            ).replace("@@ -3,4 +3,7 @@", "@@ -3,4 +3,6 @@")
+    r = _port({"include/linux/both.h": both, "drivers/foo/foo.c": src}, diff)
+    assert "+\taddr = kmap_local_page(page);" in r.text and "+\tcall_rcu_hurry(&inode->rcu, foo_free);" in r.text
+    older = {"include/linux/both.h": "void *kmap_atomic(struct page *page);\n"
+                                     "void call_rcu(struct rcu_head *head, rcu_callback_t func);\n",
+             "drivers/foo/foo.c": src}
+    r = _port(older, diff)
+    assert "+\taddr = kmap_atomic(page);" in r.text and "+\tcall_rcu(&inode->rcu, foo_free);" in r.text
+
+
 TREES = Path.home() / ".cache" / "kbench" / "trees"
 
 
