@@ -284,11 +284,12 @@ def render_analysis(rows: dict[str, list[dict]], tool_out: Path) -> str:
 
 def unmarked_changes(set_dir: Path, out: Path, cases: list[dict]) -> list[str]:
     """Cases whose ported patch has a non-blank +/- line that upstream's patch lacks (the port
-    changed upstream's lines) while its findings carry no ``adapted``: what the issue forbids
+    changed upstream's lines; blanks inside a line do not count) while its findings carry no
+    ``adapted``: what the issue forbids
     ("no adapted result written without an adapted finding"). Lines upstream has and the port
     lacks (a refused hunk) do not count."""
     def changed(p: Path) -> Counter:
-        return Counter(x for x in p.read_text(errors="replace").splitlines()
+        return Counter(x[0] + " ".join(x[1:].split()) for x in p.read_text(errors="replace").splitlines()
                        if x[:1] in "+-" and not x.startswith(("+++", "---")) and x[1:].strip())
     bad = []
     for c in cases:
