@@ -480,6 +480,13 @@ def adapt(spec: HunkSpec, target: Sequence[str], pairs: Sequence[int | None],
                 if misfit:
                     why.append(f"added line {h + 1} calls {s.anchor}() in a form the target's {s.tg_text!r} "
                                f"(line {s.line + 1}) does not fit")
+            elif s.kind == "rename" and len(s.target) == 1 and find(texts_of(lex(text)), s.upstream) >= 0 \
+                    and s.target[0] in texts_of(lex(text)):
+                # upstream's line names both: they are two things, not one spelled two ways (a
+                # parameter the target lacks is no rename of the one after it: f(dsb, plane, x))
+                why.append(f"added line {h + 1} uses both {s.up_text!r} and {s.tg_text!r}, which the target's "
+                           f"{s.text.strip()!r} (line {s.line + 1}) would make one name: not carried")
+                n = 0
             else:
                 line, n = carry(line, s)
             if n:

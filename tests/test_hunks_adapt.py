@@ -425,3 +425,12 @@ def test_a_removed_line_the_hunk_re_adds_elsewhere_takes_the_targets_spelling():
     assert hs == (4,) and sub.line == 2
     assert sub.summary() == "re-add 'WRITE_ONCE(q->quantum, quantum);', which the hunk moves, as the target writes " \
                             "it: 'q->quantum = quantum;'"
+
+
+def test_a_rename_onto_a_name_the_added_line_also_uses_is_not_carried():
+    # the target's function lost its first parameter; pairing "dsb" with "plane" would turn
+    # f(dsb, plane, st) into f(plane, plane, st): two names made one
+    s = spec(" \twrite_reg(dsb, REG, 0);", "+\tdisable_fetch(dsb, plane, st);")
+    a = adapt(s, ["\twrite_reg(plane, REG, 0);"], [0])
+    assert not a.ok and "would make one name" in a.uncarried[0]
+    assert a.lines[1] == "\tdisable_fetch(dsb, plane, st);"
