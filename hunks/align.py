@@ -12,7 +12,7 @@ reported in the evidence and the ``unsafe``/``insert_ambiguous`` counts, never h
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -381,3 +381,25 @@ def _file_words(lines: tuple[str, ...]) -> frozenset[str]:
         out.update(w for w in toks if RE_WORD.match(w))
         out |= _members(toks)
     return frozenset(out)
+
+
+def added_runs(spec: HunkSpec, replacement: Sequence[str]) -> Iterator[tuple[int, int, int | None]]:
+    """Each run of added lines of the hunk, in order: (first hunk index, end index, where the run
+    starts in ``replacement`` after the previous run, or None when it is not there)."""
+    kinds, lines = spec.kinds, spec.lines
+    rep = list(replacement)
+    pos = 0
+    i = 0
+    while i < len(kinds):
+        if kinds[i] != "+":
+            i += 1
+            continue
+        j = i
+        while j < len(kinds) and kinds[j] == "+":
+            j += 1
+        run = list(lines[i:j])
+        at = next((k for k in range(pos, len(rep) - len(run) + 1) if rep[k:k + len(run)] == run), None)
+        if at is not None:
+            pos = at + len(run)
+        yield i, j, at
+        i = j

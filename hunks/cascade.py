@@ -38,7 +38,7 @@ from .removed import find_by_removed
 from .score import DRIFT_CAP, api_words, distance_prior, is_trivial, norm
 from .syntax import find_anchors, find_syntax, hunk_anchor, items
 from .threeway import find_threeway
-from .toplevel import find_between_items
+from .toplevel import check_item_scope, find_between_items
 from .types import Candidate, HunkSpec, Match
 
 __all__ = ["locate", "find_applied", "GOOD"]
@@ -126,6 +126,8 @@ def locate(target: Sequence[str], spec: HunkSpec, *, hint: int | None = None, ma
             m = disambiguate(m, tgt, spec, hint, base=base, language=language)
         if base is not None:
             m = check_prerequisites(m, spec, tgt, tuple(base), language)
+        if language == "c" and m.method not in ("exact", "offset", "whitespace", "applied"):
+            m = check_item_scope(m, spec, tgt)
         if m.confidence >= GOOD and not m.ambiguous and not m.unsafe:
             return _with_runners_up(m, found)
         found.append(m)

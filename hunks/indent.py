@@ -24,7 +24,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
-from .align import RE_LABEL
+from .align import RE_LABEL, added_runs
 from .score import norm
 from .types import HunkSpec, Match
 
@@ -101,20 +101,10 @@ def reindent(spec: HunkSpec, m: Match, region: Sequence[str] | None = None,
     rep = list(m.replacement)
     out = list(rep)
     shifts: list[int] = []
-    pos = 0  # where to look for the next run in the replacement
-    i = 0
-    while i < len(kinds):
-        if kinds[i] != "+":
-            i += 1
-            continue
-        j = i
-        while j < len(kinds) and kinds[j] == "+":
-            j += 1
-        run = list(lines[i:j])
-        at = next((s for s in range(pos, len(rep) - len(run) + 1) if rep[s:s + len(run)] == run), None)
+    for i, j, at in added_runs(spec, rep):
         if at is None:
             return None
-        pos = at + len(run)
+        run = list(lines[i:j])
         up_above = _context_neighbour(kinds, lines, i - 1, -1)
         up_below = _context_neighbour(kinds, lines, j, 1)
         tg_above = _neighbour(rep, at - 1, -1)
@@ -125,7 +115,6 @@ def reindent(spec: HunkSpec, m: Match, region: Sequence[str] | None = None,
             out[at:at + len(run)] = added[seen:seen + len(run)] = [_shift(t, delta) for t in run]
             shifts.append(delta)
         seen += len(run)
-        i = j
     if not shifts:
         return None
     return replace(m, replacement=tuple(out)), tuple(shifts), tuple(added)

@@ -24,6 +24,7 @@ from dataclasses import replace
 from .cascade import locate
 from .exact import find_runs
 from .score import distance_prior
+from .toplevel import check_item_scope
 from .types import Candidate, HunkSpec, Match
 
 #: copies of one hunk considered at most (nearest first)
@@ -168,6 +169,8 @@ def locate_unclaimed(target: Sequence[str], spec: HunkSpec, claimed: Sequence[tu
     m = locate(tuple(masked), spec, **options)
     if m is None or CLAIMED in m.replacement or overlaps(m, claimed):
         return None
+    if options.get("language", "c") == "c" and m.method not in ("exact", "offset", "whitespace"):
+        m = check_item_scope(m, spec, tuple(target))  # the braces of the masked lines count too
     note = (f"{len(claimed)} earlier hunk(s) of this file claim the lines its first placement fitted; "
             "placed again without them")
     return replace(m, evidence=(note,) + m.evidence)

@@ -40,8 +40,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
-from .align import change_blocks
+from .align import added_runs, change_blocks
 from .anchored import ANCHORED_CONFIDENCE, _added, _anchored, _frame, _mapping, _slid
 from .exact import find_runs
 from .score import describe_line, weight
@@ -241,3 +242,28 @@ def _build(spec: HunkSpec, target: tuple[str, ...], mp: dict[int, int], pre_kind
 
 
 __all__ = ["find_between_items", "whole_items", "starts_item", "depth_at"]
+
+
+#: confidence of a placement that would put a new top-level definition inside a block
+INSIDE_BLOCK_CONFIDENCE = 0.5
+
+
+def check_item_scope(m: Match, spec: HunkSpec, target: tuple[str, ...]) -> Match:
+    """``m`` held below the bar when a run of added lines that is a whole top-level definition
+    (a column-0 item that opens a brace: ``struct x {``, a function) would land inside a brace
+    block of the target: a mapped or loose position inside another struct or function (context
+    the target lacks, a 3-way offset into the next item) cannot be where upstream's file-scope
+    item belongs, and the result would not compile. Any method, C only (the caller decides)."""
+    rep = list(m.replacement)
+    for i, j, at in added_runs(spec, rep):
+        if at is None:
+            return m
+        run = list(spec.lines[i:j])
+        if whole_items(run) and any("{" in c for c in _code(run)):
+            depth = depth_at(list(target[:m.start]) + rep[:at], m.start + at)
+            if depth > 0:
+                note = (f"the added lines {i + 1}-{j} are a top-level definition, but at target line "
+                        f"{m.start + at + 1} they would land inside a block (brace depth {depth})")
+                return replace(m, confidence=min(m.confidence, INSIDE_BLOCK_CONFIDENCE), anchored=False,
+                               evidence=m.evidence + (note,))
+    return m

@@ -8,7 +8,8 @@ from test_hunks_support import apply, spec
 
 from hunks.anchored import ANCHORED_CONFIDENCE
 from hunks.cascade import locate
-from hunks.toplevel import depth_at, find_between_items, starts_item, whole_items
+from hunks.toplevel import check_item_scope, depth_at, find_between_items, starts_item, whole_items
+from hunks.types import Match
 
 # an old .c file: foo_gen_or() ends, then foo_decode() (upstream has foo_gen_adr() there instead)
 OLD_C = [
@@ -193,3 +194,54 @@ def test_statements_added_in_a_body_are_never_placed_here_even_with_both_neighbo
  }
 """)
     assert find_between_items(tuple(body), hunk, 2) is None
+
+
+def test_a_new_struct_mapped_inside_another_struct_is_held_below_the_bar() -> None:
+    # upstream adds struct stb_arg after struct mp2_dev, which the target lacks; the 3-way maps
+    # the lines after it into the target's struct pmc_dev: a struct there cannot be upstream's
+    base = ["struct mp2_dev {", "\tvoid *mmio;", "\tint irq;", "};", "", "struct pmc_dev {", "\tvoid *regbase;",
+            "\tint cpu_id;", "};", ""]
+    target = ["struct pmc_dev {", "\tvoid *regbase;", "\tint cpu_id;", "\tint active_ips;", "};", ""]
+    hunk = spec("""@@ -2,6 +2,11 @@ struct mp2_dev {
+ \tvoid *mmio;
+ \tint irq;
+ };
+\x20
++struct stb_arg {
++\tu32 size;
++};
++
+ struct pmc_dev {
+ \tvoid *regbase;
+ \tint cpu_id;
+""")
+    m = locate(target, hunk, base=base)
+    assert m is None or m.confidence < 0.8 or depth_at(apply(target, m), apply(target, m).index("struct stb_arg {")) == 0
+    # a position inside struct pmc_dev (after its second member), however it was found, is held
+    inside = Match("3way", 2, 2, ("struct stb_arg {", "\tu32 size;", "};", ""), 0.85)
+    held = check_item_scope(inside, hunk, tuple(target))
+    assert held.confidence < 0.8 and "inside a block (brace depth 1)" in held.evidence[-1]
+    at_top = Match("3way", 0, 0, ("struct stb_arg {", "\tu32 size;", "};", ""), 0.85)
+    assert check_item_scope(at_top, hunk, tuple(target)) is at_top
+
+
+def test_a_placement_made_again_around_claimed_lines_counts_their_braces() -> None:
+    # an earlier hunk claims "struct pmc_dev {"; placed again with that line masked, the new
+    # struct's place inside the struct must still be seen as inside a block
+    from hunks.order import locate_unclaimed
+    target = ["#include <linux/types.h>", "", "struct pmc_dev {", "\tvoid *regbase;", "\tvoid *smu_virt;",
+              "\tvoid *stb_virt;", "\tu32 cpu_id;", "};", ""]
+    hunk = spec("""@@ -3,4 +3,8 @@
+ \tvoid *regbase;
+ \tvoid *smu_virt_addr;
++struct stb_arg {
++\tu32 msg_id;
++};
++
+ \tvoid *stb_virt;
+ \tu32 cpu_id;
+""")
+    m = locate_unclaimed(target, hunk, [(0, 3)], hint=3)
+    assert m is None or m.confidence < 0.8
+    masked_alone = locate(["\x00"] * 3 + target[3:], hunk, hint=3)  # what the masked search sees
+    assert masked_alone is not None and masked_alone.method != "exact" and masked_alone.confidence >= 0.8
