@@ -68,6 +68,12 @@ class _Target:
         self.series_names = find_series_defs(earlier or [patch]).names
         self.grep_cache: dict[tuple[tuple[str, ...], str], str | None] = {}
         self.spelling_cache: dict[tuple[tuple[str, ...], str], str | None] = {}
+        # the lines each file's hunks remove: the file keeps none of them (not its spelling)
+        self.removed: dict[str, set[str]] = {}
+        for fp in patch.files:
+            for path in {fp.old_path, fp.new_path} - {None}:
+                self.removed.setdefault(path, set()).update(
+                    ln.text.strip() for h in fp.hunks for ln in h.lines if ln.kind is LineKind.REMOVED)
 
     def has_new(self, e: ApiEntry, patched: str) -> bool:
         if any(m in self.series_names for m in e.marker):
@@ -97,7 +103,9 @@ class _Target:
         """For a pure rename the target has both names of (the old kept as a wrapper, as stable
         trees get renames backported): the file's own call of the old name ("path:n: line") when
         the file calls the old name and never the new one; stable maintainers keep a file in one
-        spelling (net/sched/sch_generic.c in 6.1.y calls del_timer(), so a port writes it too)."""
+        spelling (net/sched/sch_generic.c in 6.1.y calls del_timer(), so a port writes it too).
+        Lines the patch removes from the file do not count: a patch that converts the file's own
+        calls (the rename itself) is ported as written."""
         if e.kind != "rename" or not e.old or any(m in self.series_names for m in e.marker) or \
                 not re.match(r"\s*[A-Za-z_]\w*\s*\(", e.old[0]) and not RE_IDENT.fullmatch(e.old[0].strip()):
             return None
@@ -107,8 +115,10 @@ class _Target:
             text = self.tree.read(path) or ""
             hit = None
             if not re.search(rf"\b{re.escape(e.name)}\s*\(", text):
+                gone = self.removed.get(path, set())
                 for n, ln in enumerate(text.splitlines(), 1):
-                    if re.search(rf"\b{re.escape(old)}\s*\(", ln.split("//")[0]) and not ln.lstrip().startswith("*"):
+                    if re.search(rf"\b{re.escape(old)}\s*\(", ln.split("//")[0]) and not ln.lstrip().startswith("*") \
+                            and ln.strip() not in gone:
                         hit = f"{path}:{n}: {ln.strip()}"
                         break
             self.spelling_cache[key] = hit

@@ -267,6 +267,21 @@ def test_a_file_that_calls_the_old_name_of_a_rename_the_tree_has_both_of_keeps_i
     r = _port(files, commented)
     assert "+\t * a plain timer_delete_sync() here races with the poll" in r.text
     assert "+\tdel_timer_sync(&foo->poll_timer);" in r.text
+    # a patch that converts the file's only old call (the rename itself) is ported as written
+    rename = textwrap.dedent("""\
+        diff --git a/drivers/foo/foo.c b/drivers/foo/foo.c
+        --- a/drivers/foo/foo.c
+        +++ b/drivers/foo/foo.c
+        @@ -5,5 +5,5 @@ static void foo_poll(struct timer_list *t)
+         \tstruct foo *foo = from_timer(foo, t, poll_timer);
+        \x20
+         \tfoo_kick(foo);
+        -\tdel_timer_sync(&foo->other);
+        +\ttimer_delete_sync(&foo->other);
+         }
+        """)
+    r = _port(files, rename)
+    assert "+\ttimer_delete_sync(&foo->other);" in r.text and not [f for f in r.findings if f.code == "adapted"]
 
 
 def test_tree_with_neither_form_gets_a_finding_with_the_commit_and_no_rewrite():
