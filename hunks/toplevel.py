@@ -259,7 +259,12 @@ def check_item_scope(m: Match, spec: HunkSpec, target: tuple[str, ...]) -> Match
         if at is None:
             return m
         run = list(spec.lines[i:j])
-        if whole_items(run) and any("{" in c for c in _code(run)):
+        code = _code(run)
+        head = next((run[k] for k, c in enumerate(code) if c.strip() and not c.lstrip().startswith("#")), "")
+        # a definition: its first code line (past preprocessor lines) starts at column 0 and is no
+        # bare "{" (a table entry under an #ifdef at column 0 is no top-level item)
+        if head and not head[0].isspace() and not head.startswith("{") and whole_items(run) \
+                and any("{" in c for c in code):
             depth = depth_at(list(target[:m.start]) + rep[:at], m.start + at)
             if depth > 0:
                 note = (f"the added lines {i + 1}-{j} are a top-level definition, but at target line "

@@ -245,3 +245,20 @@ def test_a_placement_made_again_around_claimed_lines_counts_their_braces() -> No
     assert m is None or m.confidence < 0.8
     masked_alone = locate(["\x00"] * 3 + target[3:], hunk, hint=3)  # what the masked search sees
     assert masked_alone is not None and masked_alone.method != "exact" and masked_alone.confidence >= 0.8
+
+
+def test_a_table_entry_under_an_ifdef_at_column_0_is_no_top_level_item() -> None:
+    target = ("static const struct cap caps[] = {", "#ifdef CONFIG_A", "\t{", "\t\t.id = 1,", "\t},", "#endif",
+              "\t{},", "};")
+    hunk = spec("""@@ -5,3 +5,8 @@ static const struct cap caps[] = {
+ \t},
+ #endif
++#ifdef CONFIG_B
++\t{
++\t\t.id = 2,
++\t},
++#endif
+ \t{},
+""")
+    m = Match("fuzz", 4, 7, ("\t},", "#endif", "#ifdef CONFIG_B", "\t{", "\t\t.id = 2,", "\t},", "#endif", "\t{},"), 0.85)
+    assert check_item_scope(m, hunk, target) is m
