@@ -265,8 +265,8 @@ def test_argument_change_of_a_call_the_target_also_has_is_not_required():
              "+\tida_free(&minors, minor);")
     a = adapt(s, ["\tminor = ida_simple_get(&minors, 0, 0, GFP_KERNEL);"], [0], known=lambda name: True)
     assert a.ok, a.uncarried
-    assert a.lines == ("\tminor = ida_simple_get(&minors, 0, 0, GFP_KERNEL);",) + s.lines[1:]
-    assert not a.carried and a.removed  # the re-added line too: ida_alloc() builds there
+    assert a.lines == ("\tminor = ida_simple_get(&minors, 0, 0, GFP_KERNEL);",) * 2 + s.lines[2:]
+    assert [c[0].kind for c in a.carried] == ["moved"] and a.removed  # the re-added line, as removed
 
 
 def test_argument_wrapped_by_the_target_is_carried_into_calls_of_the_same_function():
@@ -413,18 +413,18 @@ def test_a_local_the_target_function_declares_and_the_hunk_uses_verbatim_is_not_
 
 
 def test_a_removed_line_the_hunk_re_adds_elsewhere_takes_the_targets_spelling():
-    # upstream moves WRITE_ONCE(q->quantum, quantum) out of the branch; the target (without
-    # WRITE_ONCE here) writes the assignment plainly: the moved statement is the target's, at its
-    # new depth; with WRITE_ONCE() in the target, upstream's line builds and stays
+    # upstream moves WRITE_ONCE(q->quantum, quantum) out of the branch unchanged; the target writes
+    # the assignment plainly: the moved statement is the target's own, at its new depth
     s = spec(" \tif (tb[Q]) {", "-\t\tif (quantum > 0) {", "-\t\t\tWRITE_ONCE(q->quantum, quantum);", "-\t\t}",
              "+\t\tWRITE_ONCE(q->quantum, quantum);", " \t}")
     tgt = ["\tif (tb[Q]) {", "\t\tif (quantum > 0) {", "\t\t\tq->quantum = quantum;", "\t\t}", "\t}"]
-    a = adapt(s, tgt, [0, 1, 2, 3, 4], known=lambda name: name != "WRITE_ONCE", by_base=True)
+    a = adapt(s, tgt, [0, 1, 2, 3, 4], known=lambda name: True, by_base=True)  # the target has WRITE_ONCE()
     assert a.ok
     assert a.lines[4] == "\t\tq->quantum = quantum;"
-    assert [hs for _, hs in a.carried] == [(4,)]
-    assert adapt(s, tgt, [0, 1, 2, 3, 4], known=lambda name: True, by_base=True).lines[4] == \
-        "\t\tWRITE_ONCE(q->quantum, quantum);"
+    (sub, hs), = [c for c in a.carried if c[0].kind == "moved"]
+    assert hs == (4,) and sub.line == 2
+    assert sub.summary() == "re-add 'WRITE_ONCE(q->quantum, quantum);', which the hunk moves, as the target writes " \
+                            "it: 'q->quantum = quantum;'"
 
 
 def test_a_rename_onto_a_name_the_added_line_also_uses_is_not_carried():
