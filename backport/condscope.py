@@ -37,6 +37,8 @@ RE_IF = re.compile(r"^\s*#\s*if(?:n?def)?\b")
 RE_ELSE = re.compile(r"^\s*#\s*(?:elif|else)\b")
 # #endif
 RE_ENDIF = re.compile(r"^\s*#\s*endif\b")
+# an identifier (a word a use line may name a macro by)
+RE_WORD = re.compile(r"[A-Za-z_]\w*")
 # #define NAME   .macro NAME
 RE_DEF = re.compile(r"^\s*(?:#\s*define\s+|\.macro\s+)([A-Za-z_]\w*)")
 #: uses reported per macro
@@ -70,24 +72,30 @@ def _visible(defined: tuple[Frame, ...], used: tuple[Frame, ...]) -> bool:
     return all(f in used for f in defined)
 
 
-def _uses(lines: Sequence[str], stacks: list[tuple[Frame, ...]]) -> dict[str, dict[str, bool]]:
-    """For each macro defined once: {use line (stripped): visible there} over the lines after it."""
+def _uses(lines: Sequence[str], stacks: list[tuple[Frame, ...]],
+          names: set[str] | None = None) -> dict[str, dict[str, bool]]:
+    """For each macro defined once (of ``names``, when given): {use line (stripped): visible
+    there} over the lines after it. A macro defined under no condition is visible everywhere
+    after it and is left out unless named. Lines are indexed by word once (a file has hundreds
+    of #defines: a regex per macro over every line was the pipeline's slowest check)."""
     defs: dict[str, list[int]] = {}
+    at_words: dict[str, list[int]] = {}
     for k, line in enumerate(lines):
         m = RE_DEF.match(line)
         if m:
             defs.setdefault(m.group(1), []).append(k)
+        elif not line.lstrip().startswith(("#", "/*", "*", "//")):
+            for w in set(RE_WORD.findall(line)):
+                at_words.setdefault(w, []).append(k)
     out: dict[str, dict[str, bool]] = {}
     for name, at in defs.items():
-        if len(at) != 1:
+        if len(at) != 1 or (names is not None and name not in names) or (names is None and not stacks[at[0]]):
             continue  # defined per branch (#ifdef ... #else ...) or redefined: not judged
         d = at[0]
-        word = re.compile(rf"\b{re.escape(name)}\b")
         seen: dict[str, bool] = {}
-        for k in range(d + 1, len(lines)):
-            line = lines[k]
-            if word.search(line) and not RE_DEF.match(line) and not line.lstrip().startswith(("#", "/*", "*", "//")):
-                key = line.strip()
+        for k in at_words.get(name, ()):
+            if k > d:
+                key = lines[k].strip()
                 seen[key] = seen.get(key, True) and _visible(stacks[d], stacks[k])
         if seen:
             out[name] = seen
@@ -101,7 +109,8 @@ def check_file(path: str, old: Sequence[str], new: Sequence[str], ref: SourceRef
     so, sn = _stacks(old), _stacks(new)
     if so is None or sn is None:
         return []
-    before, after = _uses(old, so), _uses(new, sn)
+    after = _uses(new, sn)
+    before = _uses(old, so, set(after)) if after else {}
     found: list[Finding] = []
     for name, uses in after.items():
         lost = [u for u, ok in uses.items() if not ok and before.get(name, {}).get(u)]
