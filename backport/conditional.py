@@ -23,23 +23,18 @@ unbalanced hunk of that file is held back with a finding naming the partner that
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from .model import FilePatch, Finding, Hunk, LineKind, Method, Placement, Severity
-
-# #if X  #ifdef X  #ifndef X  # if X  (an opening directive; #elif and #else keep the depth)
-RE_OPEN = re.compile(r"^\s*#\s*if(?:n?def)?\b")
-# #endif
-RE_CLOSE = re.compile(r"^\s*#\s*endif\b")
+from .needs import RE_PP_END, RE_PP_OPEN  # #elif and #else keep the depth
 
 
 def balance(h: Hunk) -> int:
     """Conditionals the hunk opens (+) or closes (-) in the file, net of what it removes."""
     net = 0
     for ln in h.lines:
-        d = 1 if RE_OPEN.match(ln.text) else -1 if RE_CLOSE.match(ln.text) else 0
+        d = 1 if RE_PP_OPEN.match(ln.text) else -1 if RE_PP_END.match(ln.text) else 0
         if ln.kind is LineKind.ADDED:
             net += d
         elif ln.kind is LineKind.REMOVED:

@@ -30,15 +30,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from .model import Finding, Severity, SourceRef
+from .needs import RE_PP_ELSE, RE_PP_END, RE_PP_OPEN, RE_WORD
 
-# #if X / #ifdef X / #ifndef X
-RE_IF = re.compile(r"^\s*#\s*if(?:n?def)?\b")
-# #elif X / #else
-RE_ELSE = re.compile(r"^\s*#\s*(?:elif|else)\b")
-# #endif
-RE_ENDIF = re.compile(r"^\s*#\s*endif\b")
-# an identifier (a word a use line may name a macro by)
-RE_WORD = re.compile(r"[A-Za-z_]\w*")
 # #define NAME   .macro NAME
 RE_DEF = re.compile(r"^\s*(?:#\s*define\s+|\.macro\s+)([A-Za-z_]\w*)")
 #: uses reported per macro
@@ -52,15 +45,15 @@ def _stacks(lines: Sequence[str]) -> list[tuple[Frame, ...]] | None:
     out: list[tuple[Frame, ...]] = []
     stack: list[Frame] = []
     for line in lines:
-        if RE_IF.match(line):
+        if RE_PP_OPEN.match(line):
             out.append(tuple(stack))
             stack.append((" ".join(line.split()), 0))
             continue
-        if RE_ELSE.match(line):
+        if RE_PP_ELSE.match(line):
             if not stack:
                 return None
             stack[-1] = (stack[-1][0], stack[-1][1] + 1)
-        elif RE_ENDIF.match(line):
+        elif RE_PP_END.match(line):
             if not stack:
                 return None
             stack.pop()
