@@ -126,7 +126,7 @@ def locate(target: Sequence[str], spec: HunkSpec, *, hint: int | None = None, ma
             m = disambiguate(m, tgt, spec, hint, base=base, language=language)
         if base is not None:
             m = check_prerequisites(m, spec, tgt, tuple(base), language)
-        if language == "c" and m.method not in ("exact", "offset", "whitespace", "applied"):
+        if language == "c":
             m = check_item_scope(m, spec, tgt)
         if m.confidence >= GOOD and not m.ambiguous and not m.unsafe:
             return _with_runners_up(m, found)

@@ -169,7 +169,7 @@ def locate_unclaimed(target: Sequence[str], spec: HunkSpec, claimed: Sequence[tu
     m = locate(tuple(masked), spec, **options)
     if m is None or CLAIMED in m.replacement or overlaps(m, claimed):
         return None
-    if options.get("language", "c") == "c" and m.method not in ("exact", "offset", "whitespace"):
+    if options.get("language", "c") == "c":
         m = check_item_scope(m, spec, tuple(target))  # the braces of the masked lines count too
     note = (f"{len(claimed)} earlier hunk(s) of this file claim the lines its first placement fitted; "
             "placed again without them")

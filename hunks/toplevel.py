@@ -246,6 +246,8 @@ __all__ = ["find_between_items", "whole_items", "starts_item", "depth_at"]
 
 #: confidence of a placement that would put a new top-level definition inside a block
 INSIDE_BLOCK_CONFIDENCE = 0.5
+#: methods whose placement is the hunk's own context, verbatim (check_item_scope trusts them)
+TRUSTED = frozenset({"exact", "offset", "whitespace", "already-applied"})
 
 
 def check_item_scope(m: Match, spec: HunkSpec, target: tuple[str, ...]) -> Match:
@@ -253,7 +255,11 @@ def check_item_scope(m: Match, spec: HunkSpec, target: tuple[str, ...]) -> Match
     (a column-0 item that opens a brace: ``struct x {``, a function) would land inside a brace
     block of the target: a mapped or loose position inside another struct or function (context
     the target lacks, a 3-way offset into the next item) cannot be where upstream's file-scope
-    item belongs, and the result would not compile. Any method, C only (the caller decides)."""
+    item belongs, and the result would not compile. Placements that match the hunk's own lines
+    (TRUSTED) are left as they are: there upstream's file had the item at that place too. C only
+    (the caller decides)."""
+    if m.method in TRUSTED:
+        return m
     rep = list(m.replacement)
     for i, j, at in added_runs(spec, rep):
         if at is None:
