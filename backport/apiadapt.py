@@ -67,7 +67,7 @@ class _Target:
         earlier = list(series.patches[:series.patches.index(patch) + 1]) if series and patch in series.patches else []
         self.series_names = find_series_defs(earlier or [patch]).names
         self.grep_cache: dict[tuple[tuple[str, ...], str], str | None] = {}
-        self.spelling_cache: dict[tuple[tuple[str, ...], str], str | None] = {}
+        self.spelling_cache: dict[tuple[str, str], str | None] = {}
         # the lines each file's hunks remove: the file keeps none of them (not its spelling)
         self.removed: dict[str, set[str]] = {}
         for fp in patch.files:
@@ -109,7 +109,7 @@ class _Target:
         if e.kind != "rename" or not e.old or any(m in self.series_names for m in e.marker) or \
                 not re.match(r"\s*[A-Za-z_]\w*\s*\(", e.old[0]) and not RE_IDENT.fullmatch(e.old[0].strip()):
             return None
-        key = ((path,), e.id)
+        key = (path, e.id)
         if key not in self.spelling_cache:
             old = form_name(e.old[0])
             text = self.tree.read(path) or ""
@@ -117,7 +117,7 @@ class _Target:
             if not re.search(rf"\b{re.escape(e.name)}\s*\(", text):
                 gone = self.removed.get(path, set())
                 for n, ln in enumerate(text.splitlines(), 1):
-                    if re.search(rf"\b{re.escape(old)}\s*\(", ln.split("//")[0]) and not ln.lstrip().startswith("*") \
+                    if re.search(rf"\b{re.escape(old)}\s*\(", ln.split("//")[0]) and not RE_COMMENT_LINE.match(ln) \
                             and ln.strip() not in gone:
                         hit = f"{path}:{n}: {ln.strip()}"
                         break
