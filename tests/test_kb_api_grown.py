@@ -5,11 +5,11 @@ upstream commit, and the result applies with git. A tree that has the new forms 
 
 from __future__ import annotations
 
-import subprocess
 import textwrap
 from pathlib import Path
 
 import pytest
+from test_kb_api import _git_apply  # the same miniature-repository apply
 
 from backport.model import Patch, PortOptions, Series, Severity
 from backport.pipeline import port_patch
@@ -83,16 +83,6 @@ OLD_TREE = {"include/linux/fs.h": FS_H, "include/linux/slab.h": SLAB_H, "include
 def _port(files: dict[str, str], diff: str = FIX, **opts):
     patch = Patch(subject="foo: update timestamps", files=parse_diff(diff, origin="fix.patch"), diff_text=diff)
     return port_patch(patch, MemoryTree(files), options=PortOptions(**opts), series=Series((patch,)))
-
-
-def _git_apply(tmp_path: Path, files: dict[str, str], diff: str) -> subprocess.CompletedProcess:
-    root = tmp_path / "applytree"
-    for p, text in files.items():
-        (root / p).parent.mkdir(parents=True, exist_ok=True)
-        (root / p).write_text(text)
-    subprocess.run(["git", "init", "-q", str(root)], check=True)
-    (root / "ported.patch").write_text(diff)
-    return subprocess.run(["git", "apply", "ported.patch"], cwd=root, capture_output=True, text=True)
 
 
 def test_grown_entries_rewrite_a_port_onto_a_tree_with_the_old_api(tmp_path: Path):
