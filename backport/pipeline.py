@@ -17,6 +17,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 
 import pygit2
 from pygit2.enums import DiffOption
@@ -48,7 +49,8 @@ from .model import (
     TargetTree,
 )
 from .relocate import find_function_files, find_moved_file, list_paths
-from .respell import known_names, respell
+from .respell import Respelled, known_names, respell
+from .restated import restate
 from .safety import REFUSING_CODES, check_filepatch_safety, render_printable
 from .upstream_base import find_base
 
@@ -281,6 +283,15 @@ def _place(lines: Sequence[str], h: Hunk, *, hint: int | None, base: Sequence[st
     return locate(lines, hunk_spec(h), hint=hint, max_fuzz=options.max_fuzz, score_cutoff=0.6,
                   ambiguity_margin=options.ambiguity_margin, base=base, language=language, known=known,
                   moving=moving)
+
+
+def _restate(lines: Sequence[str], h: Hunk, *, hint: int, base: Sequence[str] | None, path: str, label: str,
+             ref: SourceRef | None, opts: PortOptions, language: str, known: Callable[[str], bool] | None,
+             moving: frozenset[str]) -> tuple[Match, Respelled] | None:
+    """``h`` restated onto a target statement wrapped otherwise (backport.restated), judged."""
+    return restate(lines, h, hunk_spec(h), hint=hint, base=base, path=path, label=label, ref=ref, options=opts,
+                   language=language, known=known, moving=moving,
+                   judge=lambda m, p: _judge(m, p, lines, label, ref, path, opts).applied)
 
 
 def _removed_elsewhere(fp: FilePatch, hi: int) -> frozenset[str]:
@@ -583,6 +594,11 @@ def _port_modified_file(w: _Work, fi: int, fp: FilePatch) -> None:
                                           f"{label} moved to {target}:{m.start + 1}", href,
                                           (f"{target}:{m.start + 1}",) + extra,
                                           "check the function is the same one upstream changes"))
+        rs: Respelled | None = None
+        try_restate = partial(_restate, st.lines, h, hint=hint, base=base, path=path, label=label, ref=href, opts=opts,
+                          language=lang, known=known, moving=moving)
+        if m is None and (alt := try_restate()) is not None:
+            m, rs = alt
         if m is None:
             w.placements.append(_to_placement(None, h, None, fi, hi, [], False))
             gone = absent_code(st.lines, h.old_lines, [x.text for x in h.lines if x.kind is LineKind.REMOVED])
@@ -594,12 +610,18 @@ def _port_modified_file(w: _Work, fi: int, fp: FilePatch) -> None:
             continue
         if target == path:
             delta = m.start - (h.old_start - 1)
-        rs = respell(tst.lines, h, hunk_spec(h), m, base=base if target == path else None, path=target,
-                     label=label, ref=href, options=opts, known=known_names(w.tree, opts, target))
+        if rs is None:
+            rs = respell(tst.lines, h, hunk_spec(h), m, base=base if target == path else None, path=target,
+                         label=label, ref=href, options=opts, known=known_names(w.tree, opts, target))
         m, ported = (rs.match, rs.hunk) if rs is not None else (m, h)
         verdict = _judge(m, ported, tst.lines, label, href, target, opts)
         if rs is not None and rs.hold:  # what cannot be carried is held back, with its reason
             verdict = _Verdict(False, verdict.findings + rs.findings)
+        if not verdict.applied and m.method != Method.ALREADY_APPLIED.value and target == path \
+                and (alt := try_restate()) is not None:  # the statement it changes is wrapped otherwise
+            m, rs = alt
+            ported = rs.hunk
+            verdict = _judge(m, ported, tst.lines, label, href, target, opts)
         w.findings.extend(verdict.findings)
         pl = _to_placement(m, h, target, fi, hi, tst.lines, verdict.applied, extra)
         if rs is not None and rs.adaptations:
