@@ -72,7 +72,8 @@ def restate(lines: Sequence[str], h: Hunk, spec: HunkSpec, *, hint: int, base: S
     found: list[tuple[Match, Respelled]] = []
     cands, _ = restatements(spec, lines, hint)
     for r in cands:
-        m = locate(lines, r.spec, hint=hint, max_fuzz=options.max_fuzz, score_cutoff=0.6,
+        at = r.line - sum(1 for k in r.spec.kinds[:r.at] if k != "+")  # where its pre-image starts then
+        m = locate(lines, r.spec, hint=max(0, at), max_fuzz=options.max_fuzz, score_cutoff=0.6,
                    ambiguity_margin=options.ambiguity_margin, base=base, language=language, known=known,
                    moving=moving)
         if m is None or m.ambiguous or m.unsafe or m.method == "already-applied" \

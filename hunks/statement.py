@@ -57,6 +57,7 @@ class Restated:
     kept: tuple[str, ...]  # what the target writes otherwise than upstream ("-a +b" token runs)
     carried: tuple[str, ...]  # the hunk's token edits carried ("a -> b")
     similarity: float
+    at: int = 0  # index into spec.lines where the statement's lines start
     upstream_lines: tuple[str, ...] = ()  # the hunk's lines of the statement, with their prefixes
     port_lines: tuple[str, ...] = ()  # the same lines as restated, with their prefixes
 
@@ -74,7 +75,6 @@ def units(lines: Sequence[str]) -> tuple[tuple[int, int], ...]:
     return _units(tuple(lines))
 
 
-@lru_cache(maxsize=8)
 def _units(lines: tuple[str, ...]) -> tuple[tuple[int, int], ...]:
     out: list[tuple[int, int]] = []
     i, n = 0, len(lines)
@@ -99,7 +99,7 @@ def wrapped_apart(old: Sequence[str], i: int, target: Sequence[str], k: int) -> 
     a part of a statement over several lines, the other a statement of another extent, or
     another part of it): such lines are no respelling of each other, whatever their tokens."""
     a = next(u for u in _units(tuple(old)) if u[0] <= i < u[1])
-    b = next(u for u in _units(tuple(target)) if u[0] <= k < u[1])
+    b = next(u for u in _index(tuple(target))[0] if u[0] <= k < u[1])
     return (a[1] - a[0], i - a[0]) != (b[1] - b[0], k - b[0])
 
 
@@ -444,7 +444,7 @@ def restatements(spec: HunkSpec, target: Sequence[str], hint: int) -> tuple[list
         bk, bl = _block(tgt[a:b], port)
         rs = HunkSpec(spec.kinds[:s] + bk + spec.kinds[e:], spec.lines[:s] + bl + spec.lines[e:],
                       spec.old_start, spec.section)
-        out.append(Restated(rs, a, tgt[a:b], o, n, port, kept, carried, round(sim, 4),
+        out.append(Restated(rs, a, tgt[a:b], o, n, port, kept, carried, round(sim, 4), s,
                             tuple(k + t for k, t in zip(kinds, lines, strict=True)),
                             tuple(k + t for k, t in zip(bk, bl, strict=True))))
     return out, why
