@@ -173,17 +173,36 @@ def test_the_v6_markers_say_what_the_debian_and_ubuntu_trees_have():
     # v6.9 .. v6.12: only 6.12 has them; every older tree has the old form
     for eid in ("api-kmemdup-array", "api-is-huge-zero-folio", "api-is-huge-zero-folio-of-page", "api-iommu-free-pages",
                 "api-iommu-free-page", "api-iommu-alloc-pages", "api-iommu-alloc-page", "api-fd-file", "api-fd-empty",
-                "api-kernel-ethtool-ts-info", "api-blk-mq-alloc-queue-no-limits"):
+                "api-kernel-ethtool-ts-info", "api-blk-mq-alloc-queue-no-limits", "api-const-ctl-table-handler",
+                "api-str-disable-enable", "api-str-disabled-enabled", "api-str-off-on", "api-str-no-yes"):
         assert has(t612, eid) and all(rewritable(t, eid) for t in (t510, t61, t68)), eid
     # the queue_limits argument: 5.10 has no blk_mq_alloc_disk() / blk_alloc_disk() at all (reported)
     for eid in ("api-blk-mq-alloc-disk-no-limits", "api-blk-alloc-disk-no-limits", "api-sk-skb-reason-drop"):
         assert has(t612, eid) and rewritable(t61, eid) and rewritable(t68, eid), eid
         assert not has(t510, eid) and t510.old_evidence(entries[eid]) is None, eid
     # v6.5 / v6.8: Ubuntu's 6.8 has them, 6.1 does not; 5.10 has no ethtool_sprintf() either
-    for eid in ("api-skb-frag-fill-page-desc", "api-ethtool-puts"):
+    for eid in ("api-skb-frag-fill-page-desc", "api-ethtool-puts", "api-define-semaphore-binary"):
         assert has(t612, eid) and has(t68, eid) and rewritable(t61, eid), eid
     assert rewritable(t510, "api-skb-frag-fill-page-desc") and t510.old_evidence(entries["api-ethtool-puts"]) is None
     # v5.16 .. v6.7 (memdup_array_user backported to 6.1.y): only 5.10 lacks them
     for eid in ("api-bdev-nr-bytes", "api-iter-dest", "api-iter-source", "api-memdup-array-user",
                 "api-vmemdup-array-user"):
         assert has(t612, eid) and has(t68, eid) and has(t61, eid) and rewritable(t510, eid), eid
+
+
+@pytest.mark.parametrize("eid, line, words", [
+    ("api-iter-dest", "\tiov_iter_kvec(&it, ITER_DEST, &kv, 1, n);", "use READ, 5.10 has no ITER_DEST"),
+    ("api-system-percpu-wq", "\tqueue_work(system_percpu_wq, &w);", "use system_wq, 5.10 has no system_percpu_wq"),
+    ("api-const-ctl-table-handler", "static int f(const struct ctl_table *t, int w,",
+     "drop const, 5.10 has no const struct ctl_table *"),
+    ("api-kmemdup-array", "\tp = kmemdup_array(a, n, sizeof(*p), GFP_KERNEL);", "use kmemdup(), 5.10 has no kmemdup_array()"),
+])
+def test_a_name_or_qualifier_is_not_called_in_the_stable_note(eid, line, words):
+    """A regex-found name, type or qualifier is written as such ('use READ', 'drop const'), not
+    as a call ('use READ()'); a call keeps its parentheses."""
+    from backport.apiadapt import _summary
+    from kb.api import load_api, rewrite_line
+
+    e = {x.id: x for x in load_api()}[eid]
+    tree = MemoryTree({"Makefile": "VERSION = 5\nPATCHLEVEL = 10\nSUBLEVEL = 0\n"})
+    assert _summary(e, tree, rewrite_line(e, line), line) == words
