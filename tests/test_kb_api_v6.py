@@ -176,8 +176,10 @@ def test_the_v6_markers_say_what_the_debian_and_ubuntu_trees_have():
                 "api-kernel-ethtool-ts-info", "api-blk-mq-alloc-queue-no-limits", "api-const-ctl-table-handler",
                 "api-str-disable-enable", "api-str-disabled-enabled", "api-str-off-on", "api-str-no-yes"):
         assert has(t612, eid) and all(rewritable(t, eid) for t in (t510, t61, t68)), eid
-    # the queue_limits argument: 5.10 has no blk_mq_alloc_disk() / blk_alloc_disk() at all (reported)
-    for eid in ("api-blk-mq-alloc-disk-no-limits", "api-blk-alloc-disk-no-limits", "api-sk-skb-reason-drop"):
+    # the queue_limits argument: 5.10 has no blk_mq_alloc_disk() / blk_alloc_disk() at all (reported);
+    # nor kvm_x86_ops as static calls
+    for eid in ("api-blk-mq-alloc-disk-no-limits", "api-blk-alloc-disk-no-limits", "api-sk-skb-reason-drop",
+                "api-kvm-x86-call", "api-kvm-pmu-call"):
         assert has(t612, eid) and rewritable(t61, eid) and rewritable(t68, eid), eid
         assert not has(t510, eid) and t510.old_evidence(entries[eid]) is None, eid
     # v6.5 / v6.8: Ubuntu's 6.8 has them, 6.1 does not; 5.10 has no ethtool_sprintf() either
