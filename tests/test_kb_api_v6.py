@@ -186,6 +186,11 @@ def test_the_v6_markers_say_what_the_debian_and_ubuntu_trees_have():
     for eid in ("api-skb-frag-fill-page-desc", "api-ethtool-puts", "api-define-semaphore-binary"):
         assert has(t612, eid) and has(t68, eid) and rewritable(t61, eid), eid
     assert rewritable(t510, "api-skb-frag-fill-page-desc") and t510.old_evidence(entries["api-ethtool-puts"]) is None
+    # v6.11, backported to Ubuntu's 6.8: reported on 6.1 and 5.10 (the caller must declare the cursors)
+    eid = "api-of-property-for-each-u32-three-args"
+    assert has(t612, eid) and has(t68, eid) and not has(t61, eid) and not has(t510, eid)
+    # v5.16, backported to 5.10.y
+    assert all(has(t, "api-declare-flex-array") for t in (t510, t61, t68, t612))
     # v5.16 .. v6.7 (memdup_array_user backported to 6.1.y): only 5.10 lacks them
     for eid in ("api-bdev-nr-bytes", "api-iter-dest", "api-iter-source", "api-memdup-array-user",
                 "api-vmemdup-array-user"):
@@ -208,3 +213,17 @@ def test_a_name_or_qualifier_is_not_called_in_the_stable_note(eid, line, words):
     e = {x.id: x for x in load_api()}[eid]
     tree = MemoryTree({"Makefile": "VERSION = 5\nPATCHLEVEL = 10\nSUBLEVEL = 0\n"})
     assert _summary(e, tree, rewrite_line(e, line), line) == words
+
+
+@pytest.mark.slow
+def test_a_49_era_tree_gets_the_zero_length_array():
+    """Ubuntu's 4.15 has no DECLARE_FLEX_ARRAY() (v5.16): the rewrite applies there."""
+    from backport.apiadapt import _Target
+    from backport.target import DirTree
+    from kb.api import load_api
+
+    if not (TREES / "ubuntu-4.15.0-213").is_dir():
+        pytest.skip("kbench tree missing")
+    t = _Target(DirTree(str(TREES / "ubuntu-4.15.0-213")), PortOptions(), Patch(subject="x"), None)
+    e = {x.id: x for x in load_api()}["api-declare-flex-array"]
+    assert not t.has_new(e, "drivers/x/x.c") and t.old_evidence(e) is not None
