@@ -434,3 +434,24 @@ def test_a_rename_onto_a_name_the_added_line_also_uses_is_not_carried():
     a = adapt(s, ["\twrite_reg(plane, REG, 0);"], [0])
     assert not a.ok and "would make one name" in a.uncarried[0]
     assert a.lines[1] == "\tdisable_fetch(dsb, plane, st);"
+
+
+def test_without_base_two_respelled_lines_in_a_row_between_unique_anchors_are_deleted_as_the_target_spells_them():
+    # a whole function removed whose two parameter lines the target types otherwise (u32/u64
+    # against unsigned int): both are held 1:1 between the verbatim header and body lines
+    s = spec("-static int buffer_alloc(struct heap *heap, size_t len,", "-\t\t\t u32 fd_flags,",
+             "-\t\t\t u64 heap_flags)", "-{", "-\tstruct dma_buf *dmabuf;", "-\treturn 0;", "-}")
+    tgt = ["static int buffer_alloc(struct heap *heap, size_t len,", "\t\t\t unsigned int fd_flags,",
+           "\t\t\t unsigned int heap_flags)", "{", "\tstruct dma_buf *dmabuf;", "\treturn 0;", "}"]
+    a = adapt(s, tgt, list(range(7)))  # alignment, no base
+    assert a.ok, a.uncarried
+    assert [r.line for r in a.removed] == [1, 2]
+    assert a.lines[1:3] == ("\t\t\t unsigned int fd_flags,", "\t\t\t unsigned int heap_flags)")
+    # four differing lines in a row are more than a respelling held between anchors (at most
+    # HELD_LINES others beside the one judged)
+    s4 = spec("-static int buffer_alloc(struct heap *heap, size_t len,", "-\t\t\t u32 fd_flags,",
+              "-\t\t\t u64 heap_flags,", "-\t\t\t u8 mode,", "-\t\t\t u16 id)", "-{", "-\treturn 0;", "-}")
+    t4 = ["static int buffer_alloc(struct heap *heap, size_t len,", "\t\t\t unsigned int fd_flags,",
+          "\t\t\t unsigned int heap_flags,", "\t\t\t unsigned int mode,", "\t\t\t unsigned int id)", "{",
+          "\treturn 0;", "}"]
+    assert not adapt(s4, t4, list(range(8))).ok
