@@ -52,7 +52,7 @@ from .model import (
     TargetTree,
 )
 from .relocate import find_function_files, find_moved_file, list_paths
-from .respell import Respelled, known_names, respell
+from .respell import ADAPTED_CAP, Respelled, carry_across, known_names, respell
 from .safety import REFUSING_CODES, check_filepatch_safety, render_printable
 from .upstream_base import find_base
 
@@ -570,6 +570,30 @@ def _api_spelled(w: _Work, st: FileState, h: Hunk, hint: int, base: Sequence[str
     return (m, ported, rs, verdict, notes) if verdict.applied else None
 
 
+def _carry_across(w: _Work, st: FileState, path: str, base: Sequence[str] | None, ref: SourceRef | None) -> None:
+    """Carry what one hunk of the file learned about the target's spelling into the file's hunks
+    placed verbatim (backport.respell.carry_across): their edits and placements are rewritten."""
+    idx = [k for k, e in enumerate(st.edits) if w.placements[e[3]].path == path]
+    if len(idx) < 2:
+        return
+    placed = []
+    for k in idx:
+        pl = w.placements[st.edits[k][3]]
+        m = Match(pl.method.value, st.edits[k][0], st.edits[k][1], st.edits[k][2], pl.confidence)
+        free = not pl.adaptations and pl.method in (Method.EXACT, Method.OFFSET)
+        placed.append((pl.hunk, m, free))
+    got = carry_across(st.lines, placed, base=base, path=path, options=w.options,
+                       known=known_names(w.tree, w.options, path), ref=ref)
+    for i, (replacement, notes) in got.items():
+        k = idx[i]
+        start, end, _, pi = st.edits[k]
+        st.edits[k] = (start, end, replacement, pi)
+        pl = w.placements[pi]
+        w.placements[pi] = replace(pl, target_new=replacement, adaptations=notes,
+                                   confidence=round(min(pl.confidence, ADAPTED_CAP), 4),
+                                   evidence=tuple(f"adapted: {x.summary}" for x in notes) + pl.evidence)
+
+
 def _port_modified_file(w: _Work, fi: int, fp: FilePatch) -> None:
     opts = w.options
     found = find_base(fp, opts.upstream, base_commit=w.patch.base_commit)
@@ -665,6 +689,7 @@ def _port_modified_file(w: _Work, fi: int, fp: FilePatch) -> None:
         elif verdict.applied and m.method != Method.ALREADY_APPLIED.value:  # no base: its header line
             f = check_signature(tst.lines, h, m, path=target, language=lang, label=label, ref=href)
             w.findings.extend([f] if f is not None else [])
+    _carry_across(w, st, path, base, ref)
     if fp.is_rename and path == fp.old_path and not w.tree.exists(fp.new_path or ""):
         st.rename_from = path
     if base_text is not None:
