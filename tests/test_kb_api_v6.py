@@ -227,3 +227,63 @@ def test_a_49_era_tree_gets_the_zero_length_array():
     t = _Target(DirTree(str(TREES / "ubuntu-4.15.0-213")), PortOptions(), Patch(subject="x"), None)
     e = {x.id: x for x in load_api()}["api-declare-flex-array"]
     assert not t.has_new(e, "drivers/x/x.c") and t.old_evidence(e) is not None
+
+
+NF_TARGET = """\
+int foo_table_register(struct net *net, const struct nf_hook_ops *template_ops)
+{
+\tstruct nf_hook_ops *ops;
+\tunsigned int num_ops;
+\tint ret;
+
+\tnum_ops = hweight32(table->valid_hooks);
+\tops = kmemdup(template_ops, sizeof(*ops) * num_ops, GFP_KERNEL);
+\tif (!ops)
+\t\treturn -ENOMEM;
+
+\tret = foo_register(net, ops, num_ops);
+\treturn ret;
+}
+"""
+# v6.12 upstream writes the copy with kmemdup_array() (api-kmemdup-array, 7092e9b3bed1) and the
+# fix deletes the copy where a 6.8 tree spells it with kmemdup(): a removed line the target has
+# only in the old spelling, which the API table's second old form renders exactly
+NF_FIX = """\
+diff --git a/net/foo/foo_tables.c b/net/foo/foo_tables.c
+--- a/net/foo/foo_tables.c
++++ b/net/foo/foo_tables.c
+@@ -6,9 +6,5 @@ int foo_table_register(struct net *net, const struct nf_hook_ops *template_ops)
+\x20
+ \tnum_ops = hweight32(table->valid_hooks);
+-\tops = kmemdup_array(template_ops, num_ops, sizeof(*ops), GFP_KERNEL);
+-\tif (!ops)
+-\t\treturn -ENOMEM;
+-
+-\tret = foo_register(net, ops, num_ops);
++\tret = foo_register(net, template_ops, num_ops);
+ \treturn ret;
+ }
+"""
+
+
+def test_a_removed_kmemdup_array_line_deletes_the_targets_kmemdup_line(tmp_path: Path):
+    """The held-out netfilter arp/ip/ip6_tables.c cases: the deletion lands on the target's
+    kmemdup(t, sizeof(*ops) * num_ops, gfp), recorded as a `removed` adaptation naming the entry."""
+    from backport.target import DirTree
+
+    root = tmp_path / "target"
+    (root / "net" / "foo").mkdir(parents=True)
+    (root / "net" / "foo" / "foo_tables.c").write_text(NF_TARGET)
+    patch = Patch(subject="netfilter: foo", files=parse_diff(NF_FIX, origin="fix.patch"), diff_text=NF_FIX)
+    before = port_patch(patch, DirTree(str(root)), options=PortOptions(adapt=False))
+    assert not before.placements[0].applied  # the removed line differs: held back
+    r = port_patch(patch, DirTree(str(root)), options=PortOptions())
+    (pl,) = r.placements
+    assert pl.applied
+    (a,) = [a for a in pl.adaptations if a.kind == "removed"]
+    assert a.rule == "api-kmemdup-array" and "7092e9b3bed1" in a.references[0]
+    assert a.port == ("-\tops = kmemdup(template_ops, sizeof(*ops) * num_ops, GFP_KERNEL);",)
+    files = {"net/foo/foo_tables.c": NF_TARGET}
+    assert _git_apply(tmp_path, files, r.text).returncode == 0
+    got = (tmp_path / "applytree" / "net/foo/foo_tables.c").read_text()
+    assert "kmemdup" not in got and "\tret = foo_register(net, template_ops, num_ops);\n" in got
