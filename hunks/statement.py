@@ -187,6 +187,43 @@ def _clash(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
     return a1 < b2 and b1 < a2
 
 
+def _groups(keys: Sequence[str]) -> list[int]:
+    """Per position p of ``keys`` (0 .. len), the index of the "(" or "[" enclosing the gap
+    before keys[p] (-1 at the top)."""
+    stack, out = [-1], []
+    for k, x in enumerate(keys):
+        out.append(stack[-1])
+        if x in "([":
+            stack.append(k)
+        elif x in ")]" and len(stack) > 1:
+            stack.pop()
+    out.append(stack[-1])
+    return out
+
+
+def _arity(seq: Sequence[str]) -> bool:
+    """A list separator at the top of ``seq``: the edit adds or drops a whole argument."""
+    depth = 0
+    for x in seq:
+        depth += (x in "([") - (x in ")]")
+        if x == "," and depth == 0:
+            return True
+    return False
+
+
+def _argument_clash(o: Sequence[str], groups: Sequence[int], h: tuple[int, int, int, int], hn: Sequence[str],
+                    t: tuple[int, int, int, int], tk: Sequence[str]) -> bool:
+    """The two edits change arguments of one list, one of them adds or drops an argument, and no
+    argument neither touches lies between them: which argument the change belongs to is a guess
+    (an argument inserted next to two the target merged into one)."""
+    if groups[h[0]] != groups[t[0]]:
+        return False
+    if not (_arity(o[h[0]:h[1]]) or _arity(hn[h[2]:h[3]]) or _arity(o[t[0]:t[1]]) or _arity(tk[t[2]:t[3]])):
+        return False
+    a, b = (h[1], t[0]) if h[1] <= t[0] else (t[1], h[0])
+    return sum(1 for k in range(a, b) if o[k] == "," and groups[k] == groups[h[0]]) < 2
+
+
 def _touch(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
     return a[1] == b[0] or b[1] == a[0]
 
@@ -237,6 +274,9 @@ def merge(old: Sequence[str], new: Sequence[str], target: Sequence[str],
     t_edits = _settle(ok_, t_of, n_edits, len(tk))
     if t_edits is None:
         return None, "the hunk changes tokens the target writes otherwise", (), ()
+    groups = _groups(ok_)
+    if any(_argument_clash(ok_, groups, h, nk, e, tk) for h in n_edits for e in t_edits):
+        return None, "the hunk adds or drops an argument next to arguments the target writes otherwise", (), ()
     if not _rewrapped(ot, tt, t_of):
         return None, "the target wraps the statement as upstream does", (), ()
     by_n = {e[0]: e for e in n_edits}

@@ -150,3 +150,17 @@ def test_a_pre_image_in_the_target_verbatim_needs_no_restating():
 +\t\t    !rec_nop_init(mod, p))""")
     target = ["\t\tif (!IS_ENABLED(CONFIG_NOP_CALLS) &&", "\t\t    !rec_old_disable(mod, p))"]
     assert restatements(s, target, 0) == ([], [])
+
+
+def test_an_argument_added_next_to_arguments_the_target_merged_is_a_reason():
+    # upstream passes two callbacks the target passes as one ops pointer: where the new argument
+    # goes in the target's call is a guess
+    target = ["\t\tif (put_op(skb, cb, &op))", "\t\t\treturn skb->len;"]
+    s = spec("""\
+ \t\tif (put_op(skb, cb,
++\t\t\t   it->cmd,
+ \t\t\t   &it->doit,
+ \t\t\t   &it->dumpit))
+ \t\t\treturn skb->len;""")
+    found, why = restatements(s, target, 0)
+    assert found == [] and any("adds or drops an argument" in w for w in why)
