@@ -180,7 +180,8 @@ def items(lines: tuple[str, ...], language: str) -> tuple[Item, ...]:
     """Every named item of a file (cached per content)."""
     if language == "c":
         found = _c_items(lines)
-        return tuple(found + [it for it in _c_regex_items(lines) if not any(f.name == it.name for f in found)])
+        names = {f.name for f in found}
+        return tuple(found + [it for it in _c_regex_items(lines) if it.name not in names])
     if language == "asm":
         return tuple(_asm_items(lines) + _c_regex_items(lines, defines_only=True))
     if language == "kconfig":
