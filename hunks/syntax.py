@@ -283,16 +283,16 @@ def _c_items(lines: tuple[str, ...]) -> list[Item]:
 
 # static int foo(struct bar *b)   (a definition starts in column 0 and is not a prototype)
 RE_C_DEF = re.compile(r"^[A-Za-z_][^;=]*?\b([A-Za-z_]\w*)\s*\([^;]*$")
-# };   /   }
-RE_C_CLOSE = re.compile(r"^\}")
 
 
 def _c_regex_items(lines: tuple[str, ...], *, defines_only: bool = False) -> list[Item]:
     """Kernel-style fallback: definitions start in column 0 and end at a column-0 ``}``."""
     out: list[Item] = []
     n = len(lines)
+    # every regex below is tried only on lines holding a text it needs ("define", "(", "=", a tag
+    # keyword): the same items, without matching every line of a file against each of them
     for i, line in enumerate(lines):
-        m = RE_DEFINE.match(line)
+        m = RE_DEFINE.match(line) if "define" in line else None
         if m:
             j = i
             while j + 1 < n and lines[j].endswith("\\"):
@@ -302,16 +302,17 @@ def _c_regex_items(lines: tuple[str, ...], *, defines_only: bool = False) -> lis
         if defines_only or not line[:1].isalpha() and line[:1] != "_":
             continue
         name = None
-        m = RE_C_DEF.match(line)
+        m = RE_C_DEF.match(line) if "(" in line else None
         if m and not line.rstrip().endswith(";"):
             name = anchor_name(line)
-        elif RE_TAG.search(line) or RE_INIT.search(line):
+        elif ("struct" in line or "union" in line or "enum" in line) and RE_TAG.search(line) \
+                or "=" in line and RE_INIT.search(line):
             name = anchor_name(line)
         if not name:
             continue
         j = i + 1
-        while j < n and not RE_C_CLOSE.match(lines[j]) and not (j > i + 1 and RE_C_DEF.match(lines[j])
-                                                                   and lines[j - 1].strip() == ""):
+        while j < n and not lines[j].startswith("}") and not (j > i + 1 and not lines[j - 1].strip()
+                                                              and RE_C_DEF.match(lines[j])):
             j += 1
         out.append(Item(name, i, min(n, j + 1), "function"))
     return out
