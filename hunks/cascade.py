@@ -243,8 +243,12 @@ def check_prerequisites(m: Match, spec: HunkSpec, target: tuple[str, ...], base:
             used |= api_words(t)
     if not used:
         return m
-    have, upstream = _words(target), _defined(base, language)
-    missing = sorted(w for w in used if w in upstream and w not in have)
+    have = _words(target)
+    new = [w for w in used if w not in have]
+    if not new:  # every name is in the target already: what upstream's file defines is not asked
+        return m
+    upstream = _defined(base, language)
+    missing = sorted(w for w in new if w in upstream)
     if not missing:
         return m
     note = (f"the new lines use {', '.join(map(repr, missing[:5]))}, which upstream's file has and the "
