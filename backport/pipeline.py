@@ -17,6 +17,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 
 import pygit2
 from pygit2.enums import DiffOption
@@ -26,11 +27,14 @@ from hunks.order import locate_unclaimed, overlaps
 from hunks.score import absent_code, norm
 from hunks.syntax import anchor_name, find_anchor, language_for
 from hunks.types import HunkSpec, Match
+from kb.api import load_api
 
 from . import apiadapt, apiatomic, callarity, conditional, condscope, deps, kbcheck, prototype, seriesdeps
 from .adaptation import check_adaptations
+from .apicontext import place_respelled
 from .divergence import MAX_EVIDENCE, check_divergence, check_identifiers, check_signature
 from .model import (
+    Adaptation,
     Alternative,
     FilePatch,
     Finding,
@@ -48,7 +52,7 @@ from .model import (
     TargetTree,
 )
 from .relocate import find_function_files, find_moved_file, list_paths
-from .respell import known_names, respell
+from .respell import ADAPTED_CAP, Respelled, carry_across, known_names, respell
 from .safety import REFUSING_CODES, check_filepatch_safety, render_printable
 from .upstream_base import find_base
 
@@ -532,6 +536,64 @@ def _relocate_hunk(w: _Work, path: str, h: Hunk, base: Sequence[str] | None) -> 
     return None
 
 
+def _settle(w: _Work, st: FileState, h: Hunk, m: Match, *, base: Sequence[str] | None, path: str, label: str,
+            ref: SourceRef | None) -> tuple[Match, Hunk, Respelled | None, _Verdict]:
+    """Adapt a placed hunk to the target's spelling (backport.respell) and judge it: the Match,
+    the hunk as ported, what respell said, and the verdict (held back with its reasons)."""
+    rs = respell(st.lines, h, hunk_spec(h), m, base=base, path=path, label=label, ref=ref, options=w.options,
+                 known=known_names(w.tree, w.options, path))
+    m, ported = (rs.match, rs.hunk) if rs is not None else (m, h)
+    verdict = _judge(m, ported, st.lines, label, ref, path, w.options)
+    if rs is not None and rs.hold:  # what cannot be carried is held back, with its reason
+        verdict = _Verdict(False, verdict.findings + rs.findings)
+    return m, ported, rs, verdict
+
+
+def _api_spelled(w: _Work, st: FileState, h: Hunk, hint: int, base: Sequence[str] | None, lang: str,
+                 known: Callable[[str], bool] | None, moving: frozenset[str], claimed: list[tuple[int, int]],
+                 path: str, label: str, ref: SourceRef | None
+                 ) -> tuple[Match, Hunk, Respelled | None, _Verdict, tuple[Adaptation, ...]] | None:
+    """The hunk placed and judged again with its kept and removed lines in the kb API table's old
+    forms the target file uses (backport.apicontext), when that lands and is applied; else None."""
+    opts = w.options
+    if not opts.adapt:
+        return None
+    alt = place_respelled(
+        h, st.lines, load_api(opts.kb_dirs),
+        partial(_place, st.lines, hint=hint, base=base, language=lang, options=opts, known=known, moving=moving),
+        lambda x: x.confidence >= opts.min_confidence and not x.ambiguous and not x.unsafe
+        and not overlaps(x, claimed), path=path, ref=ref)
+    if alt is None:
+        return None
+    m, hp, notes = alt
+    m, ported, rs, verdict = _settle(w, st, hp, m, base=base, path=path, label=label, ref=ref)
+    return (m, ported, rs, verdict, notes) if verdict.applied else None
+
+
+def _carry_across(w: _Work, st: FileState, path: str, base: Sequence[str] | None, ref: SourceRef | None) -> None:
+    """Carry what one hunk of the file learned about the target's spelling into the file's hunks
+    placed verbatim (backport.respell.carry_across): their edits and placements are rewritten."""
+    idx = [k for k, e in enumerate(st.edits) if w.placements[e[3]].path == path]
+    if len(idx) < 2:
+        return
+    placed = []
+    for k in idx:
+        pl = w.placements[st.edits[k][3]]
+        m = Match(pl.method.value, st.edits[k][0], st.edits[k][1], st.edits[k][2], pl.confidence)
+        free = not pl.adaptations and pl.method in (Method.EXACT, Method.OFFSET)
+        placed.append((pl.hunk, m, free))
+    got = carry_across(st.lines, placed, base=base, path=path, options=w.options,
+                       known=known_names(w.tree, w.options, path), ref=ref)
+    for i, (replacement, notes) in got.items():
+        k = idx[i]
+        start, end, _, pi = st.edits[k]
+        st.edits[k] = (start, end, replacement, pi)
+        pl = w.placements[pi]
+        w.placements[pi] = replace(pl, target_new=replacement, adaptations=notes,
+                                   confidence=round(min(pl.confidence, ADAPTED_CAP), 4),
+                                   evidence=tuple(f"adapted: {x.summary}" for x in notes) + pl.evidence)
+
+
 def _port_modified_file(w: _Work, fi: int, fp: FilePatch) -> None:
     opts = w.options
     found = find_base(fp, opts.upstream, base_commit=w.patch.base_commit)
@@ -583,7 +645,11 @@ def _port_modified_file(w: _Work, fi: int, fp: FilePatch) -> None:
                                           f"{label} moved to {target}:{m.start + 1}", href,
                                           (f"{target}:{m.start + 1}",) + extra,
                                           "check the function is the same one upstream changes"))
-        if m is None:
+        # a second try with the kept and removed lines in the target's kernel-API spelling (the
+        # kb table's old forms), when the hunk's own lines give no place or no settled one
+        second = _api_spelled(w, st, h, hint, base, lang, known, moving, claimed, path, label, href) \
+            if m is None else None
+        if m is None and second is None:
             w.placements.append(_to_placement(None, h, None, fi, hi, [], False))
             gone = absent_code(st.lines, h.old_lines, [x.text for x in h.lines if x.kind is LineKind.REMOVED])
             why = (f": {gone[0]} of its {gone[1]} code lines are nowhere in the file (it edits code this tree "
@@ -592,18 +658,21 @@ def _port_modified_file(w: _Work, fi: int, fp: FilePatch) -> None:
                                       hint="port this hunk by hand (see the leftovers)"))
             _leftover(w, fp, hi, h, f"no place in {path} matches its context{why}")
             continue
+        api_notes: tuple[Adaptation, ...] = ()
+        if m is not None:
+            m, ported, rs, verdict = _settle(w, tst, h, m, base=base if target == path else None, path=target,
+                                             label=label, ref=href)
+            if not verdict.applied and target == path and m.method != Method.ALREADY_APPLIED.value:
+                second = _api_spelled(w, st, h, hint, base, lang, known, moving, claimed, path, label, href)
+        if second is not None:
+            m, ported, rs, verdict, api_notes = second
+        assert m is not None
         if target == path:
             delta = m.start - (h.old_start - 1)
-        rs = respell(tst.lines, h, hunk_spec(h), m, base=base if target == path else None, path=target,
-                     label=label, ref=href, options=opts, known=known_names(w.tree, opts, target))
-        m, ported = (rs.match, rs.hunk) if rs is not None else (m, h)
-        verdict = _judge(m, ported, tst.lines, label, href, target, opts)
-        if rs is not None and rs.hold:  # what cannot be carried is held back, with its reason
-            verdict = _Verdict(False, verdict.findings + rs.findings)
         w.findings.extend(verdict.findings)
         pl = _to_placement(m, h, target, fi, hi, tst.lines, verdict.applied, extra)
-        if rs is not None and rs.adaptations:
-            pl = replace(pl, adaptations=rs.adaptations)
+        if api_notes or (rs is not None and rs.adaptations):
+            pl = replace(pl, adaptations=api_notes + (rs.adaptations if rs is not None else ()))
         if verdict.applied:
             tst.edits.append((m.start, m.end, tuple(m.replacement), len(w.placements)))
             eof = _hunk_final_newline(h)
@@ -620,6 +689,7 @@ def _port_modified_file(w: _Work, fi: int, fp: FilePatch) -> None:
         elif verdict.applied and m.method != Method.ALREADY_APPLIED.value:  # no base: its header line
             f = check_signature(tst.lines, h, m, path=target, language=lang, label=label, ref=href)
             w.findings.extend([f] if f is not None else [])
+    _carry_across(w, st, path, base, ref)
     if fp.is_rename and path == fp.old_path and not w.tree.exists(fp.new_path or ""):
         st.rename_from = path
     if base_text is not None:

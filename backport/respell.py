@@ -183,3 +183,40 @@ def _adaptations(spec: HunkSpec, a: Adapted, path: str, line: int, ref: SourceRe
             path, line, ref))
     return tuple(out)
 
+
+
+def carry_across(lines: Sequence[str], placed: Sequence[tuple[Hunk, Match, bool]], *, base: Sequence[str] | None,
+                 path: str, options: PortOptions, known: Callable[[str], bool] | None,
+                 ref: SourceRef | None) -> dict[int, tuple[tuple[str, ...], tuple[Adaptation, ...]]]:
+    """Substitutions one hunk's lines teach, carried into another hunk of the same file whose own
+    lines teach nothing (placed verbatim): the target's ``q->lrc[0].ring`` on a line hunk 2
+    removes is how hunk 1's added ``q->lrc[0]->ring`` must be written too. ``placed``: per
+    applied hunk of the file, the hunk as ported, its Match and whether it may take such a
+    carry (placed verbatim, not adapted already). Returns, per index into ``placed``, the new
+    replacement lines and the token Adaptations (evidence: the other hunk's target line); a hunk
+    whose carry leaves a reason (hunks.adapt's ``uncarried``) is left as it was."""
+    if not options.adapt or len(placed) < 2:
+        return {}
+    teach: list[list[tuple[str, int]]] = []
+    for hp, m, _ in placed:
+        spec = _spec(hp)
+        pairs, more, _ = learning_pairs(spec, lines, m.start, m.end, base)
+        own = [(o, p) for o, p in zip(spec.old, pairs, strict=True) if p is not None and o != lines[p]]
+        teach.append(own + [(o, p) for o, p in more if o != lines[p]])
+    out: dict[int, tuple[tuple[str, ...], tuple[Adaptation, ...]]] = {}
+    for i, (hp, m, free) in enumerate(placed):
+        more = [x for j, t in enumerate(teach) if j != i for x in t]
+        if not free or not more or not any(k.value == "+" for k in (ln.kind for ln in hp.lines)):
+            continue
+        spec = _spec(hp)
+        pairs = list(range(m.start, m.start + len(spec.old)))
+        a = adapt(spec, lines, pairs, more, known, language=language_for(path))
+        if a.uncarried or not a.carried or a.removed:
+            continue
+        replacement = tuple(t for k, t in zip(spec.kinds, a.lines, strict=True) if k != "-")
+        out[i] = (replacement, _adaptations(spec, a, path, m.start + 1, hp.ref or ref))
+    return out
+
+
+def _spec(h: Hunk) -> HunkSpec:
+    return HunkSpec(tuple(ln.kind.value for ln in h.lines), tuple(ln.text for ln in h.lines), h.old_start, h.section)

@@ -472,11 +472,20 @@ def adapt(spec: HunkSpec, target: Sequence[str], pairs: Sequence[int | None],
         "moved", texts_of(lex(r.upstream)), texts_of(lex(r.target)), r.upstream.strip(), r.target.strip(),
         r.line, r.target, removed=True) for r in removed
         if not re.match(r"\s*(?:return|goto|break|continue)\b", r.upstream)}
+    siblings = _siblings(all_learned)
     for h, (kind, text) in enumerate(zip(spec.kinds, spec.lines, strict=True)):
         if kind != "+":
             continue
         line = text
+        toks = texts_of(lex(text))
         for s in usable:
+            part = _partial(s, siblings, toks)
+            if part is not None:
+                if find(toks, s.upstream) >= 0:
+                    why.append(f"added line {h + 1} has {s.up_text!r} but not {part.up_text!r}, which the target's "
+                               f"{s.text.strip()!r} (line {s.line + 1}) respells together with it: "
+                               "carrying one of the two is a guess")
+                continue
             if s.kind in ("argwrap", "argpos"):
                 line, n, misfit = (carry_arg if s.kind == "argwrap" else carry_argpos)(line, s)
                 if misfit:
@@ -518,6 +527,38 @@ def adapt(spec: HunkSpec, target: Sequence[str], pairs: Sequence[int | None],
     by_up = {s.key: s for s in (*usable, *moved.values())}
     return Adapted(tuple(out), tuple((by_up[u], tuple(hs)) for u, hs in carried.items() if hs), tuple(removed),
                    tuple(dict.fromkeys(why)), tuple(all_learned))
+
+
+def _siblings(learned: Sequence[Substitution]) -> dict[tuple[str, ...], list[list[Substitution]]]:
+    """Per substitution key, the groups of substitutions learned from one line pair with it
+    (``kvm_x86_call(set_mode)`` against ``static_call_cond(kvm_x86_set_mode)``: two renames of
+    one pattern, not two facts)."""
+    by_line: dict[tuple[int, str], list[Substitution]] = {}
+    for s in learned:
+        by_line.setdefault((s.line, s.text), []).append(s)
+    out: dict[tuple[str, ...], list[list[Substitution]]] = {}
+    for group in by_line.values():
+        for s in group:
+            out.setdefault(s.key, []).append([x for x in group if x.key != s.key])
+    return out
+
+
+def _partial(s: Substitution, siblings: dict[tuple[str, ...], list[list[Substitution]]],
+             toks: Sequence[str]) -> Substitution | None:
+    """A renamed name learned only together with other respellings on the same line, some of
+    which the added line does not have (``update_cr8_intercept`` where the learned line had
+    ``set_mode``): carried alone it writes half a pattern; the sibling it lacks, else None.
+    Learned alone from some line, the rename stands on its own."""
+    if s.kind != "rename" or s.local:
+        return None
+    groups = siblings.get(s.key, [])
+    if not groups or any(not g for g in groups):
+        return None
+    for g in groups:
+        missing = [x for x in g if x.kind in ("rename", "call") and find(toks, x.upstream) < 0]
+        if not missing:
+            return None
+    return missing[0]
 
 
 def _calls_renamed(learned: Sequence[Substitution], ways: dict[tuple[str, ...], set[tuple[str, ...]]],

@@ -28,6 +28,8 @@ CLOSE_SIM = 0.5
 CLOSE_TOKENS = 3
 #: verbatim neighbours an anchored removed line may reach for on each side (past blanks and braces)
 ANCHOR_LINES = 3
+#: differing lines held 1:1 that may sit between a line and its anchors (anchored)
+HELD_LINES = 2
 
 
 def arg_position(up: Sequence[str], i1: int, i2: int) -> tuple[str, int]:
@@ -217,31 +219,45 @@ def anchored(old: Sequence[str], tgt: Sequence[str], pairs: Sequence[int | None]
     has a name in it, and that block of target lines occurs nowhere else in the file. Then the
     line between is the one the hunk changes, whatever a few of its tokens say: as strong as the
     3-way's pairing, without the upstream base (alignment alone pairs ``foo_count--;`` with
-    ``foo_count -= 1;`` from a few lines off)."""
+    ``foo_count -= 1;`` from a few lines off). Up to HELD_LINES neighbours that differ as well
+    may sit between it and the anchors when they too are held 1:1 (two parameters respelled in
+    a row: ``u32 fd_flags,`` / ``u64 heap_flags)`` against ``unsigned int`` both): the block
+    between the anchors is still matched line for line."""
     p = pairs[i]
     if p is None:
         return False
     sides = []
+    held = 0
     for step in (-1, 1):
-        run: list[str] = []
         k = 1
-        while k <= ANCHOR_LINES and 0 <= i + step * k < len(old) and pairs[i + step * k] == p + step * k \
-                and 0 <= p + step * k < len(tgt) and old[i + step * k].rstrip() == tgt[p + step * k].rstrip():
+        while held < HELD_LINES and _paired(old, tgt, pairs, i + step * k, p + step * k) \
+                and old[i + step * k].rstrip() != tgt[p + step * k].rstrip():
+            k += 1
+            held += 1
+        gap = k - 1
+        run: list[str] = []
+        while k <= gap + ANCHOR_LINES and _paired(old, tgt, pairs, i + step * k, p + step * k) \
+                and old[i + step * k].rstrip() == tgt[p + step * k].rstrip():
             run.append(old[i + step * k].rstrip())
             if _named(run[-1]):
                 break
             k += 1
         if not run:
             return False
-        sides.append(run)
-    before, after = sides[0][::-1], sides[1]
+        sides.append((gap, run))
+    (gap_b, before), (gap_a, after) = sides
     if not any(_named(x) for x in before + after):
         return False  # "{" and "}" anchor nothing
-    block = [*before, None, *after]
+    block = [*before[::-1], *([None] * (gap_b + 1 + gap_a)), *after]
     n = len(block)
     lines = [x.rstrip() for x in tgt]
     return sum(1 for q in range(len(lines) - n + 1)
                if all(b is None or lines[q + j] == b for j, b in enumerate(block))) == 1
+
+
+def _paired(old: Sequence[str], tgt: Sequence[str], pairs: Sequence[int | None], i: int, p: int) -> bool:
+    """Pre-image line ``i`` exists and is paired with target line ``p`` (which exists)."""
+    return 0 <= i < len(old) and pairs[i] == p and 0 <= p < len(tgt)
 
 
 def _named(line: str) -> bool:

@@ -35,6 +35,8 @@ MAX_STARTS = 8
 MAX_SLACK = 24
 #: a fuzzy placement's confidence is at most this times its quality
 FUZZY_BASE = 0.92
+#: alignments sharing more than this share of the shorter span are one place, not two
+SAME_PLACE = 0.75
 #: votes below this line similarity (0-100) are ignored
 PROBE_CUTOFF = 65
 
@@ -71,16 +73,12 @@ def find_alignments(target: tuple[str, ...], old: Sequence[str], hint: int, *, l
     """Aligned candidates for ``old`` in ``target[lo:hi]``, best quality first (nearer on ties)."""
     hi = len(target) if hi is None else min(hi, len(target))
     slack = min(MAX_SLACK, max(4, len(old) // 2))
-    seen: set[int] = set()
-    out: list[Alignment] = []
-    for s in candidate_starts(target, old, lo, hi, hint):
+    best: dict[int, Alignment] = {}  # per start, the better alignment (a window cut short by
+    for s in candidate_starts(target, old, lo, hi, hint):  # the slack aligns fewer lines)
         al = align(old, target, max(lo, s - slack), min(hi, s + len(old) + slack), band=2 * slack)
-        if al is None or al.start in seen:
-            continue
-        seen.add(al.start)
-        out.append(al)
-    out.sort(key=lambda a: (-round(a.quality, 3), abs(a.start - hint)))
-    return out
+        if al is not None and (al.start not in best or al.quality > best[al.start].quality):
+            best[al.start] = al
+    return sorted(best.values(), key=lambda a: (-round(a.quality, 3), abs(a.start - hint)))
 
 
 def find_fuzzy(target: tuple[str, ...], spec: HunkSpec, hint: int, *, score_cutoff: float = 0.6,
@@ -95,10 +93,19 @@ def find_fuzzy(target: tuple[str, ...], spec: HunkSpec, hint: int, *, score_cuto
     if not cands or cands[0].quality < score_cutoff:
         return None
     best = cands[0]
-    second = cands[1] if len(cands) > 1 else None
+    rivals = [c for c in cands[1:] if not same_place(best, c)]
+    second = rivals[0] if rivals else None
     return score_alignment(target, spec, best, second, hint, ambiguity_margin=ambiguity_margin,
                            method=method, base_conf=base_conf, note=note,
-                           others=cands[1:6])
+                           others=rivals[:5])
+
+
+def same_place(a: Alignment, b: Alignment) -> bool:
+    """Whether ``b`` is ``a``'s region aligned a few lines off (more than SAME_PLACE of the
+    shorter span shared), not another place: which of the two is right is the alignment's
+    quality to say, not a reason to call the placement ambiguous."""
+    shared = min(a.end, b.end) - max(a.start, b.start)
+    return shared > SAME_PLACE * min(a.end - a.start, b.end - b.start)
 
 
 def score_alignment(target: tuple[str, ...], spec: HunkSpec, best: Alignment, second: Alignment | None,

@@ -434,3 +434,44 @@ def test_a_rename_onto_a_name_the_added_line_also_uses_is_not_carried():
     a = adapt(s, ["\twrite_reg(plane, REG, 0);"], [0])
     assert not a.ok and "would make one name" in a.uncarried[0]
     assert a.lines[1] == "\tdisable_fetch(dsb, plane, st);"
+
+
+def test_without_base_two_respelled_lines_in_a_row_between_unique_anchors_are_deleted_as_the_target_spells_them():
+    # a whole function removed whose two parameter lines the target types otherwise (u32/u64
+    # against unsigned int): both are held 1:1 between the verbatim header and body lines
+    s = spec("-static int buffer_alloc(struct heap *heap, size_t len,", "-\t\t\t u32 fd_flags,",
+             "-\t\t\t u64 heap_flags)", "-{", "-\tstruct dma_buf *dmabuf;", "-\treturn 0;", "-}")
+    tgt = ["static int buffer_alloc(struct heap *heap, size_t len,", "\t\t\t unsigned int fd_flags,",
+           "\t\t\t unsigned int heap_flags)", "{", "\tstruct dma_buf *dmabuf;", "\treturn 0;", "}"]
+    a = adapt(s, tgt, list(range(7)))  # alignment, no base
+    assert a.ok, a.uncarried
+    assert [r.line for r in a.removed] == [1, 2]
+    assert a.lines[1:3] == ("\t\t\t unsigned int fd_flags,", "\t\t\t unsigned int heap_flags)")
+    # four differing lines in a row are more than a respelling held between anchors (at most
+    # HELD_LINES others beside the one judged)
+    s4 = spec("-static int buffer_alloc(struct heap *heap, size_t len,", "-\t\t\t u32 fd_flags,",
+              "-\t\t\t u64 heap_flags,", "-\t\t\t u8 mode,", "-\t\t\t u16 id)", "-{", "-\treturn 0;", "-}")
+    t4 = ["static int buffer_alloc(struct heap *heap, size_t len,", "\t\t\t unsigned int fd_flags,",
+          "\t\t\t unsigned int heap_flags,", "\t\t\t unsigned int mode,", "\t\t\t unsigned int id)", "{",
+          "\treturn 0;", "}"]
+    assert not adapt(s4, t4, list(range(8))).ok
+
+
+def test_a_rename_learned_only_together_with_another_is_not_carried_half():
+    # kvm_x86_call(X) is static_call_cond(kvm_x86_X) in the target: two renames of one pattern.
+    # An added call of another X would take only the head: reported, not guessed
+    s = spec(" \tkvm_x86_call(set_mode)(vcpu);", "+\tkvm_x86_call(update_cr8)(vcpu, tpr);", " \treturn;")
+    tgt = ["\tstatic_call_cond(kvm_x86_set_mode)(vcpu);", "\treturn;"]
+    a = adapt(s, tgt, [0, 1])
+    assert not a.ok
+    assert any("respells together with it" in w for w in a.uncarried)
+    assert a.lines[1] == "\tkvm_x86_call(update_cr8)(vcpu, tpr);"
+    # the same call of the same X takes both
+    same = spec(" \tkvm_x86_call(set_mode)(vcpu);", "+\tkvm_x86_call(set_mode)(vcpu2);", " \treturn;")
+    a = adapt(same, tgt, [0, 1])
+    assert a.ok and a.lines[1] == "\tstatic_call_cond(kvm_x86_set_mode)(vcpu2);"
+    # learned alone from another line, the head rename stands on its own
+    alone = spec(" \tkvm_x86_call(set_mode)(vcpu);", " \tx = kvm_x86_call;", "+\tkvm_x86_call(update_cr8)(vcpu, tpr);",
+                 " \treturn;")
+    a = adapt(alone, tgt[:1] + ["\tx = static_call_cond;"] + tgt[1:], [0, 1, 2])
+    assert a.ok and a.lines[2] == "\tstatic_call_cond(update_cr8)(vcpu, tpr);"

@@ -4,12 +4,13 @@ keeping the target's diverged context, and the bound on work for large files."""
 from __future__ import annotations
 
 import time
+from types import SimpleNamespace
 
 from test_hunks_support import apply, c_file, spec
 
 from hunks.align import align, build
 from hunks.cascade import locate
-from hunks.fuzzy import find_fuzzy
+from hunks.fuzzy import find_fuzzy, same_place
 from hunks.score import similarity
 from hunks.types import HunkSpec
 
@@ -124,3 +125,28 @@ def test_a_big_diverged_hunk_is_bounded():
     assert time.perf_counter() - t0 < 5.0
     # removed lines the target changed: never a clean placement
     assert m is None or m.unsafe and m.confidence <= 0.3
+
+
+def test_an_alignment_cut_short_by_the_hints_window_does_not_hide_the_whole_one():
+    # the hint lies a few lines above the place: the window aligned around it ends inside the
+    # hunk's region and starts where the full alignment (from the voted start) does
+    old = ["\tint err, i;", "", "\tsi = swp_swap_info(entry);", "", "\toffset = swp_offset(entry);",
+           "\tVM_WARN_ON(nr > SWAPFILE_CLUSTER - offset % SWAPFILE_CLUSTER);"]
+    place = ["\tint err;", "", "\tp = swp_swap_info(entry);", "", "\toffset = swp_offset(entry);",
+             "\tci = lock_cluster_or_swap_info(p, offset);"]
+    target = c_file(3) + ["static int dup(swp_entry_t entry)", "{", "\tstruct swap_info_struct *p;"] + place \
+        + ["\treturn 0;", "}"] + c_file(3)
+    at = len(c_file(3)) + 3
+    hunk = HunkSpec(tuple(" " * 3) + ("+",) * 2 + tuple(" " * 3),
+                    tuple(old[:3]) + ("\tif (WARN_ON_ONCE(!si))", "\t\treturn -EINVAL;") + tuple(old[3:]))
+    for hint in (at, at - 7):
+        m = find_fuzzy(tuple(target), hunk, hint)
+        assert m is not None and m.start == at, hint
+
+
+def test_a_runner_up_that_is_the_same_region_aligned_a_few_lines_off_is_no_rival():
+    def al(start: int, end: int) -> SimpleNamespace:
+        return SimpleNamespace(start=start, end=end)
+    assert same_place(al(48, 81), al(50, 81))  # 31 of 33 lines shared: one place
+    assert not same_place(al(10, 14), al(11, 15))  # 3 of 4: a small hunk shifted by one is a rival
+    assert not same_place(al(2, 7), al(49, 54))  # another function

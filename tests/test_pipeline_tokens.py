@@ -556,3 +556,56 @@ def test_without_base_removed_lines_between_verbatim_unique_neighbours_are_delet
     out = _git_apply(tmp_path, {"drivers/usb/serial/tty.c": TTY}, r.text, "drivers/usb/serial/tty.c")
     assert "\treturn 0;\n}\n\nstatic int serial_tiocmget" not in out
     assert "\t\treturn -EIO;\n\treturn port->serial->type->break_ctl(tty, state);\n}\n" in out
+
+
+EXECLIST = """\
+static int execlist_limit(struct xe_exec_queue *q)
+{
+\treturn 0;
+}
+
+static int execlist_init(struct xe_exec_queue *q)
+{
+\tint err;
+
+\terr = sched_init(&q->sched,
+\t\t\t q->lrc[0].ring.size / MAX_JOB_SIZE_BYTES,
+\t\t\t q->name);
+\treturn err;
+}
+"""
+
+# hunk 1 adds a line upstream writes with q->lrc[0]->ring (an array of pointers there); hunk 2
+# removes a line the target writes q->lrc[0].ring: hunk 2 teaches how hunk 1 must be written
+EXECLIST_FIX = """\
+diff --git a/drivers/xe/xe_execlist.c b/drivers/xe/xe_execlist.c
+--- a/drivers/xe/xe_execlist.c
++++ b/drivers/xe/xe_execlist.c
+@@ -1,4 +1,5 @@
+ static int execlist_limit(struct xe_exec_queue *q)
+ {
++\tq->limit = q->lrc[0]->ring.size / MAX_JOB_SIZE_BYTES;
+ \treturn 0;
+ }
+@@ -8,7 +9,6 @@ static int execlist_init(struct xe_exec_queue *q)
+ \tint err;
+\x20
+ \terr = sched_init(&q->sched,
+-\t\t\t q->lrc[0]->ring.size / MAX_JOB_SIZE_BYTES,
+ \t\t\t q->name);
+ \treturn err;
+ }
+"""
+
+
+def test_a_spelling_one_hunk_teaches_is_carried_into_a_verbatim_hunk_of_the_same_file(tmp_path):
+    r = _port(tmp_path, {"drivers/xe/xe_execlist.c": EXECLIST}, EXECLIST_FIX)
+    first, second = r.placements
+    assert first.applied and second.applied
+    assert [a.kind for a in second.adaptations] == ["removed"]
+    (carried,) = first.adaptations
+    assert carried.kind == "token" and "lrc[0]." in carried.summary
+    assert carried.evidence == ("drivers/xe/xe_execlist.c:11: q->lrc[0].ring.size / MAX_JOB_SIZE_BYTES,",)
+    out = _git_apply(tmp_path, {"drivers/xe/xe_execlist.c": EXECLIST}, r.text, "drivers/xe/xe_execlist.c")
+    assert "\tq->limit = q->lrc[0].ring.size / MAX_JOB_SIZE_BYTES;\n" in out and "->ring" not in out
+    assert sum(f.code == "adapted" for f in r.findings) == 2
