@@ -29,7 +29,18 @@ from hunks.syntax import anchor_name, find_anchor, language_for
 from hunks.types import HunkSpec, Match
 from kb.api import load_api
 
-from . import apiadapt, apiatomic, callarity, conditional, condscope, deps, kbcheck, prototype, seriesdeps
+from . import (
+    apiadapt,
+    apiarity,
+    apiatomic,
+    callarity,
+    conditional,
+    condscope,
+    deps,
+    kbcheck,
+    prototype,
+    seriesdeps,
+)
 from .adaptation import check_adaptations
 from .apicontext import place_respelled
 from .divergence import MAX_EVIDENCE, check_divergence, check_identifiers, check_signature
@@ -789,6 +800,9 @@ def port_patch(patch: Patch, tree: TargetTree, *, options: PortOptions | None = 
         found, changed = apiadapt.adapt_placements(patch, w.placements, tree, opts, series=series)
         w.findings.extend(found)
         found, more = apiatomic.adapt_atomics(w.placements, tree, apiadapt.added_rows)
+        w.findings.extend(found)
+        changed |= more
+        found, more = apiarity.adapt_added_calls(patch, w.placements, tree, opts, apiadapt.added_rows)
         w.findings.extend(found)
         changed |= more
         for st in w.files.values():

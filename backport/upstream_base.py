@@ -137,3 +137,27 @@ def load_base(fp: FilePatch, upstream: str | None, *, base_commit: str | None = 
     every hunk's pre-image); None otherwise."""
     base = find_base(fp, upstream, base_commit=base_commit)
     return base.text if base is not None else None
+
+
+def read_upstream(upstream: str | None, rel: str, *, base_commit: str | None = None) -> str | None:
+    """Any file of the upstream base by its path (a definition the hunk's own file does not
+    hold): the plain directory's file, or the repository's at ``base_commit``; None otherwise."""
+    if not upstream:
+        return None
+    try:
+        rel = check_relpath(rel)
+    except UnsafePathError:
+        return None
+    repo = _upstream_repo(upstream)
+    if repo is not None:
+        if not base_commit or not re.fullmatch(r"[0-9a-f]{7,40}", base_commit):
+            return None
+        import git
+
+        try:
+            return str(repo.git.show(f"{base_commit}:{rel}"))  # type: ignore[attr-defined]
+        except git.exc.GitCommandError:
+            return None
+    tree = _upstream_dir(upstream)
+    data = tree.read_bytes(rel) if tree is not None else None
+    return decode(data) if data is not None else None

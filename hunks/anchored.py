@@ -328,26 +328,43 @@ def find_appended(target: tuple[str, ...], spec: HunkSpec, known: Callable[[str]
     """A hunk that appends to the end of the upstream file, placed at the end of the target file.
 
     Diffs keep as much context below a change as above it unless the file ends there, so a hunk
-    with context above and none below, that removes nothing, adds after the file's last line
+    with less context below than above, that removes nothing, adds at the file's end
     (hunks.exact.file_edge). When the target file also ends with the hunk's last context line (the
     closing brace of the last function, an ``#endif``), the new lines go after it, whatever the
     lines above differ in (the target's last function is another one, or written otherwise): the
-    file's end anchors the change. Not when the new lines use a name of that differing context
-    that the target's file lacks and the tree does not define (drift, as for anchored placements).
+    file's end anchors the change. Context below the new lines (a header's include-guard
+    ``#endif``) must be the target file's last lines verbatim, and the new lines go before them.
+    Not when the new lines use a name of that differing context that the target's file lacks and
+    the tree does not define (drift, as for anchored placements).
     """
     kinds = spec.kinds
-    if "-" in kinds or not kinds or kinds[-1] != "+" or kinds[0] != " " or file_edge(spec) != "end":
+    if "-" in kinds or not kinds or kinds[0] != " " or file_edge(spec) != "end":
         return None
+    tail = next(i for i, k in enumerate(reversed(kinds)) if k == "+")  # context lines below the new ones
     old = spec.old
     end = len(target)
     while end > 0 and not target[end - 1].strip():
         end -= 1
-    if end == 0 or norm(target[end - 1]) != norm(old[-1]) or (len(old) > 1 and not norm(old[-1])):
+    if tail:
+        below = old[len(old) - tail:]
+        if end < tail or [norm(x) for x in target[end - tail:end]] != [norm(x) for x in below] \
+                or not any(norm(x) for x in below):
+            return None
+        end -= tail
+        old = old[:len(old) - tail]
+        if not old:
+            return None
+    elif end == 0 or norm(target[end - 1]) != norm(old[-1]) or (len(old) > 1 and not norm(old[-1])):
         return None
-    lead = 0  # context lines above the file's last one that the target has too, in a row
-    while lead + 1 < len(old) and end - 2 - lead >= 0 and norm(target[end - 2 - lead]) == norm(old[-2 - lead]):
-        lead += 1
-    differing = list(range(len(old) - 1 - lead))
+    lead = 0  # context lines above the insertion that the target has too, in a row
+    if not tail:
+        while lead + 1 < len(old) and end - 2 - lead >= 0 and norm(target[end - 2 - lead]) == norm(old[-2 - lead]):
+            lead += 1
+        differing = list(range(len(old) - 1 - lead))
+    else:
+        while lead < len(old) and end - 1 - lead >= 0 and norm(target[end - 1 - lead]) == norm(old[-1 - lead]):
+            lead += 1
+        differing = list(range(len(old) - lead))
     if not differing:
         return None  # the whole pre-image is there: the exact methods place it
     drift = drift_of(spec, old, differing, target)
@@ -357,9 +374,10 @@ def find_appended(target: tuple[str, ...], spec: HunkSpec, known: Callable[[str]
         return None
     new = tuple(t for k, t in zip(kinds, spec.lines, strict=True) if k == "+")
     lines = tuple(describe_line(j, old[j], 50) for j in differing)
-    note = (f"appended at the end of the file: the hunk ends the upstream file and the target's file also ends "
-            f"with {old[-1].strip()!r}; {len(lines)} context line(s) above it differ and are kept as the target has "
-            "them: " + ", ".join(lines[:4]))
+    last = (f"ends with {spec.old[-1].strip()!r}" if not tail else
+            f"ends with the hunk's last {tail} context line(s) ({spec.old[-1].strip()!r}), which follow the new lines")
+    note = (f"appended at the end of the file: the hunk ends the upstream file and the target's file also {last}; "
+            f"{len(lines)} context line(s) above it differ and are kept as the target has them: " + ", ".join(lines[:4]))
     return Match("fuzz", end, end, new, ANCHORED_CONFIDENCE, len(differing), (), (note,),
                  diverged=lines, anchored=True)
 

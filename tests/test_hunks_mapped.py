@@ -268,6 +268,33 @@ def test_an_appending_hunk_is_not_placed_by_the_end_when_it_drifts_or_the_file_e
     assert m is None or m.confidence < 0.8
 
 
+GUARDED = spec("""@@ -40,4 +40,8 @@ long kvm_arch_pre_fault(struct kvm_vcpu *vcpu,
+ \t\t\t      struct kvm_pre_fault_memory *range);
+ #endif
+\x20
++#ifdef CONFIG_KVM_GENERIC_HARDWARE_ENABLING
++int kvm_enable_virtualization(void);
++#endif
++
+ #endif
+""")
+OLDER_HEADER = ["#ifndef __KVM_HOST_H", "#define __KVM_HOST_H", "", "#ifdef CONFIG_KVM_PRIVATE_MEM",
+                "int kvm_gmem_get_pfn(struct kvm *kvm);", "#endif /* CONFIG_KVM_PRIVATE_MEM */", "", "#endif", ""]
+
+
+def test_a_hunk_ending_the_upstream_header_lands_before_the_targets_include_guard_endif() -> None:
+    # the last item of the older header is another one; the include guard's #endif below the new
+    # lines is the file's last line in both
+    m = locate(OLDER_HEADER, GUARDED, known=lambda name: True)
+    assert m is not None and m.anchored and m.confidence >= 0.8 and not m.ambiguous
+    out = apply(OLDER_HEADER, m)
+    assert out == OLDER_HEADER[:7] + ["#ifdef CONFIG_KVM_GENERIC_HARDWARE_ENABLING", "int kvm_enable_virtualization(void);",
+                                      "#endif", "", "#endif", ""]
+    # the file ending otherwise (no guard) leaves it to the other methods
+    m = locate(OLDER_HEADER[:6], GUARDED, known=lambda name: True)
+    assert m is None or m.confidence < 0.8
+
+
 def _divisor_fn(name: str, var: str) -> list[str]:
     return [f"static void {name}(struct foo_chip *{var}, unsigned int chan)", "{", "\tunsigned long flags;",
             "\tu32 reg;", "", f"\tbits = fls({var}->div) - 1;", "", "\tspin_lock_irqsave(&foo_lock, flags);", "",
