@@ -284,11 +284,16 @@ def _summary(e: ApiEntry, tree: TargetTree, port: Sequence[str], upstream: str =
     if uses and uses[0].end >= 0 and (upstream[:uses[0].start].strip() or upstream[uses[0].end:].strip() != ";"):
         shown = render(e.old[0], uses[0].values)
     shown = shown if len(shown) <= 72 else shown[:69] + "..."
+    # a name, type or qualifier a regex finds (system_wq, ITER_DEST, __poll_t) is no call
+    plain = bool(e.match) and "(" not in e.new
+    what = e.new if plain else f"{e.name}()"
+    if e.old and not e.old[0].strip():  # an attribute, flag or qualifier older trees lack
+        return f"drop {e.name}, {where} has no {what}"
     if called and called != e.name:
-        return f"use {called}(), {where} has no {e.name}()"
+        return f"use {called}{'' if plain else '()'}, {where} has no {what}"
     if called:  # same name, older arguments
         return f"write `{shown}`, {where}'s {e.name}() predates {e.commit[:12]}"
-    return f"write `{shown}`, {where} has no {e.name}()"
+    return f"write `{shown}`, {where} has no {what}"
 
 
 def _missing(e: ApiEntry, p: Placement, k: int, line: str, why: str) -> Finding:
