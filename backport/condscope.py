@@ -41,23 +41,31 @@ Frame = tuple[str, int]  # (the opening directive, normalised; branch number: 0 
 
 
 def _stacks(lines: Sequence[str]) -> list[tuple[Frame, ...]] | None:
-    """The enclosing conditional branches of each line; None when the directives do not balance."""
+    """The enclosing conditional branches of each line; None when the directives do not balance.
+    Lines without a ``#`` share the current stack's tuple (no directive can start there)."""
     out: list[tuple[Frame, ...]] = []
     stack: list[Frame] = []
+    cur: tuple[Frame, ...] = ()
     for line in lines:
+        if "#" not in line:
+            out.append(cur)
+            continue
         if RE_PP_OPEN.match(line):
-            out.append(tuple(stack))
+            out.append(cur)
             stack.append((" ".join(line.split()), 0))
+            cur = tuple(stack)
             continue
         if RE_PP_ELSE.match(line):
             if not stack:
                 return None
             stack[-1] = (stack[-1][0], stack[-1][1] + 1)
+            cur = tuple(stack)
         elif RE_PP_END.match(line):
             if not stack:
                 return None
             stack.pop()
-        out.append(tuple(stack))
+            cur = tuple(stack)
+        out.append(cur)
     return out if not stack else None
 
 
@@ -69,22 +77,27 @@ def _uses(lines: Sequence[str], stacks: list[tuple[Frame, ...]],
           names: set[str] | None = None) -> dict[str, dict[str, bool]]:
     """For each macro defined once (of ``names``, when given): {use line (stripped): visible
     there} over the lines after it. A macro defined under no condition is visible everywhere
-    after it and is left out unless named. Lines are indexed by word once (a file has hundreds
-    of #defines: a regex per macro over every line was the pipeline's slowest check)."""
+    after it and is left out unless named. The lines after the first judged definition are
+    indexed by word once, for the judged names only (a file has hundreds of #defines: a regex
+    per macro over every line was the pipeline's slowest check), and not at all when no
+    definition is judged (most files)."""
     defs: dict[str, list[int]] = {}
-    at_words: dict[str, list[int]] = {}
     for k, line in enumerate(lines):
-        m = RE_DEF.match(line)
+        m = _def(line)
         if m:
             defs.setdefault(m.group(1), []).append(k)
-        elif not line.lstrip().startswith(("#", "/*", "*", "//")):
-            for w in set(RE_WORD.findall(line)):
+    judged = {name: at[0] for name, at in defs.items()
+              if len(at) == 1 and (name in names if names is not None else bool(stacks[at[0]]))}
+    if not judged:  # defined per branch (#ifdef ... #else ...) or redefined: not judged
+        return {}
+    at_words: dict[str, list[int]] = {}
+    for k in range(min(judged.values()) + 1, len(lines)):
+        line = lines[k]
+        if not _def(line) and not line.lstrip().startswith(("#", "/*", "*", "//")):
+            for w in judged.keys() & RE_WORD.findall(line):
                 at_words.setdefault(w, []).append(k)
     out: dict[str, dict[str, bool]] = {}
-    for name, at in defs.items():
-        if len(at) != 1 or (names is not None and name not in names) or (names is None and not stacks[at[0]]):
-            continue  # defined per branch (#ifdef ... #else ...) or redefined: not judged
-        d = at[0]
+    for name, d in judged.items():
         seen: dict[str, bool] = {}
         for k in at_words.get(name, ()):
             if k > d:
@@ -93,6 +106,11 @@ def _uses(lines: Sequence[str], stacks: list[tuple[Frame, ...]],
         if seen:
             out[name] = seen
     return out
+
+
+def _def(line: str) -> re.Match[str] | None:
+    """RE_DEF's match, tried only on lines that can hold one."""
+    return RE_DEF.match(line) if "define" in line or ".macro" in line else None
 
 
 def check_file(path: str, old: Sequence[str], new: Sequence[str], ref: SourceRef | None = None) -> list[Finding]:

@@ -12,6 +12,7 @@ import difflib
 import re
 from collections.abc import Sequence
 
+from hunks.cascade import file_words
 from hunks.syntax import anchor_name, find_anchor, find_enclosing
 from hunks.types import Match
 
@@ -187,16 +188,19 @@ def _clip(evidence: list[str]) -> tuple[str, ...]:
     return tuple(evidence[:MAX_EVIDENCE]) + (("...",) if len(evidence) > MAX_EVIDENCE else ())
 
 
-def check_identifiers(base_text: str, old_text: str, fp: FilePatch, *, path: str,
+def check_identifiers(base_text: str, lines: Sequence[str], fp: FilePatch, *, path: str,
                       ref: SourceRef | None) -> Finding | None:
-    """Identifiers the patch adds that upstream's file knows but the target's file does not."""
-    added = {w for h in fp.hunks for ln in h.added for w in RE_IDENT.findall(ln.text)}
+    """Identifiers the patch adds that upstream's file (``base_text``) knows but the target's
+    file (its ``lines``) does not."""
+    removed = {w for h in fp.hunks for ln in h.removed for w in RE_IDENT.findall(ln.text)}
+    # an identifier of upstream's file is somewhere in its text: only those are tokenised for
+    added = {w for h in fp.hunks for ln in h.added for w in RE_IDENT.findall(ln.text)
+             if w not in removed and w in base_text}
     if not added:
         return None
     base_ids = set(RE_IDENT.findall(base_text))
-    removed = {w for h in fp.hunks for ln in h.removed for w in RE_IDENT.findall(ln.text)}
-    target_ids = set(RE_IDENT.findall(old_text))
-    missing = sorted(w for w in added if w in base_ids and w not in target_ids and w not in removed)
+    target_ids = file_words(tuple(lines))
+    missing = sorted(w for w in added if w in base_ids and w not in target_ids)
     if not missing:
         return None
     return Finding("missing-identifier", Severity.WARNING,

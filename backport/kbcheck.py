@@ -191,8 +191,6 @@ class OverlayScan(TreeScan):
         super().__init__(tree)
         self.base = base
         self.changes = dict(changes)
-        for path, text in self.changes.items():
-            self._lines[path] = None if text is None else tuple(text.splitlines())
 
     @property
     def paths(self) -> tuple[str, ...]:
@@ -215,6 +213,9 @@ class OverlayScan(TreeScan):
 
     def lines(self, path: str) -> tuple[str, ...]:
         if path in self.changes:
+            if path not in self._lines:  # split when first asked (most rules read none of them)
+                text = self.changes[path]
+                self._lines[path] = None if text is None else tuple(text.splitlines())
             return self._lines[path] or ()
         return self.base.lines(path)
 
@@ -524,11 +525,18 @@ def _version_str(v: tuple[int, int, int] | None) -> str:
     return ".".join(map(str, v)) if v else "unknown"
 
 
+#: check_rule's ``version`` when the caller did not read it
+_UNREAD: Any = object()
+
+
 def check_rule(rule: Any, patch: Patch, tree: TargetTree, *, series: Series | None = None,
-               options: PortOptions | None = None) -> tuple[Finding, ...]:
-    """The findings one rule (every row of its ``foreach`` table) raises on ``patch``."""
-    scan = find_scan(tree)
-    version = tree.kernel_version()
+               options: PortOptions | None = None, scan: TreeScan | None = None,
+               version: tuple[int, int, int] | None = _UNREAD) -> tuple[Finding, ...]:
+    """The findings one rule (every row of its ``foreach`` table) raises on ``patch``; ``scan``
+    (find_scan(tree)) and ``version`` (tree.kernel_version()) are passed by check_patch, which
+    reads them once for all its rules."""
+    scan = find_scan(tree) if scan is None else scan
+    version = tree.kernel_version() if version is _UNREAD else version
     arches = _arches(patch, series, scan, options)
     series_patches: Sequence[Patch] = series.patches if series is not None else (patch,)
     if patch not in series_patches:
@@ -572,10 +580,11 @@ def check_patch(patch: Patch, tree: TargetTree, *, placements: Sequence[Placemen
     ignore = set(options.ignore) if options is not None else set()
     rules = load_rules(options.kb_dirs if options is not None else ())
     findings: list[Finding] = []
+    scan, version = find_scan(tree), tree.kernel_version()
     for rule in rules:
         if rule.id in ignore:
             continue
-        findings.extend(check_rule(rule, patch, tree, series=series, options=options))
+        findings.extend(check_rule(rule, patch, tree, series=series, options=options, scan=scan, version=version))
     return tuple(findings)
 
 

@@ -704,8 +704,7 @@ def _port_modified_file(w: _Work, fi: int, fp: FilePatch) -> None:
     if fp.is_rename and path == fp.old_path and not w.tree.exists(fp.new_path or ""):
         st.rename_from = path
     if base_text is not None:
-        old_text = join_lines(st.lines, st.final_newline)
-        f = check_identifiers(base_text, old_text, fp, path=path, ref=ref)
+        f = check_identifiers(base_text, st.lines, fp, path=path, ref=ref)
         if f is not None:
             w.findings.append(f)
 

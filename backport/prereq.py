@@ -31,9 +31,8 @@ import re
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from functools import lru_cache
 
-from hunks.syntax import items
+from hunks.syntax import c_tree, items
 
 from .model import (
     Adaptation,
@@ -281,21 +280,12 @@ def _field_name(src: bytes, node) -> str | None:  # noqa: ANN001
     return None
 
 
-@lru_cache(maxsize=1)
-def _parser():  # -> tree_sitter.Parser (lazy: only --with-prereqs needs it here)
-    import tree_sitter
-    import tree_sitter_c
-
-    return tree_sitter.Parser(tree_sitter.Language(tree_sitter_c.language()))
-
-
 def struct_fields(text: str, tag: str) -> tuple[tuple[int, int], list[tuple[str, int, int]]] | None:
     """For ``struct tag { ... }`` in ``text``: the 0-based lines of its ``{`` and ``}``, and
     (field name, first line, one past the last line) for every field, nested ``#ifdef`` blocks
     included. None when the text holds no body of that struct."""
     src = text.encode("utf-8", "surrogateescape")
-    tree = _parser().parse(src)
-    stack = [tree.root_node]
+    stack = [c_tree(text).root_node]
     while stack:
         node = stack.pop()
         if node.type in ("struct_specifier", "union_specifier"):

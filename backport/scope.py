@@ -10,7 +10,8 @@ the whole-tree index is built by a line scanner (see backport.index for why).
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+
+from hunks.syntax import c_tree
 
 # struct foo *bar = ...   /   const struct foo bar;   /   struct foo *a, *b;
 RE_STRUCT_DECL = re.compile(r"\b(?:struct|union)\s+([A-Za-z_]\w*)\s*((?:\**\s*(?:const\s+)?[A-Za-z_]\w*\s*(?:\[[^\]]*\])?\s*"
@@ -18,14 +19,6 @@ RE_STRUCT_DECL = re.compile(r"\b(?:struct|union)\s+([A-Za-z_]\w*)\s*((?:\**\s*(?
 RE_DECL_NAME = re.compile(r"\**\s*(?:const\s+)?([A-Za-z_]\w*)")
 
 _AGGREGATES = ("struct_specifier", "union_specifier")
-
-
-@lru_cache(maxsize=1)
-def _parser():  # -> tree_sitter.Parser (imported lazily: only deps on C files needs it)
-    import tree_sitter
-    import tree_sitter_c
-
-    return tree_sitter.Parser(tree_sitter.Language(tree_sitter_c.language()))
 
 
 def _declarator_name(node) -> str | None:  # noqa: ANN001 - tree_sitter.Node
@@ -79,8 +72,7 @@ def find_variable_types(source: str, line: int = 0, *, function: str = "") -> di
     enclosing 1-based ``line``) of C ``source``: its parameters and locals first, then
     file-scope declarations. A name declared with two different tags (shadowing, #ifdef
     branches) is left out: the caller cannot know."""
-    tree = _parser().parse(source.encode("utf-8", "surrogateescape"))
-    root = tree.root_node
+    root = c_tree(source).root_node
     row = line - 1
     local: dict[str, set[str]] = {}
     glob: dict[str, set[str]] = {}

@@ -212,7 +212,9 @@ def check_applied_nearby(m: Match, spec: HunkSpec, tgt: tuple[str, ...],
 
 
 @lru_cache(maxsize=16)
-def _words(lines: tuple[str, ...]) -> frozenset[str]:
+def file_words(lines: tuple[str, ...]) -> frozenset[str]:
+    """The identifiers (RE_IDENT: 3+ characters) of a file's lines, cached per content (the
+    prerequisite check here and backport.divergence's ask about the same target file)."""
     return frozenset(w for line in lines for w in RE_IDENT.findall(line))
 
 
@@ -243,8 +245,12 @@ def check_prerequisites(m: Match, spec: HunkSpec, target: tuple[str, ...], base:
             used |= api_words(t)
     if not used:
         return m
-    have, upstream = _words(target), _defined(base, language)
-    missing = sorted(w for w in used if w in upstream and w not in have)
+    have = file_words(target)
+    new = [w for w in used if w not in have]
+    if not new:  # every name is in the target already: what upstream's file defines is not asked
+        return m
+    upstream = _defined(base, language)
+    missing = sorted(w for w in new if w in upstream)
     if not missing:
         return m
     note = (f"the new lines use {', '.join(map(repr, missing[:5]))}, which upstream's file has and the "

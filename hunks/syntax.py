@@ -152,7 +152,10 @@ class Item:
 def find_anchors(lines: Sequence[str], name: str, *, language: str) -> list[tuple[int, int]]:
     """Every [start, end) extent of an item called ``name``, in file order."""
     tup = tuple(lines)
-    out = [(it.start, it.end) for it in items(tup, language) if it.name == name]
+    # C: the regex fallback only adds names tree-sitter did not find, so a name tree-sitter
+    # found has exactly its items (and the fallback is not run)
+    out = [(it.start, it.end) for it in _c_tree_items(tup) if it.name == name] if language == "c" else []
+    out = out or [(it.start, it.end) for it in items(tup, language) if it.name == name]
     if not out and language == "make" and name.startswith("CONFIG_"):
         out = [(it.start, it.end) for it in items(tup, language) if f"$({name})" in it.name]
     return sorted(set(out))
@@ -179,8 +182,9 @@ def find_enclosing(lines: Sequence[str], line: int, *, language: str) -> Item | 
 def items(lines: tuple[str, ...], language: str) -> tuple[Item, ...]:
     """Every named item of a file (cached per content)."""
     if language == "c":
-        found = _c_items(lines)
-        return tuple(found + [it for it in _c_regex_items(lines) if not any(f.name == it.name for f in found)])
+        found = _c_tree_items(lines)
+        names = {f.name for f in found}
+        return found + tuple(it for it in _c_regex_items(lines) if it.name not in names)
     if language == "asm":
         return tuple(_asm_items(lines) + _c_regex_items(lines, defines_only=True))
     if language == "kconfig":
@@ -200,6 +204,36 @@ def _parser() -> Any:
     from tree_sitter import Language, Parser
 
     return Parser(Language(tree_sitter_c.language()))
+
+
+#: the trees c_tree parsed last, by text (most recent last)
+_TREES: dict[str, Any] = {}
+#: how many trees c_tree keeps (a patch's files, upstream and target, with room to spare)
+MAX_TREES = 16
+
+
+def c_tree(text: str) -> Any:
+    """tree-sitter-c's tree of ``text``, parsed once per content: items() here and backport's
+    scope and prereq modules ask for the same files. ``text`` that is the text of a tree
+    already kept plus a final newline (a file read whole, where items() parsed its lines
+    joined) is parsed incrementally from that tree, which tree-sitter keeps equal to a fresh
+    parse of ``text`` and does in a fraction of the time."""
+    tree = _TREES.pop(text, None)
+    if tree is None:
+        src = text.encode("utf-8", "surrogateescape")
+        prev = _TREES.get(text[:-1]) if text.endswith("\n") else None
+        if prev is not None:
+            old = len(src) - 1
+            row = src.count(b"\n", 0, old)
+            col = old - (src.rfind(b"\n", 0, old) + 1)
+            prev = prev.copy()
+            prev.edit(start_byte=old, old_end_byte=old, new_end_byte=old + 1, start_point=(row, col),
+                      old_end_point=(row, col), new_end_point=(row + 1, 0))
+        tree = _parser().parse(src, prev) if prev is not None else _parser().parse(src)
+        while len(_TREES) >= MAX_TREES:
+            _TREES.pop(next(iter(_TREES)), None)
+    _TREES[text] = tree
+    return tree
 
 
 def _text(src: bytes, node: Any) -> str:
@@ -226,9 +260,16 @@ def _has_function(node: Any) -> bool:
     return False
 
 
+@lru_cache(maxsize=16)
+def _c_tree_items(lines: tuple[str, ...]) -> tuple[Item, ...]:
+    """The items tree-sitter finds in C ``lines`` (cached per content)."""
+    return tuple(_c_items(lines))
+
+
 def _c_items(lines: tuple[str, ...]) -> list[Item]:
-    src = "\n".join(lines).encode("utf-8", "surrogateescape")
-    tree = _parser().parse(src)
+    text = "\n".join(lines)
+    src = text.encode("utf-8", "surrogateescape")
+    tree = c_tree(text)
     out: list[Item] = []
 
     def add(name: str | None, start: Any, end: Any, kind: str) -> None:
@@ -282,16 +323,16 @@ def _c_items(lines: tuple[str, ...]) -> list[Item]:
 
 # static int foo(struct bar *b)   (a definition starts in column 0 and is not a prototype)
 RE_C_DEF = re.compile(r"^[A-Za-z_][^;=]*?\b([A-Za-z_]\w*)\s*\([^;]*$")
-# };   /   }
-RE_C_CLOSE = re.compile(r"^\}")
 
 
 def _c_regex_items(lines: tuple[str, ...], *, defines_only: bool = False) -> list[Item]:
     """Kernel-style fallback: definitions start in column 0 and end at a column-0 ``}``."""
     out: list[Item] = []
     n = len(lines)
+    # every regex below is tried only on lines holding a text it needs ("define", "(", "=", a tag
+    # keyword): the same items, without matching every line of a file against each of them
     for i, line in enumerate(lines):
-        m = RE_DEFINE.match(line)
+        m = RE_DEFINE.match(line) if "define" in line else None
         if m:
             j = i
             while j + 1 < n and lines[j].endswith("\\"):
@@ -301,16 +342,17 @@ def _c_regex_items(lines: tuple[str, ...], *, defines_only: bool = False) -> lis
         if defines_only or not line[:1].isalpha() and line[:1] != "_":
             continue
         name = None
-        m = RE_C_DEF.match(line)
+        m = RE_C_DEF.match(line) if "(" in line else None
         if m and not line.rstrip().endswith(";"):
             name = anchor_name(line)
-        elif RE_TAG.search(line) or RE_INIT.search(line):
+        elif ("struct" in line or "union" in line or "enum" in line) and RE_TAG.search(line) \
+                or "=" in line and RE_INIT.search(line):
             name = anchor_name(line)
         if not name:
             continue
         j = i + 1
-        while j < n and not RE_C_CLOSE.match(lines[j]) and not (j > i + 1 and RE_C_DEF.match(lines[j])
-                                                                   and lines[j - 1].strip() == ""):
+        while j < n and not lines[j].startswith("}") and not (j > i + 1 and not lines[j - 1].strip()
+                                                              and RE_C_DEF.match(lines[j])):
             j += 1
         out.append(Item(name, i, min(n, j + 1), "function"))
     return out

@@ -98,6 +98,42 @@ def test_find_anchor_c(name, span):
     assert find_anchor(C_SRC, name, language="c") == span
 
 
+def _shape(node) -> list:
+    out, todo = [], [node]
+    while todo:
+        n = todo.pop()
+        out.append((n.type, n.start_byte, n.end_byte, n.start_point, n.end_point, n.is_error, n.is_missing))
+        todo.extend(n.children)
+    return out
+
+
+@pytest.mark.parametrize("text", [
+    "\n".join(C_SRC) + "\n#define LAST 1\n",  # without the final newline: a MISSING token
+    "int a;\n#define rd() (1)\n",
+    "static int f(void)\n{\n\treturn 0;\n}\n#define X(a) \\\n\t(a)\n",
+    "struct s {\n\tint a;\n#ifdef CONFIG_Y\n\tint b;\n",  # unbalanced: error recovery at the end
+])
+def test_c_tree_of_a_file_reuses_the_parse_of_its_lines_and_equals_a_fresh_parse(text):
+    from hunks import syntax
+
+    syntax._TREES.clear()
+    syntax.c_tree(text[:-1])  # what items() parses: the lines joined, no final newline
+    kept = syntax._TREES[text[:-1]]
+    tree = syntax.c_tree(text)  # incremental from that tree
+    assert syntax._TREES[text[:-1]] is kept and _shape(kept.root_node) == _shape(syntax._parser().parse(
+        text[:-1].encode()).root_node)  # the kept tree is not edited
+    assert _shape(tree.root_node) == _shape(syntax._parser().parse(text.encode()).root_node)
+    assert syntax.c_tree(text) is tree
+
+
+def test_c_tree_keeps_a_bounded_number_of_trees():
+    from hunks import syntax
+
+    for k in range(syntax.MAX_TREES + 5):
+        syntax.c_tree(f"int v{k};\n")
+    assert len(syntax._TREES) == syntax.MAX_TREES and "int v0;\n" not in syntax._TREES
+
+
 def test_find_anchor_missing_is_none():
     assert find_anchor(C_SRC, "no_such_thing", language="c") is None
     assert find_anchors(C_SRC, "no_such_thing", language="c") == []
