@@ -174,7 +174,7 @@ def test_the_v6_markers_say_what_the_debian_and_ubuntu_trees_have():
     for eid in ("api-kmemdup-array", "api-is-huge-zero-folio", "api-is-huge-zero-folio-of-page", "api-iommu-free-pages",
                 "api-iommu-free-page", "api-iommu-alloc-pages", "api-iommu-alloc-page", "api-fd-file", "api-fd-empty",
                 "api-kernel-ethtool-ts-info", "api-blk-mq-alloc-queue-no-limits", "api-const-ctl-table-handler",
-                "api-str-disable-enable", "api-str-disabled-enabled", "api-str-off-on", "api-str-no-yes"):
+                "api-str-disable-enable", "api-str-disabled-enabled", "api-str-off-on", "api-str-no-yes", "api-str-down-up"):
         assert has(t612, eid) and all(rewritable(t, eid) for t in (t510, t61, t68)), eid
     # the queue_limits argument: 5.10 has no blk_mq_alloc_disk() / blk_alloc_disk() at all (reported);
     # nor kvm_x86_ops as static calls
