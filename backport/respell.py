@@ -190,15 +190,21 @@ def carry_across(lines: Sequence[str], placed: Sequence[tuple[Hunk, Match, bool]
                  ref: SourceRef | None) -> dict[int, tuple[tuple[str, ...], tuple[Adaptation, ...]]]:
     """Substitutions one hunk's lines teach, carried into another hunk of the same file whose own
     lines teach nothing (placed verbatim): the target's ``q->lrc[0].ring`` on a line hunk 2
-    removes is how hunk 1's added ``q->lrc[0]->ring`` must be written too. ``placed``: per
+    removes is how hunk 1's added ``q->lrc[0]->ring`` must be written too. Only hunks that did not
+    land verbatim teach (their own lines against the target, and the base around them). ``placed``: per
     applied hunk of the file, the hunk as ported, its Match and whether it may take such a
     carry (placed verbatim, not adapted already). Returns, per index into ``placed``, the new
     replacement lines and the token Adaptations (evidence: the other hunk's target line); a hunk
     whose carry leaves a reason (hunks.adapt's ``uncarried``) is left as it was."""
     if not options.adapt or len(placed) < 2:
         return {}
+    if not any(free for _, _, free in placed):
+        return {}
     teach: list[list[tuple[str, int]]] = []
-    for hp, m, _ in placed:
+    for hp, m, free in placed:
+        if free:  # placed verbatim: its own lines are the target's and teach nothing
+            teach.append([])
+            continue
         spec = _spec(hp)
         pairs, more, _ = learning_pairs(spec, lines, m.start, m.end, base)
         own = [(o, p) for o, p in zip(spec.old, pairs, strict=True) if p is not None and o != lines[p]]

@@ -473,6 +473,7 @@ def adapt(spec: HunkSpec, target: Sequence[str], pairs: Sequence[int | None],
         r.line, r.target, removed=True) for r in removed
         if not re.match(r"\s*(?:return|goto|break|continue)\b", r.upstream)}
     siblings = _siblings(all_learned)
+    added_toks = [texts_of(lex(t)) for k, t in zip(spec.kinds, spec.lines, strict=True) if k == "+"]
     for h, (kind, text) in enumerate(zip(spec.kinds, spec.lines, strict=True)):
         if kind != "+":
             continue
@@ -491,12 +492,13 @@ def adapt(spec: HunkSpec, target: Sequence[str], pairs: Sequence[int | None],
                 if misfit:
                     why.append(f"added line {h + 1} calls {s.anchor}() in a form the target's {s.tg_text!r} "
                                f"(line {s.line + 1}) does not fit")
-            elif s.kind == "rename" and len(s.target) == 1 and find(texts_of(lex(text)), s.upstream) >= 0 \
-                    and s.target[0] in texts_of(lex(text)):
-                # upstream's line names both: they are two things, not one spelled two ways (a
-                # parameter the target lacks is no rename of the one after it: f(dsb, plane, x))
-                why.append(f"added line {h + 1} uses both {s.up_text!r} and {s.tg_text!r}, which the target's "
-                           f"{s.text.strip()!r} (line {s.line + 1}) would make one name: not carried")
+            elif s.kind in ("rename", "call") and find(toks, s.upstream) >= 0 \
+                    and any(find(a, s.target) >= 0 for a in added_toks):
+                # upstream's new lines name both: they are two things, not one spelled two ways (a
+                # parameter the target lacks is no rename of the one after it: f(dsb, plane, x);
+                # synchronize_rcu_expedited() on one branch, synchronize_rcu() on the other)
+                why.append(f"added line {h + 1} uses {s.up_text!r} and the hunk's new lines also use {s.tg_text!r}, "
+                           f"which the target's {s.text.strip()!r} (line {s.line + 1}) would make one: not carried")
                 n = 0
             else:
                 line, n = carry(line, s)

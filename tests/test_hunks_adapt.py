@@ -432,8 +432,13 @@ def test_a_rename_onto_a_name_the_added_line_also_uses_is_not_carried():
     # f(dsb, plane, st) into f(plane, plane, st): two names made one
     s = spec(" \twrite_reg(dsb, REG, 0);", "+\tdisable_fetch(dsb, plane, st);")
     a = adapt(s, ["\twrite_reg(plane, REG, 0);"], [0])
-    assert not a.ok and "would make one name" in a.uncarried[0]
+    assert not a.ok and "would make one" in a.uncarried[0]
     assert a.lines[1] == "\tdisable_fetch(dsb, plane, st);"
+    # the same across the hunk's new lines: upstream calls both, on two branches
+    s = spec(" \tsynchronize_rcu_expedited();", "+\tif (fast)", "+\t\tsynchronize_rcu_expedited();", "+\telse",
+             "+\t\tsynchronize_rcu();")
+    a = adapt(s, ["\tsynchronize_rcu();"], [0])
+    assert not a.ok and a.lines[2] == "\t\tsynchronize_rcu_expedited();"
 
 
 def test_without_base_two_respelled_lines_in_a_row_between_unique_anchors_are_deleted_as_the_target_spells_them():
