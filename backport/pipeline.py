@@ -64,6 +64,7 @@ from .model import (
 )
 from .relocate import find_function_files, find_moved_file, list_paths
 from .respell import ADAPTED_CAP, Respelled, carry_across, known_names, respell
+from .restated import restate
 from .safety import REFUSING_CODES, check_filepatch_safety, render_printable
 from .upstream_base import find_base
 
@@ -581,6 +582,22 @@ def _api_spelled(w: _Work, st: FileState, h: Hunk, hint: int, base: Sequence[str
     return (m, ported, rs, verdict, notes) if verdict.applied else None
 
 
+def _restated(w: _Work, st: FileState, h: Hunk, hint: int, base: Sequence[str] | None, lang: str,
+              known: Callable[[str], bool] | None, moving: frozenset[str], claimed: list[tuple[int, int]],
+              path: str, label: str, ref: SourceRef | None
+              ) -> tuple[Match, Hunk, Respelled | None, _Verdict, tuple[Adaptation, ...]] | None:
+    """The hunk restated onto a target statement wrapped otherwise (backport.restated), placed
+    and judged again, when that is applied; else None."""
+    opts = w.options
+    alt = restate(st.lines, h, hunk_spec(h), hint=hint, base=base, path=path, label=label, ref=ref, options=opts,
+                  language=lang, known=known, moving=moving,
+                  judge=lambda m, p: not overlaps(m, claimed) and _judge(m, p, st.lines, label, ref, path, opts).applied)
+    if alt is None:
+        return None
+    m, rs = alt
+    return m, rs.hunk, rs, _judge(m, rs.hunk, st.lines, label, ref, path, opts), ()
+
+
 def _carry_across(w: _Work, st: FileState, path: str, base: Sequence[str] | None, ref: SourceRef | None) -> None:
     """Carry what one hunk of the file learned about the target's spelling into the file's hunks
     placed verbatim (backport.respell.carry_across): their edits and placements are rewritten."""
@@ -661,6 +678,8 @@ def _port_modified_file(w: _Work, fi: int, fp: FilePatch) -> None:
         second = _api_spelled(w, st, h, hint, base, lang, known, moving, claimed, path, label, href) \
             if m is None else None
         if m is None and second is None:
+            second = _restated(w, st, h, hint, base, lang, known, moving, claimed, path, label, href)
+        if m is None and second is None:
             w.placements.append(_to_placement(None, h, None, fi, hi, [], False))
             gone = absent_code(st.lines, h.old_lines, [x.text for x in h.lines if x.kind is LineKind.REMOVED])
             why = (f": {gone[0]} of its {gone[1]} code lines are nowhere in the file (it edits code this tree "
@@ -674,7 +693,8 @@ def _port_modified_file(w: _Work, fi: int, fp: FilePatch) -> None:
             m, ported, rs, verdict = _settle(w, tst, h, m, base=base if target == path else None, path=target,
                                              label=label, ref=href)
             if not verdict.applied and target == path and m.method != Method.ALREADY_APPLIED.value:
-                second = _api_spelled(w, st, h, hint, base, lang, known, moving, claimed, path, label, href)
+                second = _api_spelled(w, st, h, hint, base, lang, known, moving, claimed, path, label, href) \
+                    or _restated(w, st, h, hint, base, lang, known, moving, claimed, path, label, href)
         if second is not None:
             m, ported, rs, verdict, api_notes = second
         assert m is not None

@@ -33,8 +33,9 @@ every added call of ``f`` is wrapped or unwrapped; hunks.adaptargs).
 A removed line is acted on in the target's spelling when it differs from its target line by
 substitutions alone, or, paired by the 3-way or held 1:1 between verbatim unique neighbours, by
 a few tokens (``return f(x);`` against
-``f(x);``) that no added line derived from it keeps; a removed line that is not in the target
-stays a reason. Lexing lives in hunks.clex.
+``f(x);``) that no added line derived from it keeps, unless the two lines are parts of statements
+wrapped otherwise (hunks.statement: restated there instead); a removed line that is not in the
+target stays a reason. Lexing lives in hunks.clex.
 """
 
 from __future__ import annotations
@@ -73,6 +74,7 @@ from .clex import (
     lex,
     texts_of,
 )
+from .statement import wrapped_apart
 from .syntax import items
 from .threeway import base_region, threeway_pairs
 from .types import HunkSpec
@@ -423,6 +425,8 @@ def adapt(spec: HunkSpec, target: Sequence[str], pairs: Sequence[int | None],
             subs = [replace(x, removed=True) for x in subs]
         windows = (close(text, tgt[p]) if by_base or anchored(spec.old, tgt, pairs, oi) else None) \
             if kind == "-" and bad else []
+        if windows is not None and kind == "-" and bad and wrapped_apart(spec.old, oi, tgt, p):
+            windows, bad = None, f"{bad}, and the target wraps its statement otherwise"
         if windows is None:
             why.append(f"removed line {h + 1} {text.strip()!r} {bad} from target line {p + 1} "
                        f"{tgt[p].strip()!r}")
