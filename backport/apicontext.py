@@ -10,8 +10,10 @@ Why: upstream's context often already uses an API the target spells the old way 
 line next to ``disable_work_sync(&hdev->cmd_timer)``, v6.10; a 6.8 tree writes
 ``cancel_work_sync()`` there). Placement then sees differing context around a change that fits
 and holds it back. Written with the table's old form the line is the target's own line: an exact
-anchor, backed by the entry's upstream commit, not a guess from similarity. The pipeline asks
-for this only when the hunk's own lines give no settled placement. Kept lines are the target's
+anchor, backed by the entry's upstream commit, not a guess from similarity. An old form with an
+argument only the target's line has (``{?}``: v6.10's one-argument ``__assign_str(dst)`` is
+``__assign_str(dst, src)`` before) takes the target's line when exactly one spelling fits. The
+pipeline asks for this only when the hunk's own lines give no settled placement. Kept lines are the target's
 anyway; a removed line acted on this way deletes the target's spelling of the same statement and
 is recorded as an Adaptation (kind ``removed``) naming the entry (backport.pipeline).
 """
@@ -22,7 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from hunks.types import Match
-from kb.api import ApiEntry, CannotRewrite, find_uses, form_name, rewrite_line
+from kb.api import ANY_ARG, ApiEntry, CannotRewrite, find_uses, form_name, old_line_pattern, rewrite_line
 
 from .model import Adaptation, Hunk, HunkLine, LineKind, SourceRef
 
@@ -67,6 +69,12 @@ def _respell(line: str, entries: Sequence[ApiEntry], have: dict[str, str]) -> tu
         if not find_uses(e, line):
             continue
         for k in range(len(e.old)):
+            if ANY_ARG in e.old[k]:  # the target's line supplies an argument: one spelling only
+                rx = old_line_pattern(e, line, k)
+                hits = [v for key, v in have.items() if rx is not None and rx.fullmatch(key)]
+                if len(hits) == 1:
+                    return e, hits[0]
+                continue
             try:
                 got = rewrite_line(e, line, k)
             except CannotRewrite:

@@ -34,6 +34,7 @@ from .applied import find_applied
 from .exact import WHITESPACE_QUALITY, find_exact, find_runs, find_whitespace
 from .fuzz import find_fuzz
 from .fuzzy import find_fuzzy
+from .initializer import find_initializer_entry
 from .removed import find_by_removed
 from .score import DRIFT_CAP, api_words, distance_prior, is_trivial, norm
 from .syntax import find_anchors, find_syntax, hunk_anchor, items
@@ -115,6 +116,7 @@ def locate(target: Sequence[str], spec: HunkSpec, *, hint: int | None = None, ma
     if language == "c":
         steps.append(lambda: find_case_split(tgt, spec, hint))
         steps.append(lambda: find_between_items(tgt, spec, hint, known, language))
+        steps.append(lambda: find_initializer_entry(tgt, spec, known))
     found: list[Match] = []
     for step in steps:
         m = step()

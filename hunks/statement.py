@@ -43,7 +43,8 @@ MAX_RUN_LINES = 30
 #: candidates returned per hunk
 MAX_CANDIDATES = 4
 #: a line ending in one of these continues the statement on the next line
-CONTINUES = frozenset("&& || , = ? + - * / % | & ^ << >> < > <= >= == != += -= *= /= |= &= ^= <<= >>= :".split())
+#: (not ":": a line ending in it is a label, ``case X:``, whatever a ternary split there would need)
+CONTINUES = frozenset("&& || , = ? + - * / % | & ^ << >> < > <= >= == != += -= *= /= |= &= ^= <<= >>=".split())
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,10 @@ placeholders ``{x}``, placeholders inside literal text (``"{ns}"``), literal arg
 trailing ``{...}`` (the remaining arguments). An old form renders the captured arguments with
 ``{x}`` (as written), ``{x:p}`` (parenthesised unless a primary expression) or ``{x->}`` (as a
 member-access prefix: ``&a->t`` gives ``a->t.``, ``t`` gives ``t->``). An old form with a newline
-is a statement sequence; it replaces a call that is a whole statement on its line.
+is a statement sequence; it replaces a call that is a whole statement on its line. ``{?}`` in
+an old form is an argument the older spelling has and the new form's line does not show
+(``__assign_str({dst}, {?})``): such a form never rewrites a line (CannotRewrite), it only
+recognises the target's own lines (``old_line_pattern``, what backport.apicontext matches).
 
 Why hand-written call matching and not tree-sitter: the input is one added line, often not a
 complete C construct (a call split over lines, a struct initialiser fragment); balanced-paren
@@ -57,6 +60,10 @@ RE_IDENT = re.compile(r"[A-Za-z_]\w*")
 RE_CALL_FORM = re.compile(r"^\s*([A-Za-z_]\w*)\s*\((.*)\)\s*$", re.S)
 # {x}  {x:p}  {x->}  {...}
 RE_SLOT = re.compile(r"\{(\.\.\.|[a-z_][a-z0-9_]*)(:p|->)?\}")
+#: an argument only the target's line has (recognition only; see the module docstring)
+ANY_ARG = "{?}"
+# one C argument: no top-level comma, parentheses nested two deep, string literals
+RE_ONE_ARG = r'(?:[^(),"]|"(?:[^"\\]|\\.)*"|\((?:[^()"]|"(?:[^"\\]|\\.)*"|\([^()]*\))*\))+'
 # a primary expression: a name, member chain, call or literal, optionally behind & or *
 RE_PRIMARY = re.compile(r"^[&*]?\s*(?:[A-Za-z_]\w*|\d\w*|\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*')"
                         r"(?:\s*(?:->|\.)\s*[A-Za-z_]\w*|\s*\[[^\[\]]*\]|\s*\((?:[^()]|\([^()]*\))*\))*$")
@@ -335,6 +342,8 @@ def rewrite_line(entry: ApiEntry, line: str, old_index: int = 0) -> list[str]:
     if not entry.old:
         raise CannotRewrite(f"{entry.name}() must be open-coded")
     template = entry.old[old_index]
+    if ANY_ARG in template:
+        raise CannotRewrite(f"{entry.name}()'s older form takes an argument this line does not show")
     if any(u.end < 0 for u in uses):
         raise CannotRewrite(f"the {entry.name}() call continues on the next line")
     twice = [m.group(1) for m in RE_SLOT.finditer(template)]
@@ -363,6 +372,31 @@ def rewrite_line(entry: ApiEntry, line: str, old_index: int = 0) -> list[str]:
             text = f"({text})"
         out = out[:start] + text + out[end:]
     return [out]
+
+
+def old_line_pattern(entry: ApiEntry, line: str, old_index: int = 0) -> re.Pattern[str] | None:
+    """A regex that fully matches ``line`` (whitespace runs as one space, the way
+    backport.apicontext keys lines) spelled with old form ``old_index``, each ``{?}`` standing
+    for any one argument; None when the line does not use the new form, a call does not close
+    on it, or the form is a statement sequence."""
+    template = entry.old[old_index]
+    uses = find_uses(entry, line)
+    if not uses or any(u.end < 0 for u in uses) or "\n" in template:
+        return None
+
+    def lit(text: str) -> str:
+        return r"\s?".join(re.escape(w) for w in " ".join(text.split()).split(" ")) if text.strip() else ""
+
+    parts, at = [], 0
+    for u in uses:
+        head = line[at:u.start]
+        parts.append(lit(head) + (r"\s?" if head[-1:].isspace() and head.strip() else ""))
+        pieces = [lit(render(x, u.values)) for x in template.split(ANY_ARG)]
+        parts.append(r"\s?".join(("" if i == 0 else RE_ONE_ARG) + p for i, p in enumerate(pieces)))
+        at = u.end
+    tail = line[at:]
+    parts.append((r"\s?" if tail[:1].isspace() and tail.strip() else "") + lit(tail))
+    return re.compile("".join(parts))
 
 
 # ---------------------------------------------------------------- files

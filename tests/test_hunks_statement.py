@@ -29,6 +29,9 @@ def test_units_join_open_parentheses_and_trailing_operators():
     lines = ["\tif (a &&", "\t    b)", "\t\tbreak;", "", "\tx = f(1,", "\t      2);", "#ifdef X", "\t/* c */",
              "\ty = a +", "\t    b;"]
     assert units(lines) == ((0, 2), (2, 3), (3, 4), (4, 6), (6, 7), (7, 8), (8, 10))
+    # labels end their line: case labels of a switch are no statement wrapped over lines
+    assert units(["\tcase A:", "\tcase B:", "\t\tmemcpy(d, s, n);", "out:", "\treturn 0;"]) == (
+        (0, 1), (1, 2), (2, 3), (3, 4), (4, 5))
 
 
 # upstream grew a condition in front of the call the hunk renames; the target has the call alone

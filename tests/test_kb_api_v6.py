@@ -287,3 +287,76 @@ def test_a_removed_kmemdup_array_line_deletes_the_targets_kmemdup_line(tmp_path:
     assert _git_apply(tmp_path, files, r.text).returncode == 0
     got = (tmp_path / "applytree" / "net/foo/foo_tables.c").read_text()
     assert "kmemdup" not in got and "\tret = foo_register(net, template_ops, num_ops);\n" in got
+
+
+TRACE_TARGET = """\
+TRACE_EVENT(foo_underrun,
+\tTP_PROTO(struct foo *foo, int pipe),
+\tTP_ARGS(foo, pipe),
+\tTP_STRUCT__entry(
+\t\t__string(dev, dev_name(foo->dev))
+\t\t__string(name, foo->name)
+\t\t__string(drv, foo->drv->name)
+\t\t__field(int, pipe)
+\t),
+\tTP_fast_assign(
+\t\t__assign_str(dev, dev_name(foo->dev));
+\t\t__assign_str(name, foo->name);
+\t\t__assign_str(drv, foo->drv->name);
+\t\t__entry->pipe = pipe;
+\t),
+\tTP_printk("dev %s, pipe %d", __get_str(dev), __entry->pipe)
+);
+"""
+# v6.10 dropped __assign_str()'s source argument treewide (api-assign-str-one-arg, 2c92ca849fcc):
+# every context line upstream writes __assign_str(dev); is __assign_str(dev, <src>); on 6.8
+TRACE_FIX = """\
+diff --git a/drivers/foo/foo_trace.h b/drivers/foo/foo_trace.h
+--- a/drivers/foo/foo_trace.h
++++ b/drivers/foo/foo_trace.h
+@@ -10,6 +10,7 @@ TRACE_EVENT(foo_underrun,
+ \t\t__assign_str(dev);
+ \t\t__assign_str(name);
+ \t\t__assign_str(drv);
++\t\tfoo_note(foo);
+ \t\t__entry->pipe = pipe;
+ \t),
+ \tTP_printk("dev %s, pipe %d", __get_str(dev), __entry->pipe)
+"""
+
+
+def test_a_one_argument_assign_str_context_line_is_the_targets_two_argument_line(tmp_path: Path):
+    """The source argument is not on upstream's line: the old form's {?} takes the target's own
+    line when exactly one spelling of it is in the file; an added __assign_str() is never guessed."""
+    from backport.apicontext import respell_context
+    from backport.target import DirTree
+    from kb.api import CannotRewrite, load_api, rewrite_line
+
+    entries = load_api()
+    h = parse_diff(TRACE_FIX, origin="fix.patch")[0].hunks[0]
+    rs = respell_context(h, TRACE_TARGET.splitlines(), entries)
+    assert rs is not None and [tg for _, _, _, tg in rs.lines] == [
+        "\t\t__assign_str(dev, dev_name(foo->dev));", "\t\t__assign_str(name, foo->name);",
+        "\t\t__assign_str(drv, foo->drv->name);"]
+    assert {e.id for _, e, _, _ in rs.lines} == {"api-assign-str-one-arg"}
+    # two different sources for the same field in the file: that line keeps upstream's spelling
+    two = TRACE_TARGET + TRACE_TARGET.replace("foo_underrun", "foo_overrun").replace(
+        "__assign_str(dev, dev_name(foo->dev))", "__assign_str(dev, foo->label)")
+    rs = respell_context(h, two.splitlines(), entries)
+    assert rs is not None and [i for i, _, _, _ in rs.lines] == [1, 2]
+    e = next(x for x in entries if x.id == "api-assign-str-one-arg")
+    with pytest.raises(CannotRewrite):
+        rewrite_line(e, "\t\t__assign_str(dev);")
+
+    root = tmp_path / "target"
+    (root / "drivers" / "foo").mkdir(parents=True)
+    (root / "drivers" / "foo" / "foo_trace.h").write_text(TRACE_TARGET)
+    patch = Patch(subject="foo: note", files=parse_diff(TRACE_FIX, origin="fix.patch"), diff_text=TRACE_FIX)
+    before = port_patch(patch, DirTree(str(root)), options=PortOptions(adapt=False))
+    assert not before.placements[0].applied
+    r = port_patch(patch, DirTree(str(root)), options=PortOptions())
+    (pl,) = r.placements
+    assert pl.applied and any("api-assign-str-one-arg" in ev and "2c92ca849fcc" in ev for ev in pl.evidence)
+    assert _git_apply(tmp_path, {"drivers/foo/foo_trace.h": TRACE_TARGET}, r.text).returncode == 0
+    assert (tmp_path / "applytree" / "drivers/foo/foo_trace.h").read_text() == TRACE_TARGET.replace(
+        "\t\t__assign_str(drv, foo->drv->name);\n", "\t\t__assign_str(drv, foo->drv->name);\n\t\tfoo_note(foo);\n")
