@@ -174,7 +174,7 @@ def test_the_v6_markers_say_what_the_debian_and_ubuntu_trees_have():
     for eid in ("api-kmemdup-array", "api-is-huge-zero-folio", "api-is-huge-zero-folio-of-page", "api-iommu-free-pages",
                 "api-iommu-free-page", "api-iommu-alloc-pages", "api-iommu-alloc-page", "api-fd-file", "api-fd-empty",
                 "api-kernel-ethtool-ts-info", "api-blk-mq-alloc-queue-no-limits", "api-const-ctl-table-handler",
-                "api-str-disable-enable", "api-str-disabled-enabled", "api-str-off-on", "api-str-no-yes"):
+                "api-str-disable-enable", "api-str-disabled-enabled", "api-str-off-on", "api-str-no-yes", "api-str-down-up"):
         assert has(t612, eid) and all(rewritable(t, eid) for t in (t510, t61, t68)), eid
     # the queue_limits argument: 5.10 has no blk_mq_alloc_disk() / blk_alloc_disk() at all (reported);
     # nor kvm_x86_ops as static calls
@@ -183,7 +183,8 @@ def test_the_v6_markers_say_what_the_debian_and_ubuntu_trees_have():
         assert has(t612, eid) and rewritable(t61, eid) and rewritable(t68, eid), eid
         assert not has(t510, eid) and t510.old_evidence(entries[eid]) is None, eid
     # v6.5 / v6.8: Ubuntu's 6.8 has them, 6.1 does not; 5.10 has no ethtool_sprintf() either
-    for eid in ("api-skb-frag-fill-page-desc", "api-ethtool-puts", "api-define-semaphore-binary"):
+    for eid in ("api-skb-frag-fill-page-desc", "api-ethtool-puts", "api-define-semaphore-binary", "api-str-low-high",
+                "api-str-hi-lo", "api-str-lo-hi", "api-str-write-read"):
         assert has(t612, eid) and has(t68, eid) and rewritable(t61, eid), eid
     assert rewritable(t510, "api-skb-frag-fill-page-desc") and t510.old_evidence(entries["api-ethtool-puts"]) is None
     # v6.11, backported to Ubuntu's 6.8: reported on 6.1 and 5.10 (the caller must declare the cursors)
