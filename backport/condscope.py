@@ -36,6 +36,8 @@ from .needs import RE_PP_ELSE, RE_PP_END, RE_PP_OPEN, RE_WORD
 RE_DEF = re.compile(r"^\s*(?:#\s*define\s+|\.macro\s+)([A-Za-z_]\w*)")
 #: uses reported per macro
 MAX_USES = 3
+#: judged macros looked for in a line's text before its words are split (see _uses)
+MAX_PREFILTER = 16
 
 Frame = tuple[str, int]  # (the opening directive, normalised; branch number: 0 if, 1+ elif/else)
 
@@ -91,9 +93,12 @@ def _uses(lines: Sequence[str], stacks: list[tuple[Frame, ...]],
     if not judged:  # defined per branch (#ifdef ... #else ...) or redefined: not judged
         return {}
     at_words: dict[str, list[int]] = {}
+    # a line without any judged name in its text has none among its words (a regex of a few
+    # names skips most lines; of many, it is slower than the words themselves)
+    has_name = re.compile("|".join(map(re.escape, judged))).search if len(judged) <= MAX_PREFILTER else bool
     for k in range(min(judged.values()) + 1, len(lines)):
         line = lines[k]
-        if not _def(line) and not line.lstrip().startswith(("#", "/*", "*", "//")):
+        if has_name(line) and not _def(line) and not line.lstrip().startswith(("#", "/*", "*", "//")):
             for w in judged.keys() & RE_WORD.findall(line):
                 at_words.setdefault(w, []).append(k)
     out: dict[str, dict[str, bool]] = {}

@@ -129,3 +129,16 @@ def test_port_reports_it_end_to_end() -> None:
     assert all(p.applied for p in r.placements)
     codes = [f.code for f in r.findings]
     assert codes.count("definition-out-of-scope") == 1
+
+
+def test_many_conditional_macros_are_judged_like_a_few() -> None:
+    """More macros than condscope.MAX_PREFILTER: their uses are found without the name prefilter."""
+    from backport.condscope import MAX_PREFILTER
+
+    names = [f"MACRO_{k}" for k in range(MAX_PREFILTER + 4)]
+    defs = [f"#define {n} {k}" for k, n in enumerate(names)]
+    uses = [f"int v{k} = {n};" for k, n in enumerate(names)]
+    old = ["#ifdef CONFIG_A", *defs, *uses, "#endif"]
+    new = ["#ifdef CONFIG_A", *defs, "#endif", *uses]
+    found = check_file("a.h", old, new)
+    assert sorted(f.message.split(" (defined")[0].rsplit(" ", 1)[-1] for f in found) == sorted(names)
