@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -357,3 +358,17 @@ def test_register_dump_macros_are_hashed_yet_found(mini: DirTree, tmp_path: Path
     (Path(mini.root) / "include" / "asic_reg" / "new.h").write_text("#define NEW_ONE 1\n")
     again = load_index(mini, cache_dir=tmp_path / "cache")
     assert not again.has("GFX_REG_7__FIELD_MASK") and again.stats()["bulk"] == 0 and again.has("NEW_ONE")
+
+
+def test_similar_names_with_equal_scores_come_in_name_order_whatever_the_hash_seed():
+    # rapidfuzz keeps its input's order among equal scores; the pool is a set, whose order
+    # follows the hash seed: sorted, the suggestion is the same on every run
+    from backport.index.query import TreeIndex
+
+    class Rows:
+        def execute(self, sql, args):
+            return [("context_set_present",), ("context_clear_entry",), ("context_clear_present",)]
+
+    fake = SimpleNamespace(db=Rows())
+    got = TreeIndex.similar(fake, "context_clear_present", limit=2)
+    assert [n for n, _ in got] == ["context_clear_entry", "context_set_present"]

@@ -120,7 +120,9 @@ class TreeIndex:
             if len(pool) > 50:
                 break
         pool.discard(name)
-        got = process.extract(name, pool, scorer=fuzz.ratio, limit=limit, score_cutoff=score_cutoff)
+        # sorted: rapidfuzz keeps the input order among equal scores, and a set's order changes
+        # with the hash seed (context_set_present and context_clear_entry both score 85)
+        got = process.extract(name, sorted(pool), scorer=fuzz.ratio, limit=limit, score_cutoff=score_cutoff)
         return [(n, float(s)) for n, s, _ in got]
 
     # ---- Kconfig
@@ -142,7 +144,7 @@ class TreeIndex:
         pool = {n for (n,) in self.db.execute(
             "SELECT DISTINCT name FROM kconfig WHERE name >= ? AND name < ? LIMIT 5000", (words[0], words[0] + "\x7f"))}
         pool.discard(name)
-        got = process.extractOne(name, pool, scorer=fuzz.ratio, score_cutoff=score_cutoff)
+        got = process.extractOne(name, sorted(pool), scorer=fuzz.ratio, score_cutoff=score_cutoff)
         return self.kconfig(got[0]) if got else None
 
     def config_value(self, name: str) -> str | None:
