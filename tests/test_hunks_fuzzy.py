@@ -106,10 +106,12 @@ def test_alignment_skips_target_extras_and_reports_them():
 
 
 def test_fuzzy_is_bounded_on_a_large_file():
+    # CPU time of this process (time.process_time): a bound on work that other processes on a
+    # loaded machine do not stretch
     big = diverged(c_file(1000))  # 11k lines of look-alike functions
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     m = locate(big, HUNK, hint=16)
-    took = time.perf_counter() - t0
+    took = time.process_time() - t0
     # fuzzy aligns it at line 16, or fuzz's anchored core at 18: the same edit either way
     assert m is not None and apply(big, m) == big[:19] + ["\td->new = 1;"] + big[19:]
     assert took < 2.0
@@ -120,9 +122,9 @@ def test_a_big_diverged_hunk_is_bounded():
     old = big[1000:1400]
     spec_ = HunkSpec(tuple(" " if i % 10 else "-" for i in range(400)) + ("+",), tuple(old) + ("\tnew();",), 1001)
     target = [x + " /* v */" if 1000 <= i < 1400 and i % 7 == 0 else x for i, x in enumerate(big)]
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     m = locate(target, spec_)
-    assert time.perf_counter() - t0 < 5.0
+    assert time.process_time() - t0 < 5.0
     # removed lines the target changed: never a clean placement
     assert m is None or m.unsafe and m.confidence <= 0.3
 

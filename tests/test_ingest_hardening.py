@@ -49,10 +49,10 @@ def test_a_cover_letter_alone_warns_at_line_1(tmp_path: Path) -> None:
 
 
 def test_deep_mime_nesting_is_refused_before_the_stdlib_parser() -> None:
-    start = time.perf_counter()
+    start = time.process_time()
     with pytest.raises(ParseError, match=f"nested deeper than {MAX_DEPTH}") as e:
         parse_series_bytes(nested(800), origin="bomb.eml")
-    took = time.perf_counter() - start
+    took = time.process_time() - start
     assert took < 0.5  # it was 2.8 s through email's parser before the count
     # said at the boundary that crosses the limit: 2 header lines, then 3 lines per level
     assert e.value.ref is not None and e.value.ref.path == "bomb.eml"

@@ -254,9 +254,9 @@ def test_a_long_line_under_the_limit_parses_with_bounded_memory():
 def test_an_mbox_of_thousands_of_messages():
     n = 1500
     data = b"".join(mail(i, n) for i in range(1, n + 1))
-    start = time.perf_counter()
+    start = time.process_time()
     series = parse_series_bytes(data, origin="many.mbox")
-    took = time.perf_counter() - start
+    took = time.process_time() - start
     assert len(series.patches) == n
     assert [p.number for p in series.patches[:3]] == [1, 2, 3]
     assert took < 60
