@@ -63,7 +63,16 @@ from .model import (
     TargetTree,
 )
 from .relocate import find_function_files, find_moved_file, list_paths
-from .respell import ADAPTED_CAP, Respelled, carry_across, known_names, respell
+from .respell import (
+    ADAPTABLE,
+    ADAPTED_CAP,
+    Respelled,
+    carry_across,
+    known_names,
+    respell,
+    respell_preimage,
+    taught,
+)
 from .restated import restate
 from .safety import REFUSING_CODES, check_filepatch_safety, render_printable
 from .upstream_base import find_base
@@ -598,6 +607,35 @@ def _restated(w: _Work, st: FileState, h: Hunk, hint: int, base: Sequence[str] |
     return m, rs.hunk, rs, _judge(m, rs.hunk, st.lines, label, ref, path, opts), ()
 
 
+def _learned_spelled(w: _Work, st: FileState, h: Hunk, hint: int, base: Sequence[str] | None, lang: str,
+                     known: Callable[[str], bool] | None, moving: frozenset[str], claimed: list[tuple[int, int]],
+                     path: str, label: str, ref: SourceRef | None
+                     ) -> tuple[Match, Hunk, Respelled | None, _Verdict, tuple[Adaptation, ...]] | None:
+    """The hunk placed and judged again with its kept and removed lines respelled as the file's
+    hunks already placed otherwise taught (backport.respell.respell_preimage), when that is
+    applied; else None. A removed line so respelled is a ``removed`` Adaptation."""
+    opts = w.options
+    if not opts.adapt:
+        return None
+    done = [(pl.hunk, Match(pl.method.value, e[0], e[1], e[2], pl.confidence)) for e in st.edits
+            if (pl := w.placements[e[3]]).path == path and pl.method.value in ADAPTABLE]
+    got = respell_preimage(h, st.lines, taught(st.lines, done, base), path=path, known=known) if done else None
+    if got is None:
+        return None
+    hp, ev = got
+    m = _place(st.lines, hp, hint=hint, base=base, language=lang, options=opts, known=known, moving=moving)
+    if m is None or m.confidence < opts.min_confidence or m.ambiguous or m.unsafe or overlaps(m, claimed) \
+            or m.method == Method.ALREADY_APPLIED.value:
+        return None
+    m = replace(m, evidence=tuple(f"placed with the file's spelling: {x}" for x in ev) + tuple(m.evidence))
+    m, ported, rs, verdict = _settle(w, st, hp, m, base=base, path=path, label=label, ref=ref)
+    notes = tuple(Adaptation(
+        "removed", f"remove the target's {b.text.strip()!r}, which upstream writes {a.text.strip()!r}",
+        (f"-{a.text}",), (f"-{b.text}",), ev[:3], path, m.start + 1, h.ref or ref)
+        for a, b in zip(h.lines, hp.lines, strict=True) if a.kind is LineKind.REMOVED and a.text != b.text)
+    return (m, ported, rs, verdict, notes) if verdict.applied else None
+
+
 def _carry_across(w: _Work, st: FileState, path: str, base: Sequence[str] | None, ref: SourceRef | None) -> None:
     """Carry what one hunk of the file learned about the target's spelling into the file's hunks
     placed verbatim (backport.respell.carry_across): their edits and placements are rewritten."""
@@ -678,7 +716,8 @@ def _port_modified_file(w: _Work, fi: int, fp: FilePatch) -> None:
         second = _api_spelled(w, st, h, hint, base, lang, known, moving, claimed, path, label, href) \
             if m is None else None
         if m is None and second is None:
-            second = _restated(w, st, h, hint, base, lang, known, moving, claimed, path, label, href)
+            second = _restated(w, st, h, hint, base, lang, known, moving, claimed, path, label, href) \
+                or _learned_spelled(w, st, h, hint, base, lang, known, moving, claimed, path, label, href)
         if m is None and second is None:
             w.placements.append(_to_placement(None, h, None, fi, hi, [], False))
             gone = absent_code(st.lines, h.old_lines, [x.text for x in h.lines if x.kind is LineKind.REMOVED])
@@ -694,7 +733,8 @@ def _port_modified_file(w: _Work, fi: int, fp: FilePatch) -> None:
                                              label=label, ref=href)
             if not verdict.applied and target == path and m.method != Method.ALREADY_APPLIED.value:
                 second = _api_spelled(w, st, h, hint, base, lang, known, moving, claimed, path, label, href) \
-                    or _restated(w, st, h, hint, base, lang, known, moving, claimed, path, label, href)
+                    or _restated(w, st, h, hint, base, lang, known, moving, claimed, path, label, href) \
+                    or _learned_spelled(w, st, h, hint, base, lang, known, moving, claimed, path, label, href)
         if second is not None:
             m, ported, rs, verdict, api_notes = second
         assert m is not None

@@ -25,7 +25,7 @@ from hunks.syntax import language_for
 from hunks.types import HunkSpec, Match
 
 from . import deps
-from .model import Adaptation, Finding, Hunk, HunkLine, PortOptions, Severity, SourceRef, TargetTree
+from .model import Adaptation, Finding, Hunk, HunkLine, LineKind, PortOptions, Severity, SourceRef, TargetTree
 
 #: methods whose placements may differ from the target in tokens
 ADAPTABLE = frozenset({"fuzz", "fuzzy", "syntax", "3way"})
@@ -226,3 +226,39 @@ def carry_across(lines: Sequence[str], placed: Sequence[tuple[Hunk, Match, bool]
 
 def _spec(h: Hunk) -> HunkSpec:
     return HunkSpec(tuple(ln.kind.value for ln in h.lines), tuple(ln.text for ln in h.lines), h.old_start, h.section)
+
+
+def respell_preimage(h: Hunk, lines: Sequence[str], teach: Sequence[tuple[str, int]], *, path: str,
+                     known: Callable[[str], bool] | None) -> tuple[Hunk, tuple[str, ...]] | None:
+    """``h`` with its kept and removed lines written as the file's other hunks taught (hunks.adapt
+    learning from ``teach``: (upstream line, target index) pairs of hunks already placed that the
+    target spells otherwise), and the evidence per substitution; None when no line changes. For
+    placing a hunk whose own context the target spells the way another hunk showed (a local
+    ``folios`` that is ``pages`` in the function the @@ line names, learned where hunk 4 landed,
+    lets hunk 6's ``kfree(folios);`` anchor on the target's ``kfree(pages);``)."""
+    pre = [i for i, ln in enumerate(h.lines) if ln.kind is not LineKind.ADDED]
+    if not teach or not pre:
+        return None
+    spec = HunkSpec(("+",) * len(pre), tuple(h.lines[i].text for i in pre), h.old_start, h.section)
+    a = adapt(spec, lines, [], teach, known, language=language_for(path))
+    if not a.carried:
+        return None
+    out = list(h.lines)
+    for k, i in enumerate(pre):
+        ln = h.lines[i]
+        if a.lines[k] != ln.text:
+            out[i] = HunkLine(ln.kind, a.lines[k], ln.no_newline, ln.ref)
+    ev = tuple(f"{sub.summary()} (learned at {path}:{sub.line + 1}: {sub.text.strip()})" for sub, _ in a.carried)
+    return replace(h, lines=tuple(out)), ev
+
+
+def taught(lines: Sequence[str], placed: Sequence[tuple[Hunk, Match]], base: Sequence[str] | None) -> list[tuple[str, int]]:
+    """The (upstream line, target index) pairs of placed hunks whose lines the target spells
+    otherwise: what they teach about the target's spelling (learning_pairs, own and base region)."""
+    out: list[tuple[str, int]] = []
+    for hp, m in placed:
+        spec = _spec(hp)
+        pairs, more, _ = learning_pairs(spec, lines, m.start, m.end, base)
+        out.extend((o, p) for o, p in zip(spec.old, pairs, strict=True) if p is not None and o != lines[p])
+        out.extend((o, p) for o, p in more if o != lines[p])
+    return out

@@ -75,7 +75,7 @@ from .clex import (
     texts_of,
 )
 from .statement import wrapped_apart
-from .syntax import items
+from .syntax import anchor_name, items
 from .threeway import base_region, threeway_pairs
 from .types import HunkSpec
 
@@ -623,6 +623,11 @@ class _Scope:
                 if fns:
                     it = min(fns, key=lambda it: it.end - it.start)
                     self._fn = (it.name, it.start, it.end)
+            elif not points and self.spec.section:  # nothing paired: the function the @@ line names
+                name = anchor_name(self.spec.section)
+                fns = [it for it in items(self.tgt, "c") if it.kind == "function" and it.name == name]
+                if len(fns) == 1:
+                    self._fn = (fns[0].name, fns[0].start, fns[0].end)
         return self._fn  # type: ignore[return-value]
 
     def own(self, name: str) -> bool:

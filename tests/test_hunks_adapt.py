@@ -480,3 +480,15 @@ def test_a_rename_learned_only_together_with_another_is_not_carried_half():
                  " \treturn;")
     a = adapt(alone, tgt[:1] + ["\tx = static_call_cond;"] + tgt[1:], [0, 1, 2])
     assert a.ok and a.lines[2] == "\tstatic_call_cond(update_cr8)(vcpu, tpr);"
+
+
+def test_with_nothing_paired_a_locals_rename_is_judged_in_the_function_the_section_names():
+    # lines to respell, none placed yet: the @@ line's function is where 'folios' is 'pages'
+    tgt = ["static int other(void)", "{", "\tstruct folio **folios = NULL;", "\treturn 0;", "}", "",
+           "static int defrag_range(struct inode *inode)", "{", "\tstruct page **pages;", "", "\tif (!pages)",
+           "\t\treturn -ENOMEM;", "\tkfree(pages);", "\treturn 0;", "}"]
+    s = HunkSpec(("+", "+"), ("\tkfree(folios);", "\treturn 0;"), 13, "static int defrag_range(struct inode *inode)")
+    a = adapt(s, tgt, [], [("\tif (!folios)", 10)], language="c")
+    assert a.lines[0] == "\tkfree(pages);" and [sub.local for sub, _ in a.carried] == ["defrag_range"]
+    s_none = HunkSpec(("+", "+"), ("\tkfree(folios);", "\treturn 0;"), 13, "")
+    assert adapt(s_none, tgt, [], [("\tif (!folios)", 10)], language="c").lines[0] == "\tkfree(folios);"  # other() uses folios

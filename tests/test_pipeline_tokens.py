@@ -609,3 +609,54 @@ def test_a_spelling_one_hunk_teaches_is_carried_into_a_verbatim_hunk_of_the_same
     out = _git_apply(tmp_path, {"drivers/xe/xe_execlist.c": EXECLIST}, r.text, "drivers/xe/xe_execlist.c")
     assert "\tq->limit = q->lrc[0].ring.size / MAX_JOB_SIZE_BYTES;\n" in out and "->ring" not in out
     assert sum(f.code == "adapted" for f in r.findings) == 2
+
+
+DEFRAG = """\
+static int defrag_range(struct inode *inode)
+{
+\tstruct page **pages;
+\tint i, ret = 0;
+
+\tpages = kcalloc(8, sizeof(*pages), GFP_NOFS);
+\tif (!pages)
+\t\treturn -ENOMEM;
+\tfor (i = 0; i < 8; i++)
+\t\tpages[i] = grab(inode, i);
+\tret = defrag_pages(inode, pages);
+\tkfree(pages);
+\treturn ret;
+}
+"""
+
+# upstream's function works on folios; hunk 1 lands by alignment and learns that the function's
+# local is 'pages' in the target; hunk 2's own context then reads as the target's
+DEFRAG_FIX = """\
+diff --git a/fs/btrfs/defrag.c b/fs/btrfs/defrag.c
+--- a/fs/btrfs/defrag.c
++++ b/fs/btrfs/defrag.c
+@@ -3,7 +3,7 @@ static int defrag_range(struct inode *inode)
+ \tstruct folio **folios;
+ \tint i, ret = 0;
+\x20
+-\tfolios = kcalloc(8, sizeof(*folios), GFP_NOFS);
++\tfolios = kcalloc(16, sizeof(*folios), GFP_NOFS);
+ \tif (!folios)
+ \t\treturn -ENOMEM;
+ \tfor (i = 0; i < 8; i++)
+@@ -11,4 +11,5 @@ static int defrag_range(struct inode *inode)
+ \tret = defrag_folios(inode, folios);
+ \tkfree(folios);
++\ttrace_defrag(inode);
+ \treturn ret;
+ }
+"""
+
+
+def test_a_hunk_whose_context_another_hunk_taught_the_targets_spelling_of_is_placed_with_it(tmp_path):
+    r = _port(tmp_path, {"fs/btrfs/defrag.c": DEFRAG}, DEFRAG_FIX)
+    first, second = r.placements
+    assert first.applied and second.applied
+    assert any("placed with the file's spelling" in e and "use pages" in e for e in second.evidence)
+    out = _git_apply(tmp_path, {"fs/btrfs/defrag.c": DEFRAG}, r.text, "fs/btrfs/defrag.c")
+    assert "\tpages = kcalloc(16, sizeof(*pages), GFP_NOFS);\n" in out
+    assert "\tkfree(pages);\n\ttrace_defrag(inode);\n\treturn ret;\n" in out
