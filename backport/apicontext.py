@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
+from hunks.score import norm
 from hunks.types import Match
 from kb.api import ANY_ARG, ApiEntry, CannotRewrite, find_uses, form_name, old_line_pattern, rewrite_line
 
@@ -35,20 +36,16 @@ class Respelled:
     lines: tuple[tuple[int, ApiEntry, str, str], ...]  # (hunk line index, entry, upstream, target)
 
 
-def _key(line: str) -> str:
-    return " ".join(line.split())
-
-
 def respell_context(h: Hunk, target: Sequence[str], entries: Sequence[ApiEntry]) -> Respelled | None:
     """``h`` with its kept and removed lines in the target's API spelling (module docstring)."""
     have: dict[str, str] = {}
     for t in target:
-        have.setdefault(_key(t), t)
+        have.setdefault(norm(t), t)
     usable = [e for e in entries if e.old and not e.callback]
     out = list(h.lines)
     changed: list[tuple[int, ApiEntry, str, str]] = []
     for i, ln in enumerate(h.lines):
-        if ln.kind is LineKind.ADDED or not ln.text.strip() or _key(ln.text) in have:
+        if ln.kind is LineKind.ADDED or not ln.text.strip() or norm(ln.text) in have:
             continue
         found = _respell(ln.text, usable, have)
         if found is not None:
@@ -79,8 +76,8 @@ def _respell(line: str, entries: Sequence[ApiEntry], have: dict[str, str]) -> tu
                 got = rewrite_line(e, line, k)
             except CannotRewrite:
                 continue
-            if len(got) == 1 and _key(got[0]) in have:
-                return e, have[_key(got[0])]
+            if len(got) == 1 and norm(got[0]) in have:
+                return e, have[norm(got[0])]
     return None
 
 

@@ -557,6 +557,28 @@ def _relocate_hunk(w: _Work, path: str, h: Hunk, base: Sequence[str] | None) -> 
     return None
 
 
+def _settled(m: Match, options: PortOptions, claimed: Sequence[tuple[int, int]] = ()) -> bool:
+    """A placement that passes the bar: confident, unambiguous, safe, and on no other hunk's lines."""
+    return m.confidence >= options.min_confidence and not m.ambiguous and not m.unsafe and not overlaps(m, claimed)
+
+
+def _placed_in(w: _Work, st: FileState, path: str) -> list[tuple[int, Placement, Match]]:
+    """(edit index, placement, its Match) of each hunk applied to ``path`` so far."""
+    return [(k, pl, Match(pl.method.value, e[0], e[1], e[2], pl.confidence)) for k, e in enumerate(st.edits)
+            if (pl := w.placements[e[3]]).path == path]
+
+
+def _second_try(w: _Work, st: FileState, h: Hunk, hint: int, base: Sequence[str] | None, lang: str,
+                known: Callable[[str], bool] | None, moving: frozenset[str], claimed: list[tuple[int, int]],
+                path: str, label: str, ref: SourceRef | None
+                ) -> tuple[Match, Hunk, Respelled | None, _Verdict, tuple[Adaptation, ...]] | None:
+    """For a hunk with no place or no settled one: placed again in the kb API table's spelling,
+    restated onto a statement the target wraps otherwise, or with the spelling the file's other
+    hunks taught, the first of these that is applied; else None."""
+    args = (w, st, h, hint, base, lang, known, moving, claimed, path, label, ref)
+    return _api_spelled(*args) or _restated(*args) or _learned_spelled(*args)
+
+
 def _settle(w: _Work, st: FileState, h: Hunk, m: Match, *, base: Sequence[str] | None, path: str, label: str,
             ref: SourceRef | None) -> tuple[Match, Hunk, Respelled | None, _Verdict]:
     """Adapt a placed hunk to the target's spelling (backport.respell) and judge it: the Match,
@@ -582,8 +604,7 @@ def _api_spelled(w: _Work, st: FileState, h: Hunk, hint: int, base: Sequence[str
     alt = place_respelled(
         h, st.lines, load_api(opts.kb_dirs),
         partial(_place, st.lines, hint=hint, base=base, language=lang, options=opts, known=known, moving=moving),
-        lambda x: x.confidence >= opts.min_confidence and not x.ambiguous and not x.unsafe
-        and not overlaps(x, claimed), path=path, ref=ref)
+        lambda x: _settled(x, opts, claimed), path=path, ref=ref)
     if alt is None:
         return None
     m, hp, notes = alt
@@ -617,15 +638,13 @@ def _learned_spelled(w: _Work, st: FileState, h: Hunk, hint: int, base: Sequence
     opts = w.options
     if not opts.adapt:
         return None
-    done = [(pl.hunk, Match(pl.method.value, e[0], e[1], e[2], pl.confidence)) for e in st.edits
-            if (pl := w.placements[e[3]]).path == path and pl.method.value in ADAPTABLE]
+    done = [(pl.hunk, m) for _, pl, m in _placed_in(w, st, path) if pl.method.value in ADAPTABLE]
     got = respell_preimage(h, st.lines, taught(st.lines, done, base), path=path, known=known) if done else None
     if got is None:
         return None
     hp, ev = got
     m = _place(st.lines, hp, hint=hint, base=base, language=lang, options=opts, known=known, moving=moving)
-    if m is None or m.confidence < opts.min_confidence or m.ambiguous or m.unsafe or overlaps(m, claimed) \
-            or m.method == Method.ALREADY_APPLIED.value:
+    if m is None or not _settled(m, opts, claimed) or m.method == Method.ALREADY_APPLIED.value:
         return None
     m = replace(m, evidence=tuple(f"placed with the file's spelling: {x}" for x in ev) + tuple(m.evidence))
     m, ported, rs, verdict = _settle(w, st, hp, m, base=base, path=path, label=label, ref=ref)
@@ -639,19 +658,14 @@ def _learned_spelled(w: _Work, st: FileState, h: Hunk, hint: int, base: Sequence
 def _carry_across(w: _Work, st: FileState, path: str, base: Sequence[str] | None, ref: SourceRef | None) -> None:
     """Carry what one hunk of the file learned about the target's spelling into the file's hunks
     placed verbatim (backport.respell.carry_across): their edits and placements are rewritten."""
-    idx = [k for k, e in enumerate(st.edits) if w.placements[e[3]].path == path]
-    if len(idx) < 2:
+    mine = _placed_in(w, st, path)
+    if len(mine) < 2:
         return
-    placed = []
-    for k in idx:
-        pl = w.placements[st.edits[k][3]]
-        m = Match(pl.method.value, st.edits[k][0], st.edits[k][1], st.edits[k][2], pl.confidence)
-        free = not pl.adaptations and pl.method in (Method.EXACT, Method.OFFSET)
-        placed.append((pl.hunk, m, free))
+    placed = [(pl.hunk, m, not pl.adaptations and pl.method in (Method.EXACT, Method.OFFSET)) for _, pl, m in mine]
     got = carry_across(st.lines, placed, base=base, path=path, options=w.options,
                        known=known_names(w.tree, w.options, path), ref=ref)
     for i, (replacement, notes) in got.items():
-        k = idx[i]
+        k = mine[i][0]
         start, end, _, pi = st.edits[k]
         st.edits[k] = (start, end, replacement, pi)
         pl = w.placements[pi]
@@ -698,7 +712,7 @@ def _port_modified_file(w: _Work, fi: int, fp: FilePatch) -> None:
         target, tst = path, st
         extra: tuple[str, ...] = ()
         moved_st: FileState | None
-        doubtful = m is None or m.confidence < opts.min_confidence or m.ambiguous or m.unsafe
+        doubtful = m is None or not _settled(m, opts)
         if doubtful:
             moved = _relocate_hunk(w, path, h, base)
             if moved is not None and (m is None or moved[1].confidence > m.confidence):
@@ -711,13 +725,10 @@ def _port_modified_file(w: _Work, fi: int, fp: FilePatch) -> None:
                                           f"{label} moved to {target}:{m.start + 1}", href,
                                           (f"{target}:{m.start + 1}",) + extra,
                                           "check the function is the same one upstream changes"))
-        # a second try with the kept and removed lines in the target's kernel-API spelling (the
-        # kb table's old forms), when the hunk's own lines give no place or no settled one
-        second = _api_spelled(w, st, h, hint, base, lang, known, moving, claimed, path, label, href) \
-            if m is None else None
-        if m is None and second is None:
-            second = _restated(w, st, h, hint, base, lang, known, moving, claimed, path, label, href) \
-                or _learned_spelled(w, st, h, hint, base, lang, known, moving, claimed, path, label, href)
+        # a second try (_second_try: the kb API spelling, a restated statement, the file's taught
+        # spelling) when the hunk's own lines give no place, or no settled one
+        retry = partial(_second_try, w, st, h, hint, base, lang, known, moving, claimed, path, label, href)
+        second = retry() if m is None else None
         if m is None and second is None:
             w.placements.append(_to_placement(None, h, None, fi, hi, [], False))
             gone = absent_code(st.lines, h.old_lines, [x.text for x in h.lines if x.kind is LineKind.REMOVED])
@@ -732,9 +743,7 @@ def _port_modified_file(w: _Work, fi: int, fp: FilePatch) -> None:
             m, ported, rs, verdict = _settle(w, tst, h, m, base=base if target == path else None, path=target,
                                              label=label, ref=href)
             if not verdict.applied and target == path and m.method != Method.ALREADY_APPLIED.value:
-                second = _api_spelled(w, st, h, hint, base, lang, known, moving, claimed, path, label, href) \
-                    or _restated(w, st, h, hint, base, lang, known, moving, claimed, path, label, href) \
-                    or _learned_spelled(w, st, h, hint, base, lang, known, moving, claimed, path, label, href)
+                second = retry()
         if second is not None:
             m, ported, rs, verdict, api_notes = second
         assert m is not None

@@ -200,15 +200,8 @@ def carry_across(lines: Sequence[str], placed: Sequence[tuple[Hunk, Match, bool]
         return {}
     if not any(free for _, _, free in placed):
         return {}
-    teach: list[list[tuple[str, int]]] = []
-    for hp, m, free in placed:
-        if free:  # placed verbatim: its own lines are the target's and teach nothing
-            teach.append([])
-            continue
-        spec = _spec(hp)
-        pairs, more, _ = learning_pairs(spec, lines, m.start, m.end, base)
-        own = [(o, p) for o, p in zip(spec.old, pairs, strict=True) if p is not None and o != lines[p]]
-        teach.append(own + [(o, p) for o, p in more if o != lines[p]])
+    # a hunk placed verbatim: its own lines are the target's and teach nothing
+    teach = [[] if free else taught(lines, [(hp, m)], base) for hp, m, free in placed]
     out: dict[int, tuple[tuple[str, ...], tuple[Adaptation, ...]]] = {}
     for i, (hp, m, free) in enumerate(placed):
         more = [x for j, t in enumerate(teach) if j != i for x in t]

@@ -31,7 +31,8 @@ from functools import lru_cache
 
 from rapidfuzz.distance import Indel
 
-from .clex import RE_COMMENT_LINE, RE_LEX, lex
+from .clex import RE_COMMENT_LINE, RE_LEX, lex, texts_of
+from .score import norm
 from .types import HunkSpec
 
 #: a target statement whose tokens agree with upstream's less than this is another statement
@@ -66,10 +67,6 @@ class Restated:
 # ---------------------------------------------------------------- statements
 
 
-def _code(line: str) -> tuple[str, ...]:
-    return tuple(t.text for t in lex(line))
-
-
 def units(lines: Sequence[str]) -> tuple[tuple[int, int], ...]:
     """[start, end) spans of ``lines``: a statement's lines joined (open parentheses, a trailing
     operator or comma), every blank, comment or preprocessor line a span of its own."""
@@ -82,7 +79,7 @@ def _units(lines: tuple[str, ...]) -> tuple[tuple[int, int], ...]:
     while i < n:
         j, depth = i, 0
         while j < n:
-            toks = _code(lines[j])
+            toks = texts_of(lex(lines[j]))
             if not toks or lines[j].lstrip().startswith("#"):
                 j += 1 if j == i else 0
                 break
@@ -413,10 +410,6 @@ def _spans(spec: HunkSpec) -> list[tuple[int, int]]:
     return out
 
 
-def _norm(line: str) -> str:
-    return " ".join(line.split())
-
-
 @lru_cache(maxsize=4)
 def _index(target: tuple[str, ...]) -> tuple[tuple[tuple[int, int], ...], tuple[tuple[str, ...], ...],
                                              dict[str, list[int]]]:
@@ -425,15 +418,15 @@ def _index(target: tuple[str, ...]) -> tuple[tuple[tuple[int, int], ...], tuple[
     keys = tuple(_keys(_tokens(target[a:b])) for a, b in spans)
     at: dict[str, list[int]] = {}
     for k, ln in enumerate(target):
-        at.setdefault(_norm(ln), []).append(k)
+        at.setdefault(norm(ln), []).append(k)
     return spans, keys, at
 
 
 def _verbatim(run: Sequence[str], at: dict[str, list[int]], target: Sequence[str]) -> bool:
     if not run:
         return True
-    return any(all(k + d < len(target) and _norm(target[k + d]) == _norm(x) for d, x in enumerate(run))
-               for k in at.get(_norm(run[0]), ()))
+    return any(all(k + d < len(target) and norm(target[k + d]) == norm(x) for d, x in enumerate(run))
+               for k in at.get(norm(run[0]), ()))
 
 
 def restatements(spec: HunkSpec, target: Sequence[str], hint: int) -> tuple[list[Restated], list[str]]:
@@ -452,15 +445,15 @@ def restatements(spec: HunkSpec, target: Sequence[str], hint: int) -> tuple[list
             continue
         okeys = _keys(_tokens(o))
         nunits = sum(1 for a, b in units(o))
-        if not any(_code(x) for x in o):
+        if not any(texts_of(lex(x)) for x in o):
             continue
-        whole = all(k == "-" for k, x in zip(kinds, lines, strict=True) if k != "+" and _code(x))
+        whole = all(k == "-" for k, x in zip(kinds, lines, strict=True) if k != "+" and texts_of(lex(x)))
         found = []
         for u in range(len(spans) - nunits + 1):
             a, b = spans[u][0], spans[u + nunits - 1][1]
             keys = tuple(x for ks in tkeys[u:u + nunits] for x in ks)
             sim = Indel.normalized_similarity(okeys, keys, score_cutoff=MIN_SIM)
-            if not sim or [_norm(x) for x in tgt[a:b]] == [_norm(x) for x in o]:
+            if not sim or [norm(x) for x in tgt[a:b]] == [norm(x) for x in o]:
                 continue
             port, reason, kept, carried = merge(o, n, tgt[a:b], whole)
             if port is None:
