@@ -220,6 +220,39 @@ def _stretch(j: int, mp: dict[int, int]) -> tuple[int, int]:
 
 def _frame(a: int, b: int, pre_kinds: list[str], mp: dict[int, int], target: tuple[str, ...],
            outer: tuple[int, int] = (-1, -1)) -> tuple[int | None, int | None, int, int] | None:
+    """(upper neighbour, lower neighbour, target from, target to) of the block [a, b), or None:
+    framed by neighbours on both sides (_framed), else an insertion held by one side (_near_side)."""
+    return _framed(a, b, pre_kinds, mp, target, outer) or _near_side(a, b, pre_kinds, mp, outer)
+
+
+def _near_side(a: int, b: int, pre_kinds: list[str], mp: dict[int, int],
+               outer: tuple[int, int]) -> tuple[int | None, int | None, int, int] | None:
+    """(upper neighbour, None, from, to) or (None, lower neighbour, from, to) of an insertion at the
+    edge of the change whose context on one side is in the target verbatim, right next to it, and
+    whose context line right next to it on the other side is not in the target at all (the lines
+    the target has there instead, however many, and any exact line further out, say nothing about
+    the spot): the new lines go right next to the exact side, where upstream has them. A 3-way
+    merge through the upstream file puts them there too (the base says those far lines are
+    upstream's, changed or dropped by the target); without it the exact side alone pins the spot,
+    as long as its piece weighs and is found once (checked by the caller, like every piece), and
+    only at the outer edge of the change (the first block's upper side, the last one's lower side:
+    lines that differ between two blocks may be what the change works with)."""
+    n = len(pre_kinds)
+    if b != a:
+        return None
+    up_near = a > 0 and pre_kinds[a - 1] == " " and (a - 1) in mp
+    down_near = b < n and pre_kinds[b] == " " and b in mp
+    if up_near and not down_near and b < n and pre_kinds[b] == " " and b == outer[1]:
+        t = mp[a - 1] + 1
+        return a - 1, None, t, t
+    if down_near and not up_near and a > 0 and pre_kinds[a - 1] == " " and a == outer[0]:
+        t = mp[b]
+        return None, b, t, t
+    return None
+
+
+def _framed(a: int, b: int, pre_kinds: list[str], mp: dict[int, int], target: tuple[str, ...],
+            outer: tuple[int, int] = (-1, -1)) -> tuple[int | None, int | None, int, int] | None:
     """(upper neighbour, lower neighbour, target from, target to) of the block [a, b), or None.
 
     The block's removed lines must be in the target verbatim and in a row. Its neighbours are

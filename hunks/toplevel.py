@@ -43,7 +43,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from .align import added_runs, change_blocks
-from .anchored import ANCHORED_CONFIDENCE, _added, _anchored, _frame, _mapping, _slid
+from .anchored import ANCHORED_CONFIDENCE, _added, _anchored, _framed, _mapping, _slid
 from .exact import find_runs
 from .score import describe_line, weight
 from .syntax import anchor_name, find_anchors
@@ -216,7 +216,7 @@ def _build(spec: HunkSpec, target: tuple[str, ...], mp: dict[int, int], pre_kind
         new = _added(spec, a)
         if not whole_items(new):
             return None  # every block inserts whole items, also those with both neighbours exact
-        fr = _frame(a, b, pre_kinds, mp, target, (blocks[0][0], blocks[-1][1]))
+        fr = _framed(a, b, pre_kinds, mp, target, (blocks[0][0], blocks[-1][1]))
         if fr is None:
             fr = item(a, b)
             one_sided += 1

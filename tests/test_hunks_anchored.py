@@ -96,11 +96,69 @@ def test_a_line_next_to_an_insertion_the_target_respells_is_trusted_and_named() 
     assert out[out.index("\tfoo_trace_init(priv);") - 1] == "\tpriv->count = 0;"
 
 
-def test_a_line_next_to_an_insertion_the_target_rewrites_into_more_lines_is_held_back_or_named() -> None:
-    # two target lines where upstream has one: which side of each the new call belongs is not proven
+def test_a_line_next_to_an_insertion_the_target_rewrites_into_more_lines_keeps_the_exact_side() -> None:
+    # two target lines where upstream has one: the exact lines above hold the new call right after
+    # them, before whatever the target has instead of upstream's line (hunks.anchored._near_side)
     target = [x for line in FILE for x in (["\tret = foo_hw_setup(priv, 0);", "\tfoo_hw_wait(priv);"]
                                           if line == "\tret = foo_hw_init(priv);" else [line])]
-    assert _held_or_named(locate(target, ADD_CALL), "foo_hw_init")
+    m = locate(target, ADD_CALL)
+    assert m is not None and m.anchored and any("foo_hw_init" in d for d in m.diverged)
+    out = apply(target, m)
+    at = out.index("\tfoo_trace_init(priv);")
+    assert out[at - 1] == "\tpriv->count = 0;" and out[at + 1:at + 3] == target[target.index("\tpriv->count = 0;") + 1:][:2]
+
+
+# an insertion at the end of a header's declarations; upstream's comment below it is not in the target
+ADD_DECL = spec("""@@ -20,6 +20,11 @@ void foo_update(struct foo *foo);
+
+ extern const struct foo_operations foo_ops;
+
++static inline bool foo_cloned(struct foo *foo, struct bio *bio)
++{
++\treturn bio->bi_pool == &foo->clone_set;
++}
++
+ /*
+  * Foo devices can be stacked, in which case ->disk is NULL.
+  */
+""")
+HEADER = ["#ifndef _FOO_H", "#define _FOO_H", "", "void foo_update(struct foo *foo);", "",
+          "extern const struct foo_operations foo_ops;", "", "#endif /* _FOO_H */"]
+
+
+def test_an_insertion_whose_lower_context_the_target_lacks_goes_after_the_exact_lines_above() -> None:
+    m = locate(HEADER, ADD_DECL)
+    assert m is not None and m.anchored and m.confidence >= ANCHORED_CONFIDENCE
+    assert any("Foo devices" in d for d in m.diverged)  # named: the pipeline warns context-diverged
+    out = apply(HEADER, m)
+    at = out.index("static inline bool foo_cloned(struct foo *foo, struct bio *bio)")
+    assert out[at - 2:at] == ["extern const struct foo_operations foo_ops;", ""]
+    assert out[-1] == "#endif /* _FOO_H */"
+
+
+def test_an_exact_side_of_blanks_and_braces_holds_no_insertion() -> None:
+    # the only exact lines next to the new ones are "}" and a blank: found all over a file
+    hunk = spec("""@@ -5,6 +5,7 @@
+ \treturn foo_old(a);
+ }
+
++int foo_new(void);
+ /* upstream comment */
+ int foo_next(void);
+""")
+    target = ["int a(void)", "{", "\treturn 0;", "}", "", "int b(void)", "{", "\treturn 1;", "}", "", "int c;"]
+    m = locate(target, hunk)
+    assert m is None or (not m.anchored and m.confidence < 0.8)
+
+
+def test_an_insertion_whose_both_neighbours_are_exact_with_target_lines_between_stays_held() -> None:
+    # upstream's neighbours are next to each other and the target has a line of its own between
+    # them: which side of it the new call goes is a guess (not a one-sided insertion)
+    target = [x for line in FILE for x in (["\tpriv->count = 0;", "\tpriv->flags = 0;"]
+                                          if line == "\tpriv->count = 0;" else [line])]
+    target = [("\tpriv->stamp = get_seconds();" if x == "\tpriv->stamp = ktime_get_real_seconds();" else x)
+              for x in target]
+    assert _held_or_named(locate(target, ADD_CALL), "ktime_get_real_seconds")
 
 
 def test_a_differing_line_between_two_changes_is_held_back_or_named() -> None:
