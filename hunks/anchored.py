@@ -54,7 +54,7 @@ from dataclasses import replace
 
 from .align import _file_words, _members, before_exit, change_blocks, into_case, slide_dropped
 from .exact import file_edge, find_runs
-from .score import api_words, code_part, describe_line, informative_weight, norm, tokens
+from .score import api_words, code_part, describe_line, informative_weight, is_trivial, norm, tokens
 from .syntax import anchor_name, find_anchors
 from .types import HunkSpec, Match
 
@@ -105,12 +105,16 @@ def anchor(m: Match, spec: HunkSpec, target: tuple[str, ...], known: Callable[[s
     mp = _slid(spec, _mapping(old, target, max(0, m.start - reach), min(len(target), m.end + reach)))
     pre_kinds = [k for k in spec.kinds if k != "+"]
     differing = tuple(describe_line(j, old[j], 50) for j in range(len(old)) if pre_kinds[j] == " " and j not in mp)
+    rebuilt: list[Match] = []
     found = None if m.ambiguous or m.unsafe else (
-        _anchored(m, spec, target, mp, known, language)
-        or _anchored(m, spec, target, mp, known, language, one_sided=True))
+        _anchored(m, spec, target, mp, known, language, rebuilt=rebuilt)
+        or _anchored(m, spec, target, mp, known, language, one_sided=True, rebuilt=rebuilt))
     if found is None:
         return replace(m, diverged=differing) if differing else m
     lines, pieces = found
+    if rebuilt:  # the loose method aligned the lines otherwise: the anchor's frames say where
+        m = replace(rebuilt[-1], evidence=rebuilt[-1].evidence + (
+            f"{m.method} paired the context otherwise; the change written between its exact neighbours instead",))
     note = (f"anchored: the removed lines and the lines next to each change are in the target verbatim, "
             f"in {pieces} piece(s), one found once; {len(lines)} context line(s) away from the change differ "
             "and are kept as the target has them: " + ", ".join(lines[:4]) + (", ..." if len(lines) > 4 else ""))
@@ -122,11 +126,13 @@ def _anchored(m: Match, spec: HunkSpec, target: tuple[str, ...], mp: dict[int, i
               known: Callable[[str], bool] | None, language: str = "c",
               one_sided: bool = False,
               frame: Callable[[int, int], tuple[int | None, int | None, int, int] | None] | None = None,
-              ) -> tuple[tuple[str, ...], int] | None:
+              rebuilt: list[Match] | None = None) -> tuple[tuple[str, ...], int] | None:
     """(the differing context lines, the number of exact pieces) when the change is anchored
     exactly and something around it differs; None otherwise. ``one_sided``: a block of removed
     lines may be framed by one exact neighbour next to it (_one_side); ``frame``: a further frame
-    tried for a block the plain one refuses (hunks.toplevel: whole items at file scope)."""
+    tried for a block the plain one refuses (hunks.toplevel: whole items at file scope); ``rebuilt``:
+    when ``m`` writes the change elsewhere than the frames say (a loose aligner paired the lines
+    otherwise), the Match the frames give is appended there instead of refusing."""
     old = spec.old
     blocks = change_blocks(spec.kinds)
     if not blocks:
@@ -137,7 +143,7 @@ def _anchored(m: Match, spec: HunkSpec, target: tuple[str, ...], mp: dict[int, i
     pre_kinds = [k for k in spec.kinds if k != "+"]
     for a, b in blocks:
         fr = _one_side(a, b, pre_kinds, mp) if one_sided else _frame(
-            a, b, pre_kinds, mp, target, (blocks[0][0], blocks[-1][1]))
+            a, b, pre_kinds, mp, target, (blocks[0][0], blocks[-1][1]), old)
         if fr is None and frame is not None:
             fr = frame(a, b)
         if fr is None:
@@ -177,10 +183,11 @@ def _anchored(m: Match, spec: HunkSpec, target: tuple[str, ...], mp: dict[int, i
             chains.append(list(old[lo:hi + 1]))
     if any(informative_weight(lines) < MIN_ANCHOR_WEIGHT for lines in chains):
         return None
-    if not any(len(find_runs(target, lines, at, whitespace=True)) == 1 for at, lines in runs):
+    # found once, and there: the copy the frames use (not another copy of the same lines)
+    if not any(find_runs(target, lines, at, whitespace=True) == [at] for at, lines in runs):
         span = _section_span(spec, target, m, language)
-        if span is None or not any(len([s for s in find_runs(target, lines, at, whitespace=True)
-                                        if span[0] <= s < span[1]]) == 1 for at, lines in runs):
+        if span is None or not any([s for s in find_runs(target, lines, at, whitespace=True)
+                                    if span[0] <= s < span[1]] == [at] for at, lines in runs):
             return None
     # the pieces stay together: the target adds at most MAX_GAP_GROWTH lines between two of them
     # (any number right after removed lines: what the target has there stays after the change)
@@ -193,7 +200,12 @@ def _anchored(m: Match, spec: HunkSpec, target: tuple[str, ...], mp: dict[int, i
     for t_from, t_to, new in sorted(edits, reverse=True):
         expected[t_from:t_to] = new
     if tuple(expected) != target[:m.start] + tuple(m.replacement) + target[m.end:]:
-        return None
+        if rebuilt is None:
+            return None
+        start = min([m.start] + [e[0] for e in edits])
+        end = max([m.end] + [e[1] for e in edits])
+        rebuilt.append(replace(m, start=start, end=end,
+                               replacement=tuple(expected[start:end + len(expected) - len(target)])))
     lines = tuple(describe_line(j, old[j], 50) for j in diverged) or (
         f"the target has lines of its own between the hunk's context lines ({len(pieces)} exact pieces)",)
     return lines, len(pieces)
@@ -219,14 +231,29 @@ def _stretch(j: int, mp: dict[int, int]) -> tuple[int, int]:
 
 
 def _frame(a: int, b: int, pre_kinds: list[str], mp: dict[int, int], target: tuple[str, ...],
-           outer: tuple[int, int] = (-1, -1)) -> tuple[int | None, int | None, int, int] | None:
+           outer: tuple[int, int] = (-1, -1), old: tuple[str, ...] = ()) -> tuple[int | None, int | None, int, int] | None:
     """(upper neighbour, lower neighbour, target from, target to) of the block [a, b), or None:
-    framed by neighbours on both sides (_framed), else an insertion held by one side (_near_side)."""
-    return _framed(a, b, pre_kinds, mp, target, outer) or _near_side(a, b, pre_kinds, mp, outer)
+    framed by neighbours on both sides (_framed), else an insertion held by one side (_near_side,
+    given the pre-image ``old``)."""
+    return _framed(a, b, pre_kinds, mp, target, outer, old) or (
+        _near_side(a, b, pre_kinds, mp, outer, old, target) if old else None)
 
 
-def _near_side(a: int, b: int, pre_kinds: list[str], mp: dict[int, int],
-               outer: tuple[int, int]) -> tuple[int | None, int | None, int, int] | None:
+def _meet(a: int, b: int, u: int, d: int, mp: dict[int, int]) -> bool:
+    """Whether the block [a, b) keeps one place although the target dropped context lines on both
+    sides of it: the exact neighbours ``u`` and ``d`` meet the block in the target (an insertion's
+    neighbours are next to each other there, a removal's are right next to its removed lines) and
+    at most MAX_RESPELLED lines are dropped on each side (none of them elsewhere in the target:
+    _framed). Two includes a newer tree has around a new ``#include``."""
+    if u < 0 or d not in mp or a - 1 - u > MAX_RESPELLED or d - b > MAX_RESPELLED:
+        return False
+    if b == a:
+        return mp[d] == mp[u] + 1
+    return mp[u] + 1 == mp[a] and mp[d] == mp[b - 1] + 1
+
+
+def _near_side(a: int, b: int, pre_kinds: list[str], mp: dict[int, int], outer: tuple[int, int],
+               old: tuple[str, ...], target: tuple[str, ...]) -> tuple[int | None, int | None, int, int] | None:
     """(upper neighbour, None, from, to) or (None, lower neighbour, from, to) of an insertion at the
     edge of the change whose context on one side is in the target verbatim, right next to it, and
     whose context line right next to it on the other side is not in the target at all (the lines
@@ -236,23 +263,33 @@ def _near_side(a: int, b: int, pre_kinds: list[str], mp: dict[int, int],
     upstream's, changed or dropped by the target); without it the exact side alone pins the spot,
     as long as its piece weighs and is found once (checked by the caller, like every piece), and
     only at the outer edge of the change (the first block's upper side, the last one's lower side:
-    lines that differ between two blocks may be what the change works with)."""
+    lines that differ between two blocks may be what the change works with). The other side's
+    line, when it says where it is (hunks.score.is_trivial: not a blank, brace or comment mark),
+    must be nowhere in the target: found elsewhere it points to another place (a table entry the
+    target has in another order), and the two sides disagree."""
     n = len(pre_kinds)
     if b != a:
         return None
     up_near = a > 0 and pre_kinds[a - 1] == " " and (a - 1) in mp
     down_near = b < n and pre_kinds[b] == " " and b in mp
+    def elsewhere(line: str) -> bool:
+        return not is_trivial(line) and bool(find_runs(target, [line], 0, whitespace=True))
+
     if up_near and not down_near and b < n and pre_kinds[b] == " " and b == outer[1]:
+        if elsewhere(old[b]):
+            return None
         t = mp[a - 1] + 1
         return a - 1, None, t, t
     if down_near and not up_near and a > 0 and pre_kinds[a - 1] == " " and a == outer[0]:
+        if elsewhere(old[a - 1]):
+            return None
         t = mp[b]
         return None, b, t, t
     return None
 
 
 def _framed(a: int, b: int, pre_kinds: list[str], mp: dict[int, int], target: tuple[str, ...],
-            outer: tuple[int, int] = (-1, -1)) -> tuple[int | None, int | None, int, int] | None:
+            outer: tuple[int, int] = (-1, -1), old: tuple[str, ...] = ()) -> tuple[int | None, int | None, int, int] | None:
     """(upper neighbour, lower neighbour, target from, target to) of the block [a, b), or None.
 
     The block's removed lines must be in the target verbatim and in a row. Its neighbours are
@@ -276,7 +313,14 @@ def _framed(a: int, b: int, pre_kinds: list[str], mp: dict[int, int], target: tu
         return None  # a removed line of another block stops the walk: not a neighbour
     up = u if u >= 0 else None
     down = d if d < n else None
-    if (a > 0 and up is None) or (b < n and down is None) or (u != a - 1 and d != b) or (up is None and down is None):
+    if (a > 0 and up is None) or (b < n and down is None) or (up is None and down is None):
+        return None
+    if u != a - 1 and d != b and not _meet(a, b, u, d, mp):
+        return None
+    # a skipped context line that says where it is and that the target has elsewhere moved rather
+    # than went: it points to another place for the change (a table the target orders otherwise)
+    if any(not is_trivial(old[j]) and find_runs(target, [old[j]], 0, whitespace=True)
+           for j in list(range(u + 1, a)) + list(range(b, d)) if old):
         return None
     # an insertion whose context lines on one side differ line for line (the target has as many
     # lines of its own between the exact neighbours as the pre-image has there): the target's
@@ -460,3 +504,62 @@ def find_case_split(target: tuple[str, ...], spec: HunkSpec, hint: int) -> Match
             "code they precede upstream, not on the other cases' paths")
     return Match("fuzz", u, d + len(below), replacement, ANCHORED_CONFIDENCE, 0, (), (note,),
                  diverged=own, anchored=True)
+
+
+#: copies of an exact side tried as the place of a one-sided insertion (nearest the hint first)
+MAX_NEAR_COPIES = 8
+
+
+def find_near_side(target: tuple[str, ...], spec: HunkSpec, hint: int, known: Callable[[str], bool] | None = None,
+                   language: str = "c") -> Match | None:
+    """A hunk that only inserts one run of lines, placed next to the side of its context the target
+    has verbatim when the line right next to the new ones on the other side is not there.
+
+    The loose methods score the whole pre-image: when half of it (upstream's comment below a new
+    declaration, a line the target never got above a new ``#include``) differs, they fall below
+    their cutoff or align the differing half somewhere else. Here each side's context, whole and
+    verbatim (up to blanks), is looked up in the target; at each copy the placement the _near_side
+    frame gives is built and checked like every anchored one (_anchored: the exact piece weighs
+    MIN_ANCHOR_WEIGHT and is found once in the file or in the function the ``@@`` header names, no
+    drift toward the differing lines). The other side's line next to the new ones, unless trivial
+    (a blank, a brace), must be nowhere in the target: found elsewhere, it says the new lines belong
+    there (a table the target orders otherwise). One place must come out; two (both sides exact at
+    different places, or two copies) are no place. Outputs a Match (method ``fuzz``, ANCHORED_CONFIDENCE,
+    ``anchored``, ``diverged`` naming the other side's lines) or None."""
+    blocks = change_blocks(spec.kinds)
+    if len(blocks) != 1 or blocks[0][0] != blocks[0][1]:
+        return None
+    old = spec.old
+    a, n = blocks[0][0], len(old)
+    if a == 0 or a == n:
+        return None  # context on one side only: hunks.exact.file_edge's and find_appended's case
+    new = _added(spec, a)
+    found: dict[int, Match] = {}
+    for side, upper in ((old[:a], True), (old[a:], False)):
+        far = old[a] if upper else old[a - 1]  # the other side's line next to the new ones
+        if informative_weight(list(side)) < MIN_ANCHOR_WEIGHT or (
+                not is_trivial(far) and find_runs(target, [far], hint, whitespace=True)):
+            continue  # found elsewhere, it points to another place: the two sides disagree
+        for s in find_runs(target, side, hint, whitespace=True)[:MAX_NEAR_COPIES]:
+            t = s + len(side) if upper else s
+            other = t if upper else t - 1  # the target line where the other side's neighbour would be
+            if 0 <= other < len(target) and norm(target[other]) == norm(old[a] if upper else old[a - 1]):
+                continue  # both sides there: the exact methods' place, not this one
+            mp = _slid(spec, _mapping(old, target, max(0, t - n - 3), min(len(target), t + n + 3)))
+            if (a - 1 if upper else a) not in mp:
+                continue
+            start = min([t] + list(mp.values()))
+            end = max([t] + [x + 1 for x in mp.values()])
+            m = Match("fuzz", start, end, tuple(target[start:t]) + new + tuple(target[t:end]), 0.0)
+            got = _anchored(m, spec, target, mp, known, language)
+            if got is None:
+                continue
+            lines, pieces = got
+            note = (f"one side exact: the context {'above' if upper else 'below'} the new lines is at target line "
+                    f"{s + 1}, verbatim ({pieces} exact piece(s), one found once); the line next to them on the "
+                    f"other side is not in the target, so they go right {'after' if upper else 'before'} it; "
+                    f"{len(lines)} context line(s) differ and are kept as the target has them: "
+                    + ", ".join(lines[:4]) + (", ..." if len(lines) > 4 else ""))
+            found[t] = replace(m, confidence=ANCHORED_CONFIDENCE, fuzz=len(lines), evidence=(note,),
+                               diverged=lines, anchored=True)
+    return next(iter(found.values())) if len(found) == 1 else None

@@ -29,7 +29,7 @@ from dataclasses import replace
 from functools import lru_cache
 
 from .align import build, identity
-from .anchored import anchor, find_appended, find_case_split
+from .anchored import anchor, find_appended, find_case_split, find_near_side
 from .applied import find_applied
 from .exact import WHITESPACE_QUALITY, find_exact, find_runs, find_whitespace
 from .fuzz import find_fuzz
@@ -117,6 +117,7 @@ def locate(target: Sequence[str], spec: HunkSpec, *, hint: int | None = None, ma
         steps.append(lambda: find_case_split(tgt, spec, hint))
         steps.append(lambda: find_between_items(tgt, spec, hint, known, language))
         steps.append(lambda: find_initializer_entry(tgt, spec, known))
+    steps.append(lambda: find_near_side(tgt, spec, hint, known, language))
     found: list[Match] = []
     for step in steps:
         m = step()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from test_hunks_support import apply, spec
 
-from hunks.anchored import ANCHORED_CONFIDENCE, anchor
+from hunks.anchored import ANCHORED_CONFIDENCE, anchor, find_near_side
 from hunks.cascade import locate
 from hunks.types import Match
 
@@ -310,3 +310,40 @@ def test_replaced_lines_with_one_exact_neighbour_are_applied_and_the_other_side_
 def test_replaced_lines_with_no_exact_neighbour_stay_held() -> None:
     target = _err_target(**{"\treturn NULL;": "\treturn result;", " err:": "err_free:"})
     assert _held_or_named(locate(target, PUT_DEVICE), "return NULL;")
+
+
+# an include added among includes the target orders otherwise and lacks one of
+ADD_INCLUDE = spec("""@@ -21,6 +21,7 @@
+ #include <linux/of.h>
+ #include <linux/slab.h>
+ #include <linux/memblock.h>
++#include <linux/minmax.h>
+ #include <linux/crash_core.h>
+ #include <asm/sections.h>
+ #include <asm/kexec_ranges.h>
+""")
+INCLUDES = ["#include <linux/sort.h>", "#include <linux/kexec.h>", "#include <linux/of.h>",
+            "#include <linux/slab.h>", "#include <linux/crash_core.h>", "#include <asm/sections.h>",
+            "#include <asm/kexec_ranges.h>", "", "static int x;"]
+
+
+def test_find_near_side_puts_an_include_before_the_exact_includes_below() -> None:
+    m = find_near_side(tuple(INCLUDES), ADD_INCLUDE, 20)
+    assert m is not None and m.anchored and m.confidence == ANCHORED_CONFIDENCE
+    assert any("memblock" in d for d in m.diverged)
+    out = apply(INCLUDES, m)
+    assert out[out.index("#include <linux/minmax.h>") + 1] == "#include <linux/crash_core.h>"
+    m = locate(INCLUDES, ADD_INCLUDE)  # the cascade takes it over the loose aligners' guesses
+    assert m is not None and apply(INCLUDES, m) == out
+
+
+def test_find_near_side_wants_one_place() -> None:
+    # the exact side twice and nothing else of the context there, no function to tell: no place
+    twice = ["#include <linux/sort.h>"] + INCLUDES[4:7] + ["", "#ifdef CONFIG_X"] + INCLUDES[4:7] + ["#endif"]
+    assert find_near_side(tuple(twice), ADD_INCLUDE, 20) is None
+    # both sides at the place: the exact methods' case, not this one
+    whole = INCLUDES[:4] + ["#include <linux/memblock.h>"] + INCLUDES[4:]
+    assert find_near_side(tuple(whole), ADD_INCLUDE, 20) is None
+    # the line next to the new one on the other side is there (the target has lines between): held
+    between = INCLUDES[:4] + ["#include <linux/memblock.h>", "#include <linux/io.h>"] + INCLUDES[4:]
+    assert find_near_side(tuple(between), ADD_INCLUDE, 20) is None
