@@ -60,6 +60,8 @@ from .types import HunkSpec, Match
 
 # sysfs_emit   (a plain name the tree index can answer for; "ptr->" member spellings are not)
 RE_NAME = re.compile(r"^[A-Za-z_]\w*$")
+# /* a comment */   or   * continued */   or   // a comment   (a line ending in a comment)
+RE_COMMENT_END = re.compile(r"(\*/|^\s*//.*|^\s*/?\*.*)\s*$")
 #: confidence of an anchored placement whose other context differs (above the default bar 0.8,
 #: below cascade.GOOD so the cascade still compares the other methods' answers)
 ANCHORED_CONFIDENCE = 0.85
@@ -126,13 +128,14 @@ def _anchored(m: Match, spec: HunkSpec, target: tuple[str, ...], mp: dict[int, i
               known: Callable[[str], bool] | None, language: str = "c",
               one_sided: bool = False,
               frame: Callable[[int, int], tuple[int | None, int | None, int, int] | None] | None = None,
-              rebuilt: list[Match] | None = None) -> tuple[tuple[str, ...], int] | None:
+              rebuilt: list[Match] | None = None, near_only: bool = False) -> tuple[tuple[str, ...], int] | None:
     """(the differing context lines, the number of exact pieces) when the change is anchored
     exactly and something around it differs; None otherwise. ``one_sided``: a block of removed
     lines may be framed by one exact neighbour next to it (_one_side); ``frame``: a further frame
     tried for a block the plain one refuses (hunks.toplevel: whole items at file scope); ``rebuilt``:
     when ``m`` writes the change elsewhere than the frames say (a loose aligner paired the lines
-    otherwise), the Match the frames give is appended there instead of refusing."""
+    otherwise), the Match the frames give is appended there instead of refusing; ``near_only``: an
+    insertion is framed by one exact side only (_near_side, for find_near_side)."""
     old = spec.old
     blocks = change_blocks(spec.kinds)
     if not blocks:
@@ -142,8 +145,10 @@ def _anchored(m: Match, spec: HunkSpec, target: tuple[str, ...], mp: dict[int, i
     ends: list[tuple[int, int]] = []  # (pre-image index, pre-image index) pieces that may part in place
     pre_kinds = [k for k in spec.kinds if k != "+"]
     for a, b in blocks:
-        fr = _one_side(a, b, pre_kinds, mp) if one_sided else _frame(
-            a, b, pre_kinds, mp, target, (blocks[0][0], blocks[-1][1]), old)
+        outer = (blocks[0][0], blocks[-1][1])
+        fr = _one_side(a, b, pre_kinds, mp) if one_sided else _near_side(
+            a, b, pre_kinds, mp, outer, old, target, _added(spec, a)) if near_only else _frame(
+            a, b, pre_kinds, mp, target, outer, old, _added(spec, a))
         if fr is None and frame is not None:
             fr = frame(a, b)
         if fr is None:
@@ -231,12 +236,13 @@ def _stretch(j: int, mp: dict[int, int]) -> tuple[int, int]:
 
 
 def _frame(a: int, b: int, pre_kinds: list[str], mp: dict[int, int], target: tuple[str, ...],
-           outer: tuple[int, int] = (-1, -1), old: tuple[str, ...] = ()) -> tuple[int | None, int | None, int, int] | None:
+           outer: tuple[int, int] = (-1, -1), old: tuple[str, ...] = (),
+           new: tuple[str, ...] = ()) -> tuple[int | None, int | None, int, int] | None:
     """(upper neighbour, lower neighbour, target from, target to) of the block [a, b), or None:
     framed by neighbours on both sides (_framed), else an insertion held by one side (_near_side,
-    given the pre-image ``old``)."""
+    given the pre-image ``old`` and the block's new lines ``new``)."""
     return _framed(a, b, pre_kinds, mp, target, outer, old) or (
-        _near_side(a, b, pre_kinds, mp, outer, old, target) if old else None)
+        _near_side(a, b, pre_kinds, mp, outer, old, target, new) if old else None)
 
 
 def _meet(a: int, b: int, u: int, d: int, mp: dict[int, int]) -> bool:
@@ -253,23 +259,55 @@ def _meet(a: int, b: int, u: int, d: int, mp: dict[int, int]) -> bool:
 
 
 def _near_side(a: int, b: int, pre_kinds: list[str], mp: dict[int, int], outer: tuple[int, int],
-               old: tuple[str, ...], target: tuple[str, ...]) -> tuple[int | None, int | None, int, int] | None:
-    """(upper neighbour, None, from, to) or (None, lower neighbour, from, to) of an insertion at the
-    edge of the change whose context on one side is in the target verbatim, right next to it, and
-    whose context line right next to it on the other side is not in the target at all (the lines
-    the target has there instead, however many, and any exact line further out, say nothing about
-    the spot): the new lines go right next to the exact side, where upstream has them. A 3-way
-    merge through the upstream file puts them there too (the base says those far lines are
-    upstream's, changed or dropped by the target); without it the exact side alone pins the spot,
-    as long as its piece weighs and is found once (checked by the caller, like every piece), and
-    only at the outer edge of the change (the first block's upper side, the last one's lower side:
-    lines that differ between two blocks may be what the change works with). The other side's
-    line, when it says where it is (hunks.score.is_trivial: not a blank, brace or comment mark),
-    must be nowhere in the target: found elsewhere it points to another place (a table entry the
-    target has in another order), and the two sides disagree."""
+               old: tuple[str, ...], target: tuple[str, ...],
+               new: tuple[str, ...] = ()) -> tuple[int | None, int | None, int, int] | None:
+    """(upper neighbour, None, from, to) or (None, lower neighbour, from, to) of an insertion
+    ``new`` at the edge of the change whose context on one side is in the target verbatim, right
+    next to it, and whose context line right next to it on the other side is not in the target at
+    all (the lines the target has there instead, however many, say nothing about the spot): the
+    new lines go right next to the exact side, where upstream has them. A 3-way merge through the
+    upstream file puts them there too (the base says those far lines are upstream's, changed or
+    dropped by the target); without it the exact side alone pins the spot, as long as its piece
+    weighs and is found once (checked by the caller, like every piece), and only at the outer edge
+    of the change (the first block's upper side, the last one's lower side: lines that differ
+    between two blocks may be what the change works with). Not when
+
+    - the other side's line, unless trivial (hunks.score.is_trivial: a blank, a brace), is
+      elsewhere in the target: it points to another place (a table the target orders otherwise);
+    - the new lines start indented (inside a function, a struct, a table: they work with the code
+      around them) and the other side shows no informative exact line within the hunk: the code
+      there is the target's own, not upstream's respelled (a function body the target writes
+      otherwise); at file scope the other side is another item, which says nothing of the new one;
+    - the exact side is above and the new lines end with a comment: a comment speaks of what
+      follows it, which the target lacks (a note above a function the target does not have)."""
     n = len(pre_kinds)
     if b != a:
         return None
+    up_near = a > 0 and pre_kinds[a - 1] == " " and (a - 1) in mp
+    down_near = b < n and pre_kinds[b] == " " and b in mp
+    code = [x for x in new if x.strip()]
+    first = next((x for x in code if not x.lstrip().startswith("#")), "")  # directives sit in column 0
+    inside = first[:1].isspace()
+
+    def elsewhere(line: str) -> bool:
+        return not is_trivial(line) and bool(find_runs(target, [line], 0, whitespace=True))
+
+    def confirmed(js: range) -> bool:  # the first exact line on the far side says where it is
+        j = next((j for j in js if j in mp or pre_kinds[j] != " "), None)
+        return j is not None and j in mp and not is_trivial(old[j])
+
+    if up_near and not down_near and b < n and pre_kinds[b] == " " and b == outer[1]:
+        if elsewhere(old[b]) or (inside and not confirmed(range(b, n))) or (
+                code and RE_COMMENT_END.search(code[-1])):
+            return None
+        t = mp[a - 1] + 1
+        return a - 1, None, t, t
+    if down_near and not up_near and a > 0 and pre_kinds[a - 1] == " " and a == outer[0]:
+        if elsewhere(old[a - 1]) or (inside and not confirmed(range(a - 1, -1, -1))):
+            return None
+        t = mp[b]
+        return None, b, t, t
+    return None
     up_near = a > 0 and pre_kinds[a - 1] == " " and (a - 1) in mp
     down_near = b < n and pre_kinds[b] == " " and b in mp
     def elsewhere(line: str) -> bool:
@@ -551,7 +589,7 @@ def find_near_side(target: tuple[str, ...], spec: HunkSpec, hint: int, known: Ca
             start = min([t] + list(mp.values()))
             end = max([t] + [x + 1 for x in mp.values()])
             m = Match("fuzz", start, end, tuple(target[start:t]) + new + tuple(target[t:end]), 0.0)
-            got = _anchored(m, spec, target, mp, known, language)
+            got = _anchored(m, spec, target, mp, known, language, near_only=True)
             if got is None:
                 continue
             lines, pieces = got

@@ -347,3 +347,76 @@ def test_find_near_side_wants_one_place() -> None:
     # the line next to the new one on the other side is there (the target has lines between): held
     between = INCLUDES[:4] + ["#include <linux/memblock.h>", "#include <linux/io.h>"] + INCLUDES[4:]
     assert find_near_side(tuple(between), ADD_INCLUDE, 20) is None
+
+
+def test_an_include_whose_neighbours_the_target_dropped_on_both_sides_goes_where_they_meet() -> None:
+    # the target has neither memblock.h above nor crash_core.h below: slab.h and sections.h meet
+    target = [x for x in INCLUDES if "crash_core" not in x]
+    m = locate(target, ADD_INCLUDE)
+    assert m is not None and m.anchored and m.confidence >= 0.8
+    assert {d.split("'")[1] for d in m.diverged} == {"#include <linux/memblock.h>", "#include <linux/crash_core.h>"}
+    out = apply(target, m)
+    at = out.index("#include <linux/minmax.h>")
+    assert out[at - 1:at + 2] == ["#include <linux/slab.h>", "#include <linux/minmax.h>", "#include <asm/sections.h>"]
+
+
+def test_a_dropped_neighbour_the_target_has_elsewhere_is_no_frame() -> None:
+    # crash_core.h is not gone, it is further up: the two sides point to different places
+    target = [x for x in INCLUDES if "crash_core" not in x]
+    target.insert(1, "#include <linux/crash_core.h>")
+    m = locate(target, ADD_INCLUDE)
+    assert m is None or not m.anchored and m.confidence < 0.8
+
+
+def test_a_removed_line_whose_guard_the_target_lacks_is_replaced_in_place() -> None:
+    hunk = spec("""@@ -10,7 +10,7 @@ static int foo_stream(struct foo *f)
+ \tint preferred_refresh = 0;
+ \tenum foo_tf tf = FOO_TF_UNKNOWN;
+ #if defined(CONFIG_FOO_FP)
+-\tstruct foo_dsc_caps dsc_caps;
++\tstruct foo_dsc_caps dsc_caps = {0};
+ #endif
+ \tuint32_t link_bandwidth_kbps;
+ \tstruct dc_link *link = NULL;
+""")
+    target = ["static int foo_stream(struct foo *f)", "{", "\tint mode_refresh;", "\tint preferred_refresh = 0;",
+              "\tenum foo_tf tf = FOO_TF_UNKNOWN;", "\tstruct foo_dsc_caps dsc_caps;",
+              "\tuint32_t link_bandwidth_kbps;", "\tstruct dc_link *link = NULL;", "", "\treturn 0;", "}"]
+    m = locate(target, hunk)
+    assert m is not None and m.anchored and m.confidence >= 0.8
+    assert apply(target, m)[5] == "\tstruct foo_dsc_caps dsc_caps = {0};"
+
+
+def test_an_indented_insertion_wants_the_other_side_confirmed_by_an_exact_line() -> None:
+    # inside a function whose remaining body the target writes otherwise: the new call may not
+    # belong there at all (the target does the same work another way), so no one-sided place
+    hunk = spec("""@@ -10,6 +10,7 @@ void foo_mark_dead(struct foo *foo)
+  */
+ void foo_mark_dead(struct foo *foo)
+ {
++\tfoo_flag_set(FOO_DYING, foo->queue);
+ \t__foo_mark_dead(foo);
+ \tfoo_report_dead(foo, true);
+ }
+""")
+    target = ["/*", " * foo_mark_dead - mark it", " */", "void foo_mark_dead(struct foo *foo)", "{",
+              "\tset_bit(FOO_DEAD, &foo->state);", "\tfoo_start_drain(foo->queue);", "\tfoo_wake(foo);", "}"]
+    m = locate(target, hunk)
+    assert m is None or not m.anchored and m.confidence < 0.8
+
+
+def test_a_new_comment_above_an_item_the_target_lacks_is_no_one_sided_place() -> None:
+    # the comment speaks of the function below it upstream, which the target does not have
+    hunk = spec("""@@ -66,6 +66,7 @@ int foo_die_to_segment(int die)
+ \treturn bus ? pci_domain_nr(bus) : -EINVAL;
+ }
+
++/* Note: This API can only be used when NUMA information is available. */
+ int foo_device_to_die(struct pci_dev *dev)
+ {
+ \tint node = pcibus_to_node(dev->bus);
+""")
+    target = ["int foo_die_to_segment(int die)", "{", "\tstruct pci_bus *bus = NULL;", "",
+              "\treturn bus ? pci_domain_nr(bus) : -EINVAL;", "}", "", "static void foo_free_map(void)", "{", "}"]
+    m = locate(target, hunk)
+    assert m is None or not m.anchored and m.confidence < 0.8
