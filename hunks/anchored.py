@@ -55,7 +55,7 @@ from dataclasses import replace
 from .align import _file_words, _members, before_exit, change_blocks, into_case, slide_dropped
 from .exact import file_edge, find_runs
 from .score import api_words, code_part, describe_line, informative_weight, is_trivial, norm, tokens
-from .syntax import anchor_name, find_anchors
+from .syntax import anchor_name, find_bodies
 from .types import HunkSpec, Match
 
 # sysfs_emit   (a plain name the tree index can answer for; "ptr->" member spellings are not)
@@ -221,7 +221,7 @@ def _section_span(spec: HunkSpec, target: tuple[str, ...], m: Match, language: s
     and the placement starts inside it: a piece found once there is pinned (the same lock/unlock
     lines recur in every function of a driver)."""
     name = anchor_name(spec.section) if spec.section and language == "c" else None
-    spans = find_anchors(target, name, language=language) if name else []
+    spans = find_bodies(target, name, language=language) if name else []
     return spans[0] if len(spans) == 1 and spans[0][0] <= m.start < spans[0][1] else None
 
 

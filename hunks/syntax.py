@@ -161,6 +161,15 @@ def find_anchors(lines: Sequence[str], name: str, *, language: str) -> list[tupl
     return sorted(set(out))
 
 
+def find_bodies(lines: Sequence[str], name: str, *, language: str) -> list[tuple[int, int]]:
+    """find_anchors without the extents that hold no ``{`` (a function's prototype, a forward
+    declaration): they name the item but hold none of its lines, so a hunk's context is never in
+    them. All extents when none has a body."""
+    spans = find_anchors(lines, name, language=language)
+    bodies = [sp for sp in spans if any("{" in lines[k] for k in range(sp[0], sp[1]))]
+    return bodies or spans
+
+
 def find_anchor(lines: Sequence[str], name: str, *, language: str) -> tuple[int, int] | None:
     """The 0-based [start, end) extent of the item called ``name``, or None (largest if several)."""
     spans = find_anchors(lines, name, language=language)

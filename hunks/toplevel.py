@@ -46,7 +46,7 @@ from .align import added_runs, change_blocks
 from .anchored import ANCHORED_CONFIDENCE, _added, _anchored, _framed, _mapping, _slid
 from .exact import find_runs
 from .score import describe_line, weight
-from .syntax import anchor_name, find_anchors
+from .syntax import anchor_name, find_bodies
 from .types import HunkSpec, Match
 
 # "str"  'c'  // comment  /* (a comment's opening: its end is looked for after it)
@@ -168,7 +168,7 @@ def find_between_items(target: tuple[str, ...], spec: HunkSpec, hint: int,
     old = spec.old
     pre_kinds = [k for k in kinds if k != "+"]
     name = anchor_name(spec.section) if spec.section else None
-    spans = find_anchors(target, name, language=language) if name else []
+    spans = find_bodies(target, name, language=language) if name else []
     span = spans[0] if len(spans) == 1 else None  # the function the @@ header names, when once there
     pivots: list[tuple[int, int]] = []  # (pre-image index, target index)
     for j, line in enumerate(old):

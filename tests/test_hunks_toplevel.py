@@ -8,6 +8,7 @@ from test_hunks_support import apply, spec
 
 from hunks.anchored import ANCHORED_CONFIDENCE
 from hunks.cascade import locate
+from hunks.syntax import find_bodies
 from hunks.toplevel import check_item_scope, depth_at, find_between_items, starts_item, whole_items
 from hunks.types import Match
 
@@ -72,6 +73,16 @@ def test_the_repeated_upper_context_is_pinned_by_the_function_the_header_names()
     assert m is not None
     out = apply(OLD_C, m)
     assert out.index("u32 foo_gen_mov(u32 dst, u32 src)") > out.index("u32 foo_gen_or(u32 a, u32 b)")
+
+
+def test_a_prototype_of_the_function_the_header_names_does_not_hide_its_body() -> None:
+    # a forward declaration names foo_gen_or too: only the definition holds the hunk's context
+    proto = OLD_C[:2] + ["u32 foo_gen_or(u32 a, u32 b);", ""] + OLD_C[2:]
+    assert find_bodies(proto, "foo_gen_or", language="c") == [(9, 15)]
+    m = locate(proto, ADD_FN)
+    assert m is not None and m.anchored
+    out = apply(proto, m)
+    assert out.index("u32 foo_gen_mov(u32 dst, u32 src)") > out.index("u32 foo_gen_or(u32 a, u32 b)", 4)
 
 
 def test_without_the_header_the_repeated_context_is_no_place() -> None:
