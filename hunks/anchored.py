@@ -107,7 +107,8 @@ def anchor(m: Match, spec: HunkSpec, target: tuple[str, ...], known: Callable[[s
     mp = _slid(spec, _mapping(old, target, max(0, m.start - reach), min(len(target), m.end + reach)))
     pre_kinds = [k for k in spec.kinds if k != "+"]
     differing = tuple(describe_line(j, old[j], 50) for j in range(len(old)) if pre_kinds[j] == " " and j not in mp)
-    rebuilt: list[Match] = []
+    # a Match a cascade step already anchored (its own frame) is checked, never moved
+    rebuilt: list[Match] | None = None if m.anchored else []
     found = None if m.ambiguous or m.unsafe else (
         _anchored(m, spec, target, mp, known, language, rebuilt=rebuilt)
         or _anchored(m, spec, target, mp, known, language, one_sided=True, rebuilt=rebuilt))

@@ -10,7 +10,8 @@ Order: exact -> offset -> whitespace -> already-applied -> 3-way -> fuzz -> fuzz
 of the file for a hunk that appends to the end of the upstream file (hunks.anchored.find_appended)
 -> in C, an insertion whose context below the target has under a switch label
 (hunks.anchored.find_case_split) -> in C, whole top-level items inserted next to one exact
-neighbour at file scope (hunks.toplevel.find_between_items).
+neighbour at file scope (hunks.toplevel.find_between_items) -> in C, whole items right after the item
+the @@ header names, its closing line the anchor (hunks.toplevel.find_after_item).
 A loose placement whose change is anchored exactly and whose differing context lies away from
 it is raised above the default bar with ``Match.diverged`` set (hunks.anchored).
 3-way (only when the upstream pre-image ``base`` is given) runs before fuzz: it knows which
@@ -39,7 +40,7 @@ from .removed import find_by_removed
 from .score import DRIFT_CAP, api_words, distance_prior, is_trivial, norm
 from .syntax import find_anchors, find_syntax, hunk_anchor, items
 from .threeway import find_threeway
-from .toplevel import check_item_scope, find_between_items
+from .toplevel import check_item_scope, find_after_item, find_between_items
 from .types import Candidate, HunkSpec, Match
 
 __all__ = ["locate", "find_applied", "GOOD"]
@@ -116,6 +117,7 @@ def locate(target: Sequence[str], spec: HunkSpec, *, hint: int | None = None, ma
     if language == "c":
         steps.append(lambda: find_case_split(tgt, spec, hint))
         steps.append(lambda: find_between_items(tgt, spec, hint, known, language))
+        steps.append(lambda: find_after_item(tgt, spec, hint, known, language))
         steps.append(lambda: find_initializer_entry(tgt, spec, known))
     steps.append(lambda: find_near_side(tgt, spec, hint, known, language))
     found: list[Match] = []

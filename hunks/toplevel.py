@@ -43,9 +43,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from .align import added_runs, change_blocks
-from .anchored import ANCHORED_CONFIDENCE, _added, _anchored, _framed, _mapping, _slid
+from .anchored import (
+    ANCHORED_CONFIDENCE,
+    RE_COMMENT_END,
+    RE_NAME,
+    _added,
+    _anchored,
+    _framed,
+    _mapping,
+    _slid,
+    drift_of,
+)
 from .exact import find_runs
-from .score import describe_line, weight
+from .score import describe_line, is_trivial, norm, weight
 from .syntax import anchor_name, find_bodies
 from .types import HunkSpec, Match
 
@@ -55,6 +65,8 @@ RE_NOISE = re.compile(r'"(?:\\.|[^"\\])*"|\'(?:\\.|[^\'\\])*\'|//.*$|/\*')
 RE_LABEL = re.compile(r"^[A-Za-z_]\w*:\s*$")
 #: unique context lines tried as the hunk's pivot, nearest the expected line first
 MAX_PIVOTS = 6
+# };   or   }   (an item's closing line at column 0)
+RE_CLOSER = re.compile(r"^\};?\s*$")
 
 
 def _code(lines: Sequence[str]) -> list[str]:
@@ -278,3 +290,66 @@ def check_item_scope(m: Match, spec: HunkSpec, target: tuple[str, ...]) -> Match
                 return replace(m, confidence=min(m.confidence, INSIDE_BLOCK_CONFIDENCE), anchored=False,
                                evidence=m.evidence + (note,))
     return m
+
+
+def find_after_item(target: tuple[str, ...], spec: HunkSpec, hint: int,
+                    known: Callable[[str], bool] | None = None, language: str = "c") -> Match | None:
+    """Whole top-level items inserted right after the item the ``@@`` header names, placed after
+    that item's end in the target when the lines around differ.
+
+    A diff's section header names the nearest item that starts above the hunk; when the hunk's
+    upper context ends with that item's closing line (``}`` or ``};`` at column 0, then blank
+    lines), the new items were written right after it. The item's last members or statements
+    and the item upstream has next may be missing in an older tree (a struct that grew a member
+    there, a helper added later), so no context line but the closer and blanks is exact, and those
+    weigh nothing (hunks.anchored). The item itself pins the place: when the target has exactly one
+    definition of that name (hunks.syntax.find_bodies), ending with the same closing line and
+    followed by as many blank lines, the new lines go there; at file scope (depth_at), whole items
+    (whole_items), the context line below them, unless trivial, nowhere in the target (it would
+    point elsewhere), no comment ending the new lines (it would speak of the item upstream has
+    next), every column-0 line of the upper context the item's own header, and no drift
+    toward the differing context (hunks.anchored.drift_of). Outputs a Match (method ``fuzz``,
+    ANCHORED_CONFIDENCE, ``anchored``, ``diverged`` naming the differing context) or None."""
+    kinds = spec.kinds
+    blocks = change_blocks(kinds)
+    if language != "c" or len(blocks) != 1 or blocks[0][0] != blocks[0][1] or not spec.section:
+        return None
+    old = spec.old
+    a = blocks[0][0]
+    new = _added(spec, a)
+    name = anchor_name(spec.section)
+    code = [x for x in new if x.strip()]
+    if a == 0 or not name or not whole_items(new) or RE_COMMENT_END.search(code[-1]):
+        return None  # new lines ending in a comment speak of what follows them upstream
+    c = a - 1
+    while c >= 0 and not old[c].strip():
+        c -= 1
+    blanks = a - 1 - c
+    if c < 0 or not RE_CLOSER.match(old[c]):
+        return None
+    if any(x[:1].strip() and name not in x for x in old[:c]):
+        return None  # another item starts in the context: the header's item is not the one closing
+    spans = find_bodies(target, name, language=language)
+    if len(spans) != 1:
+        return None
+    s, e = spans[0]
+    t = e + blanks
+    if norm(target[e - 1]) != norm(old[c]) or t > len(target) or any(x.strip() for x in target[e:t]):
+        return None
+    if a < len(old) and not is_trivial(old[a]) and find_runs(target, [old[a]], hint, whitespace=True):
+        return None
+    if depth_at(target, t) != 0:
+        return None
+    body = {norm(x) for x in target[s:e]}
+    differing = [j for j in range(c) if norm(old[j]) not in body]
+    differing += [j for k, j in enumerate(range(a, len(old))) if t + k >= len(target) or norm(target[t + k]) != norm(old[j])]
+    drift = drift_of(spec, old, differing, target)
+    if known is not None:
+        drift = {w for w in drift if not (RE_NAME.match(w) and known(w))}
+    if drift or not differing:
+        return None
+    lines = tuple(describe_line(j, old[j], 50) for j in differing)
+    note = (f"after the item the header names: {name!r} ends at target line {e} with {norm(old[c])!r} as upstream's "
+            f"does; the new lines are whole items and go right after it; {len(lines)} context line(s) differ and are "
+            "kept as the target has them: " + ", ".join(lines[:4]) + (", ..." if len(lines) > 4 else ""))
+    return Match("fuzz", t, t, new, ANCHORED_CONFIDENCE, len(lines), (), (note,), diverged=lines, anchored=True)

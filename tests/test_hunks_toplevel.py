@@ -9,7 +9,14 @@ from test_hunks_support import apply, spec
 from hunks.anchored import ANCHORED_CONFIDENCE
 from hunks.cascade import locate
 from hunks.syntax import find_bodies
-from hunks.toplevel import check_item_scope, depth_at, find_between_items, starts_item, whole_items
+from hunks.toplevel import (
+    check_item_scope,
+    depth_at,
+    find_after_item,
+    find_between_items,
+    starts_item,
+    whole_items,
+)
 from hunks.types import Match
 
 # an old .c file: foo_gen_or() ends, then foo_decode() (upstream has foo_gen_adr() there instead)
@@ -273,3 +280,44 @@ def test_a_table_entry_under_an_ifdef_at_column_0_is_no_top_level_item() -> None
 """)
     m = Match("fuzz", 4, 7, ("\t},", "#endif", "#ifdef CONFIG_B", "\t{", "\t\t.id = 2,", "\t},", "#endif", "\t{},"), 0.85)
     assert check_item_scope(m, hunk, target) is m
+
+
+# upstream adds a variable right after struct foo_backlight, whose last member and the struct that
+# follows it upstream the old file lacks: only the struct's closing line and a blank are exact
+OLD_STRUCTS = ["struct foo_kbd {", "\tchar *name;", "};", "", "struct foo_backlight {", "\tstruct led_classdev cdev;",
+               "\tunsigned short off, on_min, on_max;", "};", "", "struct foo_sc {", "\tunsigned long quirks;", "};"]
+ADD_VAR = spec("""@@ -89,6 +89,9 @@ struct foo_backlight {
+ \tstruct hid_device *hdev;
+ };
+
++/* T2 re-enumerates the keyboard across resume. */
++static int foo_resume_brightness = -1;
++
+ struct foo_magic_backlight {
+ \tstruct led_classdev cdev;
+ \tstruct hid_report *brightness;
+""")
+
+
+def test_new_items_go_right_after_the_item_the_header_names() -> None:
+    m = find_after_item(tuple(OLD_STRUCTS), ADD_VAR, 88)
+    assert m is not None and m.anchored and m.confidence == ANCHORED_CONFIDENCE
+    assert any("foo_magic_backlight" in d for d in m.diverged)
+    out = apply(OLD_STRUCTS, m)
+    at = out.index("static int foo_resume_brightness = -1;")
+    assert out[at - 3:at - 1] == ["};", ""] and out[at - 4] == "\tunsigned short off, on_min, on_max;"
+    assert out[at + 1:at + 3] == ["", "struct foo_sc {"]
+    m = locate(OLD_STRUCTS, ADD_VAR)  # the cascade keeps that place (never moved by hunks.anchored)
+    assert m is not None and apply(OLD_STRUCTS, m) == out
+
+
+def test_after_the_named_item_only_when_nothing_points_elsewhere() -> None:
+    # the struct upstream has next is in the target elsewhere: the new lines may belong by it
+    moved = OLD_STRUCTS + ["", "struct foo_magic_backlight {", "\tint x;", "};"]
+    assert find_after_item(tuple(moved), ADD_VAR, 88) is None
+    # the named struct twice (two definitions under #ifdef): no one place
+    twice = OLD_STRUCTS + ["#ifdef CONFIG_FOO"] + OLD_STRUCTS[4:9] + ["#endif"]
+    assert find_after_item(tuple(twice), ADD_VAR, 88) is None
+    # the target's struct is followed by no blank line where upstream has one
+    tight = OLD_STRUCTS[:8] + OLD_STRUCTS[9:]
+    assert find_after_item(tuple(tight), ADD_VAR, 88) is None
