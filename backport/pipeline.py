@@ -744,10 +744,6 @@ def _port_modified_file(w: _Work, fi: int, fp: FilePatch) -> None:
                                              label=label, ref=href)
             if not verdict.applied and target == path and m.method != Method.ALREADY_APPLIED.value:
                 second = retry()
-            elif verdict.applied and m.diverged and target == path:
-                # context the target has otherwise: when the kb API table's old forms explain it,
-                # the hunk placed in them lands with the table's entry (and commit) as evidence
-                second = _api_spelled(w, st, h, hint, base, lang, known, moving, claimed, path, label, href)
         if second is not None:
             m, ported, rs, verdict, api_notes = second
         assert m is not None
