@@ -7,7 +7,7 @@ Outputs: git-style diff text (``diff --git`` header, ``@@`` hunks with the targe
 git's default funcname section), which ``git am`` / ``git apply`` accept.
 
 The diff is libgit2's (Myers with git's indent heuristic), the shape git and so upstream give. When
-the edits are known and libgit2's pairing contradicts them (two applied hunks next to each other:
+the edits are known and libgit2's pairing crosses an edit's edge (two applied hunks next to each other:
 an inserted ``gfp_mask = ...`` above ``might_sleep();`` and the old ``gfp_mask = ...`` below it
 removed reads, re-diffed, as ``-might_sleep();`` ... ``+might_sleep();``), the diff is rendered
 from the edits themselves, so each applied hunk keeps its own +/- lines and no line the port
@@ -17,6 +17,7 @@ leaves alone is shown removed and added again.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Sequence
 
 import pygit2
@@ -66,17 +67,27 @@ def _git_patch(old: bytes | None, new: bytes | None, context: int) -> pygit2.Pat
     return pygit2.Patch.create_from(old, new, context_lines=context, flag=DiffOption.INDENT_HEURISTIC)
 
 
-def _changed(patch: pygit2.Patch) -> tuple[set[int], set[int]]:
-    """The old line indices a diff removes and the new ones it adds (0-based)."""
-    removed: set[int] = set()
-    added: set[int] = set()
+def _keeps_edges(patch: pygit2.Patch, edits: Sequence[Edit]) -> bool:
+    """Whether the diff's alignment passes through both ends of every edit (old start/end to
+    new start/end): then no line is paired across two edits or across an edit's edge.
+
+    The alignment passes through (o, n) when the old lines kept before o are as many as the new
+    lines kept before n."""
+    removed: list[int] = []  # ascending: the hunks and their lines come in file order
+    added: list[int] = []
     for h in patch.hunks:
         for ln in h.lines:
             if ln.origin == "-":
-                removed.add(ln.old_lineno - 1)
+                removed.append(ln.old_lineno - 1)
             elif ln.origin == "+":
-                added.add(ln.new_lineno - 1)
-    return removed, added
+                added.append(ln.new_lineno - 1)
+    shift = 0  # new index minus old index at the current edge
+    for start, end, new in edits:
+        for o, n in ((start, start + shift), (end, start + shift + len(new))):
+            if o - bisect_left(removed, o) != n - bisect_left(added, n):
+                return False
+        shift += len(new) - (end - start)
+    return True
 
 
 def edit_ops(old_lines: Sequence[str], edits: Sequence[Edit]) -> list[Op]:
@@ -153,8 +164,8 @@ def render_file_diff(old_path: str | None, new_path: str | None, old_text: str |
     """A git-style diff of one file (None text = absent), with the target's own context.
 
     ``edits``, when given, are the changes that turned old into new: a libgit2 pairing that
-    removes an old line no edit removes (or adds a new line no edit adds) gives way to the edits'
-    own lines."""
+    crosses an edit's edge (pairs a line of one edit with a line of another or of the lines
+    between) gives way to the edits' own lines."""
     old_lines, old_final = split_text(old_text or "")
     new_lines, new_final = split_text(new_text or "")
     a = old_path if old_path is not None else new_path
@@ -179,10 +190,10 @@ def render_file_diff(old_path: str | None, new_path: str | None, old_text: str |
     old_bytes = _encode(old_lines, old_final) if old_text is not None else None
     new_bytes = _encode(new_lines, new_final) if new_text is not None else None
     patch = _git_patch(old_bytes, new_bytes, context)
-    if edits and old_text is not None and new_text is not None and old_final and new_final:
+    if edits and old_text is not None and new_text is not None and old_final and new_final \
+            and not _keeps_edges(patch, edits):
         ops = edit_ops(old_lines, edits)
-        own = ({op[2] for op in ops if op[0] == "-"}, {op[3] for op in ops if op[0] == "+"})
-        if own != _changed(patch) and [op[1] for op in ops if op[0] != "-"] == new_lines:
+        if [op[1] for op in ops if op[0] != "-"] == new_lines:
             hunks = render_ops(old_lines, ops, context)
             return "".join(head + body + hunks) if hunks else ""
     for h in patch.hunks:
