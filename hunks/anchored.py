@@ -309,22 +309,6 @@ def _near_side(a: int, b: int, pre_kinds: list[str], mp: dict[int, int], outer: 
         t = mp[b]
         return None, b, t, t
     return None
-    up_near = a > 0 and pre_kinds[a - 1] == " " and (a - 1) in mp
-    down_near = b < n and pre_kinds[b] == " " and b in mp
-    def elsewhere(line: str) -> bool:
-        return not is_trivial(line) and bool(find_runs(target, [line], 0, whitespace=True))
-
-    if up_near and not down_near and b < n and pre_kinds[b] == " " and b == outer[1]:
-        if elsewhere(old[b]):
-            return None
-        t = mp[a - 1] + 1
-        return a - 1, None, t, t
-    if down_near and not up_near and a > 0 and pre_kinds[a - 1] == " " and a == outer[0]:
-        if elsewhere(old[a - 1]):
-            return None
-        t = mp[b]
-        return None, b, t, t
-    return None
 
 
 def _framed(a: int, b: int, pre_kinds: list[str], mp: dict[int, int], target: tuple[str, ...],
