@@ -134,8 +134,9 @@ def _anchored(m: Match, spec: HunkSpec, target: tuple[str, ...], mp: dict[int, i
     exactly and something around it differs; None otherwise. ``one_sided``: a block of removed
     lines may be framed by one exact neighbour next to it (_one_side); ``frame``: a further frame
     tried for a block the plain one refuses (hunks.toplevel: whole items at file scope); ``rebuilt``:
-    when ``m`` writes the change elsewhere than the frames say (a loose aligner paired the lines
-    otherwise), the Match the frames give is appended there instead of refusing; ``near_only``: an
+    when ``m`` (fuzz, fuzzy or syntax) writes the change elsewhere than the frames say, within the
+    lines it replaces (the aligner found the region but paired its lines otherwise), the Match the
+    frames give is appended there instead of refusing; ``near_only``: an
     insertion is framed by one exact side only (_near_side, for find_near_side)."""
     old = spec.old
     blocks = change_blocks(spec.kinds)
@@ -206,10 +207,9 @@ def _anchored(m: Match, spec: HunkSpec, target: tuple[str, ...], mp: dict[int, i
     for t_from, t_to, new in sorted(edits, reverse=True):
         expected[t_from:t_to] = new
     if tuple(expected) != target[:m.start] + tuple(m.replacement) + target[m.end:]:
-        if rebuilt is None:
-            return None
-        start = min([m.start] + [e[0] for e in edits])
-        end = max([m.end] + [e[1] for e in edits])
+        if rebuilt is None or m.method == "3way" or any(f < m.start or t > m.end for f, t, _ in edits):
+            return None  # the base's mapping outweighs the frames; elsewhere than m found is a move
+        start, end = m.start, m.end
         rebuilt.append(replace(m, start=start, end=end,
                                replacement=tuple(expected[start:end + len(expected) - len(target)])))
     lines = tuple(describe_line(j, old[j], 50) for j in diverged) or (

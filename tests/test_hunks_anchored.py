@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from test_hunks_support import apply, spec
 
 from hunks.anchored import ANCHORED_CONFIDENCE, anchor, find_near_side
@@ -420,3 +422,17 @@ def test_a_new_comment_above_an_item_the_target_lacks_is_no_one_sided_place() ->
               "\treturn bus ? pci_domain_nr(bus) : -EINVAL;", "}", "", "static void foo_free_map(void)", "{", "}"]
     m = locate(target, hunk)
     assert m is None or not m.anchored and m.confidence < 0.8
+
+
+def test_a_loose_pairing_is_rebuilt_from_the_frames_only_inside_its_lines_and_never_for_3way() -> None:
+    target = [x for x in INCLUDES if "crash_core" not in x]
+    t = tuple(target)
+    # fuzzy paired the includes one line off, over the right lines: the frames rewrite it in place
+    off = Match("fuzzy", 2, 6, tuple(target[2:5]) + ("#include <linux/minmax.h>",) + tuple(target[5:6]), 0.7, 4)
+    out = anchor(off, ADD_INCLUDE, t)
+    assert out.anchored and apply(target, out)[4] == "#include <linux/minmax.h>"
+    # a 3-way Match is the base's mapping: the frames never move it
+    assert not anchor(replace(off, method="3way"), ADD_INCLUDE, t).anchored
+    # the frames' place outside the lines the Match replaces: not this Match's place
+    far = Match("fuzzy", 5, 7, tuple(target[5:7]) + ("#include <linux/minmax.h>",), 0.7, 4)
+    assert not anchor(far, ADD_INCLUDE, t).anchored
