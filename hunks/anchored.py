@@ -246,17 +246,31 @@ def _frame(a: int, b: int, pre_kinds: list[str], mp: dict[int, int], target: tup
         _near_side(a, b, pre_kinds, mp, outer, old, target, new) if old else None)
 
 
-def _meet(a: int, b: int, u: int, d: int, mp: dict[int, int]) -> bool:
+def nearby(target: tuple[str, ...], line: str, at: int, size: int) -> bool:
+    """Whether ``line``, unless trivial (hunks.score.is_trivial), is in the target within a hunk's
+    reach (``size`` + 3 lines) of ``at``: a context line a frame takes for dropped or respelled
+    that is there moved within the spot, and points to another place for the change (a table the
+    target orders otherwise). Further away it is another item's line (a member of another struct)."""
+    reach = size + 3
+    return not is_trivial(line) and bool(find_runs(target, [line], at, whitespace=True,
+                                                   lo=max(0, at - reach), hi=min(len(target), at + reach)))
+
+
+def _meet(a: int, b: int, u: int, d: int, mp: dict[int, int], old: tuple[str, ...], target: tuple[str, ...]) -> bool:
     """Whether the block [a, b) keeps one place although the target dropped context lines on both
     sides of it: the exact neighbours ``u`` and ``d`` meet the block in the target (an insertion's
-    neighbours are next to each other there, a removal's are right next to its removed lines) and
-    at most MAX_RESPELLED lines are dropped on each side (none of them elsewhere in the target:
-    _framed). Two includes a newer tree has around a new ``#include``."""
-    if u < 0 or d not in mp or a - 1 - u > MAX_RESPELLED or d - b > MAX_RESPELLED:
+    neighbours are next to each other there, a removal's are right next to its removed lines), at
+    most MAX_RESPELLED lines are dropped on each side, and none of them is close by (``nearby``:
+    then it moved rather than went, and says the change belongs next to it). Two includes a newer
+    tree has around a new ``#include``."""
+    if not old or u < 0 or d not in mp or a - 1 - u > MAX_RESPELLED or d - b > MAX_RESPELLED:
         return False
     if b == a:
-        return mp[d] == mp[u] + 1
-    return mp[u] + 1 == mp[a] and mp[d] == mp[b - 1] + 1
+        if mp[d] != mp[u] + 1:
+            return False
+    elif mp[u] + 1 != mp[a] or mp[d] != mp[b - 1] + 1:
+        return False
+    return not any(nearby(target, old[j], mp[u], len(old)) for j in list(range(u + 1, a)) + list(range(b, d)))
 
 
 def _near_side(a: int, b: int, pre_kinds: list[str], mp: dict[int, int], outer: tuple[int, int],
@@ -273,8 +287,8 @@ def _near_side(a: int, b: int, pre_kinds: list[str], mp: dict[int, int], outer: 
     of the change (the first block's upper side, the last one's lower side: lines that differ
     between two blocks may be what the change works with). Not when
 
-    - the other side's line, unless trivial (hunks.score.is_trivial: a blank, a brace), is
-      elsewhere in the target: it points to another place (a table the target orders otherwise);
+    - the other side's line, unless trivial (hunks.score.is_trivial: a blank, a brace), is in the
+      target close by (``nearby``): it points to another place (a table the target orders otherwise);
     - the new lines start indented (inside a function, a struct, a table: they work with the code
       around them) and the other side shows no informative exact line within the hunk: the code
       there is the target's own, not upstream's respelled (a function body the target writes
@@ -291,7 +305,7 @@ def _near_side(a: int, b: int, pre_kinds: list[str], mp: dict[int, int], outer: 
     inside = first[:1].isspace()
 
     def elsewhere(line: str) -> bool:
-        return not is_trivial(line) and bool(find_runs(target, [line], 0, whitespace=True))
+        return nearby(target, line, mp[a - 1] if up_near else mp[b], len(old))
 
     def confirmed(js: range) -> bool:  # the first exact line on the far side says where it is
         j = next((j for j in js if j in mp or pre_kinds[j] != " "), None)
@@ -338,12 +352,7 @@ def _framed(a: int, b: int, pre_kinds: list[str], mp: dict[int, int], target: tu
     down = d if d < n else None
     if (a > 0 and up is None) or (b < n and down is None) or (up is None and down is None):
         return None
-    if u != a - 1 and d != b and not _meet(a, b, u, d, mp):
-        return None
-    # a skipped context line that says where it is and that the target has elsewhere moved rather
-    # than went: it points to another place for the change (a table the target orders otherwise)
-    if any(not is_trivial(old[j]) and find_runs(target, [old[j]], 0, whitespace=True)
-           for j in list(range(u + 1, a)) + list(range(b, d)) if old):
+    if u != a - 1 and d != b and not _meet(a, b, u, d, mp, old, target):
         return None
     # an insertion whose context lines on one side differ line for line (the target has as many
     # lines of its own between the exact neighbours as the pre-image has there): the target's
@@ -544,9 +553,9 @@ def find_near_side(target: tuple[str, ...], spec: HunkSpec, hint: int, known: Ca
     verbatim (up to blanks), is looked up in the target; at each copy the placement the _near_side
     frame gives is built and checked like every anchored one (_anchored: the exact piece weighs
     MIN_ANCHOR_WEIGHT and is found once in the file or in the function the ``@@`` header names, no
-    drift toward the differing lines). The other side's line next to the new ones, unless trivial
-    (a blank, a brace), must be nowhere in the target: found elsewhere, it says the new lines belong
-    there (a table the target orders otherwise). One place must come out; two (both sides exact at
+    drift toward the differing lines). The other side's line next to the new ones must not be in
+    the target close by (``nearby``): there, it says the new lines belong next to it (a table the
+    target orders otherwise). One place must come out; two (both sides exact at
     different places, or two copies) are no place. Outputs a Match (method ``fuzz``, ANCHORED_CONFIDENCE,
     ``anchored``, ``diverged`` naming the other side's lines) or None."""
     blocks = change_blocks(spec.kinds)
@@ -560,11 +569,12 @@ def find_near_side(target: tuple[str, ...], spec: HunkSpec, hint: int, known: Ca
     found: dict[int, Match] = {}
     for side, upper in ((old[:a], True), (old[a:], False)):
         far = old[a] if upper else old[a - 1]  # the other side's line next to the new ones
-        if informative_weight(list(side)) < MIN_ANCHOR_WEIGHT or (
-                not is_trivial(far) and find_runs(target, [far], hint, whitespace=True)):
-            continue  # found elsewhere, it points to another place: the two sides disagree
+        if informative_weight(list(side)) < MIN_ANCHOR_WEIGHT:
+            continue
         for s in find_runs(target, side, hint, whitespace=True)[:MAX_NEAR_COPIES]:
             t = s + len(side) if upper else s
+            if nearby(target, far, t, n):
+                continue  # found close by, it points to another place: the two sides disagree
             other = t if upper else t - 1  # the target line where the other side's neighbour would be
             if 0 <= other < len(target) and norm(target[other]) == norm(old[a] if upper else old[a - 1]):
                 continue  # both sides there: the exact methods' place, not this one

@@ -337,6 +337,7 @@ def find_after_item(target: tuple[str, ...], spec: HunkSpec, hint: int,
     if norm(target[e - 1]) != norm(old[c]) or t > len(target) or any(x.strip() for x in target[e:t]):
         return None
     if a < len(old) and not is_trivial(old[a]) and find_runs(target, [old[a]], hint, whitespace=True):
+        # the next item's first line anywhere in the file: the new items may belong next to it
         return None
     if depth_at(target, t) != 0:
         return None
