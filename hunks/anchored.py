@@ -109,16 +109,18 @@ def anchor(m: Match, spec: HunkSpec, target: tuple[str, ...], known: Callable[[s
     differing = tuple(describe_line(j, old[j], 50) for j in range(len(old)) if pre_kinds[j] == " " and j not in mp)
     # a Match a cascade step already anchored (its own frame) is checked, never moved
     rebuilt: list[Match] | None = None if m.anchored else []
-    found = None if m.ambiguous or m.unsafe else (
-        _anchored(m, spec, target, mp, known, language, rebuilt=rebuilt)
-        or _anchored(m, spec, target, mp, known, language, one_sided=True, rebuilt=rebuilt))
+    found = None if m.ambiguous or m.unsafe else _anchored(m, spec, target, mp, known, language, rebuilt=rebuilt)
+    sides = "the lines next to each change"
+    if found is None and not (m.ambiguous or m.unsafe):
+        found = _anchored(m, spec, target, mp, known, language, one_sided=True, rebuilt=rebuilt)
+        sides = "the lines next to each change (for a removal, on one side of it)"
     if found is None:
         return replace(m, diverged=differing) if differing else m
     lines, pieces = found
     if rebuilt:  # the loose method aligned the lines otherwise: the anchor's frames say where
         m = replace(rebuilt[-1], evidence=rebuilt[-1].evidence + (
             f"{m.method} paired the context otherwise; the change written between its exact neighbours instead",))
-    note = (f"anchored: the removed lines and the lines next to each change are in the target verbatim, "
+    note = (f"anchored: the removed lines and {sides} are in the target (up to whitespace), "
             f"in {pieces} piece(s), one found once; {len(lines)} context line(s) away from the change differ "
             "and are kept as the target has them: " + ", ".join(lines[:4]) + (", ..." if len(lines) > 4 else ""))
     return replace(m, confidence=max(m.confidence, ANCHORED_CONFIDENCE), evidence=m.evidence + (note,),

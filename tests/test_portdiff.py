@@ -135,6 +135,10 @@ def test_adjacent_hunks_port_keeps_hunk_lines_names_the_block_move_and_git_am_ta
     moved = [f for p in report["patches"] for f in p["findings"] if f["code"] == "block-diverged"]
     assert len(moved) == 1 and "inside `if (!va) {` (not in the target there)" in moved[0]["message"]
     assert "mm/valloc.c:13 has it further out" in moved[0]["message"]
+    # the anchor says it holds on one side of the removal only (`if (!va) {` above it is not there)
+    evidence = [e for p in report["patches"] for f in p["findings"] if f["code"] == "context-diverged"
+                and "hunk 2" in f["message"] for e in f["evidence"]]
+    assert any("next to each change (for a removal, on one side of it)" in e for e in evidence)
     init_repo(tree)
     subprocess.run(["git", "add", "-A"], cwd=tree, check=True)
     subprocess.run(["git", "commit", "-q", "-m", "target"], cwd=tree, check=True)
