@@ -254,7 +254,9 @@ def _join(target: tuple[str, ...], spec: HunkSpec, gs: Sequence[tuple[int, int]]
         ev.append(f"part {k + 1} (change {groups_of}) at line {e[0] + 1} by {m.method}"
                   + (" (anchored)" if m.anchored else "") + (f": {m.evidence[0]}" if m.evidence else ""))
     ev.extend(between)
-    diverged = tuple(between) + tuple(f"part {k + 1}: upstream context {x}" for k, (_, m, _) in enumerate(placed) for x in m.diverged)
+    diverged = tuple(between) + tuple(
+        f"part {k + 1}: " + (f"upstream context {x}" if x.startswith("line ") else x)
+        for k, (_, m, _) in enumerate(placed) for x in m.diverged)
     if not diverged:
         diverged = ("the parts are in the target as the hunk has them, only its outer context differs",)
     return Match("split", lo, hi, tuple(lines), round(conf, 4), sum(m.fuzz for _, m, _ in placed), (),
