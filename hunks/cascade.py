@@ -147,7 +147,7 @@ def locate(target: Sequence[str], spec: HunkSpec, *, hint: int | None = None, ma
                          or m.method == "already-applied" for m in found):
         sm = find_split(tgt, spec, hint, lambda part, at: locate(
             tgt, part, hint=at, max_fuzz=max_fuzz, score_cutoff=score_cutoff, ambiguity_margin=ambiguity_margin,
-            base=base, language=language, known=known, moving=moving, split=False), language=language)
+            base=base, language=language, known=known, moving=moving, split=False), language=language, known=known)
         if sm is not None and base is not None:
             sm = check_prerequisites(sm, spec, tgt, tuple(base), language)
         if sm is not None:

@@ -23,9 +23,13 @@ counts only when
   unsafe nor already applied;
 - its removed lines are in the target verbatim (up to blanks), at the place it deletes them;
 - the parts' changes land in the hunk's order, apart from one another by at most MAX_SPLIT_GAP
-  more target lines than the hunk has between them, and (in C) the item each part's change lands
-  in is the one the hunk's lines above it name (the ``@@`` section, or a definition line among the
-  hunk's own context), when the target has that item.
+  more target lines than the hunk has between them; in C each lands in the item the hunk's
+  pre-image above it names (the ``@@`` section, or a definition line of the pre-image) when the
+  target has that item, at file scope when a ``}`` at column 0 closed it, and in the same function
+  as the part before when nothing names another;
+- the new lines use no name of a pre-image line that the target lacks between the parts' ends
+  and its file never uses (API drift over the whole hunk, hunks.anchored.drift_of: one part's
+  new lines may use what another part's context had).
 
 Failing any of these, there is no split placement: a refusal is better than a wrong port. The
 result's confidence is the weakest part's, capped at SPLIT_CONFIDENCE (above the default bar,
@@ -34,10 +38,11 @@ below the exact methods), and its evidence names each part's place and method.
 
 from __future__ import annotations
 
-import re
+import difflib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from .anchored import RE_NAME, drift_of
 from .score import norm
 from .syntax import anchor_name, find_anchors, items
 from .types import HunkSpec, Match
@@ -50,9 +55,6 @@ MAX_SPLIT_GAP = 60
 MAX_GROUPS = 8
 #: methods that place a part exactly
 EXACT_METHODS = ("exact", "offset", "whitespace")
-
-# static int foo(struct bar *b)   /   struct foo {   (a line that opens a C definition: its name)
-RE_C_DEF = re.compile(r"^(?:[A-Za-z_][\w\s\*,()]*?[\s\*])?([A-Za-z_]\w*)\s*\([^;]*$|^(?:struct|union|enum)\s+(\w+)\s*\{")
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,24 +132,30 @@ def _removed_in_place(sub: HunkSpec, target: Sequence[str], edit: tuple[int, int
     return True
 
 
+def _opens_item(line: str) -> bool:
+    """A line at column 0 that starts a C definition: a function's first line (a ``(`` and no
+    ``;``: its parameters may go on), or a struct, union, enum or initialiser opening ``{``."""
+    if line[:1] in ("", " ", "\t", "#", "/", "*", "{", "}") or line.rstrip().endswith(";"):
+        return False
+    return "(" in line or line.rstrip().endswith("{")
+
+
 def _scopes(spec: HunkSpec, gs: Sequence[tuple[int, int]]) -> list[str | None]:
     """Per change group, the C item the hunk's lines above it put it in: the name on the last
-    definition line among the context (a line at column 0 naming an item, not a declaration),
-    from the ``@@`` section at first; "" once a ``}`` at column 0 closes it (file scope)."""
+    definition line of its pre-image (_opens_item; None when the line names nothing known), from
+    the ``@@`` section at first; "" once a ``}`` at column 0 closes it (file scope)."""
     state: str | None = anchor_name(spec.section) if spec.section else None
+    starts = {a for a, _ in gs}
     out: list[str | None] = []
-    k = 0
-    for g, (a, _) in enumerate(gs):
-        while k < a:
-            t = spec.lines[k]
-            if spec.kinds[k] == " ":
-                if t.startswith("}"):
-                    state = ""
-                elif t[:1] not in ("", " ", "\t", "#", "/", "*") and not t.rstrip().endswith((";", ":", ",")):
-                    state = anchor_name(t) or state
-            k += 1
-        out.append(state)
-        k = gs[g][1]
+    for k, (kind, t) in enumerate(zip(spec.kinds, spec.lines, strict=True)):
+        if k in starts:
+            out.append(state)
+        if kind == "+":
+            continue
+        if t.startswith("}"):
+            state = ""
+        elif _opens_item(t):
+            state = anchor_name(t)
     return out
 
 
@@ -190,8 +198,9 @@ def _in_scope(target: Sequence[str], placed: Sequence[tuple[int, int, tuple[str,
 
 
 def find_split(target: tuple[str, ...], spec: HunkSpec, hint: int, place: Callable[[HunkSpec, int], Match | None],
-               *, language: str = "c") -> Match | None:
-    """Place ``spec`` as consecutive parts (see the module docstring); None when it cannot."""
+               *, language: str = "c", known: Callable[[str], bool] | None = None) -> Match | None:
+    """Place ``spec`` as consecutive parts (see the module docstring); None when it cannot.
+    ``known`` answers whether the target tree defines a name (a drifted name it has is no drift)."""
     gs = groups(spec.kinds)
     if not 2 <= len(gs) <= MAX_GROUPS or not spec.old:
         return None
@@ -218,13 +227,15 @@ def find_split(target: tuple[str, ...], spec: HunkSpec, hint: int, place: Callab
         placed.append(got)
         delta = got[1].start - (got[0].spec.old_start - 1)
         first = got[0].last + 1
-    return _join(target, spec, gs, placed, language)
+    return _join(target, spec, gs, placed, language, known)
 
 
 def _join(target: tuple[str, ...], spec: HunkSpec, gs: Sequence[tuple[int, int]],
-          placed: Sequence[tuple[Part, Match, tuple[int, int, tuple[str, ...]]]], language: str) -> Match | None:
-    """One Match from the parts' placements, or None when they are out of order, too far apart or
-    outside the items the hunk names."""
+          placed: Sequence[tuple[Part, Match, tuple[int, int, tuple[str, ...]]]], language: str,
+          known: Callable[[str], bool] | None) -> Match | None:
+    """One Match from the parts' placements, or None when they are out of order, too far apart,
+    outside the items the hunk names, or when the new lines use a name of a pre-image line the
+    target lacks there (hunks.anchored.drift_of: API drift, which a part alone cannot see)."""
     between: list[str] = []
     for k, ((p, _, e), (q, _, f)) in enumerate(zip(placed, placed[1:], strict=False)):
         if f[0] < e[1]:
@@ -235,14 +246,26 @@ def _join(target: tuple[str, ...], spec: HunkSpec, gs: Sequence[tuple[int, int]]
         if len(ours) > len(theirs) + MAX_SPLIT_GAP:
             return None
         if tuple(map(norm, ours)) != tuple(map(norm, theirs)):
-            shown = ", ".join(repr(t.strip()[:40]) for t in ours[:3] if t.strip()) + (", ..." if len(ours) > 3 else "")
+            sm = difflib.SequenceMatcher(None, [norm(t) for t in theirs], [norm(t) for t in ours], autojunk=False)
+            kept = {b + j for _, b, size in sm.get_matching_blocks() for j in range(size)}
+            own = [t.strip() for j, t in enumerate(ours) if j not in kept and t.strip()]
+            shown = ", ".join(repr(t[:40]) for t in own[:3]) + (", ..." if len(own) > 3 else "")
             between.append(f"between parts {k + 1} and {k + 2} the target has {len(ours)} line(s) (lines "
-                           f"{e[1] + 1}-{f[0]}{': ' + shown if shown else ''}) where the hunk has {len(theirs)}")
+                           f"{e[1] + 1}-{f[0]}) where the hunk has {len(theirs)}"
+                           + (f"; its own: {shown}" if shown else ""))
     names = _scopes(spec, gs)
     if not _in_scope(target, [e for _, _, e in placed], [names[p.first] for p, _, _ in placed], language):
         return None
     lo = min(m.start for _, m, _ in placed)
     hi = max(m.end for _, m, _ in placed)
+    # API drift over the whole hunk: a part's new lines may use a name another part's context had
+    there = {norm(t) for t in target[lo:hi]}
+    old = spec.old
+    drift = drift_of(spec, old, [j for j in range(len(old)) if norm(old[j]) not in there], target)
+    if known is not None:
+        drift = {w for w in drift if not (RE_NAME.match(w) and known(w))}
+    if drift:
+        return None
     lines = list(target[lo:hi])
     for _, _, (s, t, new) in reversed(placed):
         lines[s - lo:t - lo] = list(new)
