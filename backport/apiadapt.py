@@ -21,11 +21,21 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from hunks.clex import RE_COMMENT_LINE
-from kb.api import RE_IDENT, ApiEntry, CannotRewrite, find_uses, form_name, load_api, render, rewrite_line
+from kb.api import (
+    RE_IDENT,
+    ApiEntry,
+    CannotRewrite,
+    companion_arg,
+    find_uses,
+    form_name,
+    load_api,
+    render,
+    rewrite_line,
+)
 
 from .apicallback import RE_BARE_RETURN, adapt_callbacks
 from .apistatement import join_statement, statement_rows, wrap_statement
@@ -214,10 +224,14 @@ def adapt_placements(patch: Patch, placements: list[Placement], tree: TargetTree
                     why = (f"the target has neither {e.name}() nor {', '.join(n + '()' for n in e.needs)}"
                            if e.old else f"{e.new if e.match else e.name + '()'} must be open-coded on this target")
                 else:
+                    learned: list[str] = []
+                    fill = _companion_fill(e, p, placements, target, k, learned) if e.companion else None
                     try:
-                        out = [r for x in out for r in rewrite_line(e, x)]
+                        out = [r for x in out for r in rewrite_line(e, x, fill=fill)]
                     except CannotRewrite as err:
                         why = str(err)
+                    else:
+                        evidence = (*learned, *evidence)
                 if why and spelled:  # the target has upstream's name too: keep it
                     continue
                 if why:
@@ -246,6 +260,39 @@ def adapt_placements(patch: Patch, placements: list[Placement], tree: TargetTree
             placements[i] = replace(p, target_new=tuple(new_lines), adaptations=(*p.adaptations, *adaptations))
             changed.add(i)
     return findings, changed
+
+
+# a line in column 0 that starts a top-level item (TRACE_EVENT(..., a function, a struct)
+RE_ITEM_START = re.compile(r"^[A-Za-z_]")
+
+
+def _companion_fill(e: ApiEntry, p: Placement, placements: Sequence[Placement], target: _Target, k: int,
+                    learned: list[str]) -> Callable[[dict[str, str]], str | None]:
+    """For an old form with ``{?}``: the text its companion form gives it in the code above
+    the added row ``k`` of ``p`` (the target file as the port leaves it, back to the start of
+    the top-level item: one TRACE_EVENT's TP_STRUCT__entry for ``__assign_str``); each line a
+    value is taken from is appended to ``learned`` as evidence."""
+    file_lines = (target.tree.read(p.path) or "").splitlines()
+    before: list[tuple[str, str]] = []  # (where, line)
+    n = 0
+    for q in sorted((q for q in placements if q.applied and q.path == p.path and q.start < p.start),
+                    key=lambda q: q.start):
+        before += [(f"{p.path}:{i}", file_lines[i - 1]) for i in range(n + 1, q.start) if i <= len(file_lines)]
+        before += [(f"{p.path}:{q.start} (hunk {q.hunk.ref})", x) for x in q.target_new]
+        n = q.start - 1 + len(q.target_old)
+    before += [(f"{p.path}:{i}", file_lines[i - 1]) for i in range(n + 1, p.start) if i <= len(file_lines)]
+    before += [(f"{p.path}:{p.start + j}", x) for j, x in enumerate(p.target_new[:k])]
+    top = max((i for i, (_, x) in enumerate(before) if RE_ITEM_START.match(x)), default=0)
+    scope = before[top:]
+
+    def fill(values: dict[str, str]) -> str | None:
+        hit = companion_arg(e, values, [x for _, x in scope])
+        if hit is None:
+            return None
+        where, line = scope[hit[0]]
+        learned.append(f"{where}: {line.strip()}")
+        return hit[1]
+    return fill
 
 
 def _units(lines: Sequence[str], rows: Sequence[int], entries: Sequence[ApiEntry], target: _Target,

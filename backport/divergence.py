@@ -207,3 +207,53 @@ def check_identifiers(base_text: str, lines: Sequence[str], fp: FilePatch, *, pa
                    f"{path}: the patch uses {', '.join(missing[:6])} which upstream's file has and the "
                    "target's file lacks", ref, tuple(f"{path}: no '{w}'" for w in missing[:MAX_EVIDENCE]),
                    "the target may lack a prerequisite or name it differently; check its definition")
+
+
+def _indent(text: str) -> int:
+    """Columns of leading whitespace (tabs to 8, the kernel's)."""
+    width = 0
+    for ch in text:
+        if ch == "\t":
+            width += 8 - width % 8
+        elif ch == " ":
+            width += 1
+        else:
+            break
+    return width
+
+
+def check_block_depth(h: Hunk, m: Match, lines: Sequence[str], label: str, ref: SourceRef | None,
+                      path: str) -> Finding | None:
+    """A removed line the target has at another indentation: the statement sits in another block.
+
+    Placement compares removed lines with whitespace normalised, so upstream's
+    ``\\t\\tgfp_mask = ...`` inside ``if (!va) {`` matches the target's ``\\tgfp_mask = ...`` at
+    function level; deleting it there (and adding upstream's new lines around it) moves a statement
+    across a block boundary, which the lines next to the change cannot show. Named, not refused:
+    the move may be what the target needs."""
+    region = [(i, lines[i]) for i in range(m.start, min(m.end, len(lines)))]
+    pre = [ln for ln in h.lines if ln.kind is not LineKind.ADDED]
+    moved: list[str] = []
+    for k, ln in enumerate(pre):
+        if ln.kind is not LineKind.REMOVED or not ln.text.strip():
+            continue
+        same = [(i, t) for i, t in region if t.split() == ln.text.split()]
+        if not same or any(_indent(t) == _indent(ln.text) for _, t in same):
+            continue
+        i, t = same[0]
+        opener = next((o.text.strip() for o in reversed(pre[:k])
+                       if o.text.strip() and _indent(o.text) < _indent(ln.text)), "")
+        inside = f" inside `{opener}`" if opener.endswith("{") else ""
+        lacks = (" (not in the target there)" if inside and not any(t2.split() == opener.split() for _, t2 in region)
+                 else "")
+        where = "further in" if _indent(t) > _indent(ln.text) else "further out"
+        moved.append(f"upstream removes `{ln.text.strip()}`{inside}{lacks}; {path}:{i + 1} has it {where} "
+                     f"(indent {_indent(t)} against {_indent(ln.text)})")
+    if not moved:
+        return None
+    return Finding(
+        "block-diverged", Severity.WARNING,
+        f"{label}: {len(moved)} removed line(s) sit in another block of the target than upstream's: "
+        + moved[0], ref, tuple(moved[:MAX_EVIDENCE]),
+        "the change moves a statement across a block boundary; check it means the same there",
+        checklist="the removed statement is in another block of the target: does the change still hold?")

@@ -348,6 +348,16 @@ def find_needs(patch: Patch) -> list[Need]:
     return needs
 
 
+# a trace event's TP_STRUCT__entry field: __field(type, name), __array(type, name, n), ... (the
+# type first) or __string(name, src), __bitmask(name, nr), ... (the name first): a member of the
+# event's entry that TP_fast_assign and TP_printk reach as __entry->name or __get_str(name)
+RE_TRACE_FIELD = re.compile(
+    r"\b__(?:field|field_ext|field_struct|field_struct_ext|array|dynamic_array|rel_dynamic_array)\(\s*"
+    r"[^,()]+,\s*([A-Za-z_]\w*)\s*[,)]"
+    r"|\b__(?:string|string_len|rel_string|rel_string_len|vstring|bitmask|rel_bitmask|cpumask|rel_cpumask"
+    r"|sockaddr)\(\s*([A-Za-z_]\w*)\s*[,)]")
+
+
 def find_series_defs(patches: Iterable[Patch]) -> SeriesDefs:
     """What the given patches define in their post-images (added lines and their hunks)."""
     out = SeriesDefs()
@@ -375,6 +385,10 @@ def find_series_defs(patches: Iterable[Patch]) -> SeriesDefs:
                     for m in re.finditer(r"^\s*([A-Za-z_.$][\w.$]*):|SYM_\w+\(\s*(\w+)|^\s*\.macro\s+(\w+)"
                                          r"|\b(?:DEFINE|OFFSET)\(\s*(\w+)", post, re.M):
                         names.add(next(g for g in m.groups() if g))
+                    for m in RE_TRACE_FIELD.finditer(post):  # __entry->name and __get_str(name)
+                        field = m.group(1) or m.group(2)
+                        names.add(field)
+                        members.add(field)
                 elif cls == "kconfig":
                     out.kconfig.update(n for n, *_ in scan_kconfig(post))
                 elif cls == "kbuild":

@@ -19,9 +19,6 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 
-import pygit2
-from pygit2.enums import DiffOption
-
 from hunks.cascade import locate
 from hunks.order import locate_unclaimed, overlaps
 from hunks.score import absent_code, norm
@@ -43,7 +40,7 @@ from . import (
 )
 from .adaptation import check_adaptations
 from .apicontext import place_respelled
-from .divergence import MAX_EVIDENCE, check_divergence, check_identifiers, check_signature
+from .divergence import MAX_EVIDENCE, check_block_depth, check_divergence, check_identifiers, check_signature
 from .model import (
     Adaptation,
     Alternative,
@@ -62,6 +59,8 @@ from .model import (
     Status,
     TargetTree,
 )
+from .portdiff import render_file_diff
+from .portdiff import split_text as split_lines
 from .relocate import find_function_files, find_moved_file, list_paths
 from .respell import (
     ADAPTABLE,
@@ -76,10 +75,6 @@ from .respell import (
 from .restated import restate
 from .safety import REFUSING_CODES, check_filepatch_safety, render_printable
 from .upstream_base import find_base
-
-# static int foo(struct bar *b)      (git's default funcname: a line starting a definition)
-RE_FUNCNAME = re.compile(r"^[A-Za-z_$]")
-
 
 # ---------------------------------------------------------------- the overlay
 
@@ -145,17 +140,6 @@ class FileState:
     delete: bool = False
     rename_from: str | None = None
     modes: tuple[str | None, str | None] = (None, None)  # (old, new) git modes when the patch sets them
-
-
-def split_lines(text: str) -> tuple[list[str], bool]:
-    """Lines without terminators, and whether the text ends with a newline."""
-    if not text:
-        return [], True
-    final = text.endswith("\n")
-    lines = text.split("\n")
-    if final:
-        lines.pop()
-    return lines, final
 
 
 def join_lines(lines: Sequence[str], final_newline: bool) -> str:
@@ -258,6 +242,9 @@ def _judge(m: Match, h: Hunk, lines: Sequence[str], label: str, ref: SourceRef |
             "removed-line-differs", Severity.WARNING, f"{label}: {what} at {path}:{line}", ref,
             tuple(f"patch deletes: {t}" for t in missing[:MAX_EVIDENCE]) + ev,
             "the target's code differs where upstream changes it; adapt the hunk by hand"))
+    moved = check_block_depth(h, m, lines, label, ref, path) if ok else None
+    if moved is not None:
+        found.append(moved)
     if ok and m.diverged:
         where = ("the hunk was split: each part placed on its own, the code around or between its parts differs"
                  if m.method == Method.SPLIT.value
@@ -334,68 +321,6 @@ def _to_placement(m: Match | None, h: Hunk, path: str | None, fi: int, hi: int, 
                            for a in m.alternatives[:5]),
         evidence=tuple(m.evidence) + extra_evidence, target_old=tuple(lines[m.start:m.end]),
         target_new=tuple(m.replacement), file_index=fi, hunk_index=hi, applied=applied)
-
-
-# ---------------------------------------------------------------- diff rendering
-
-
-def _funcname(lines: Sequence[str], start: int) -> str:
-    for i in range(min(start, len(lines)) - 1, -1, -1):
-        if RE_FUNCNAME.match(lines[i]):
-            return lines[i].rstrip()[:80]
-    return ""
-
-
-def _keepends(lines: Sequence[str], final_newline: bool) -> list[str]:
-    out = [ln + "\n" for ln in lines]
-    if out and not final_newline:
-        out[-1] = out[-1][:-1]
-    return out
-
-
-# @@ -12,7 +12,8 @@
-RE_HUNK_HEADER = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+\d+(?:,\d+)? @@")
-
-
-def render_file_diff(old_path: str | None, new_path: str | None, old_text: str | None,
-                     new_text: str | None, *, context: int = 3, old_mode: str | None = None,
-                     new_mode: str | None = None) -> str:
-    """A git-style diff of one file (None text = absent), with the target's own context."""
-    old_lines, old_final = split_lines(old_text or "")
-    new_lines, new_final = split_lines(new_text or "")
-    a = old_path if old_path is not None else new_path
-    b = new_path if new_path is not None else old_path
-    head = [f"diff --git a/{a} b/{b}\n"]
-    if old_text is None:
-        head.append(f"new file mode {new_mode or '100644'}\n")
-    elif new_text is None:
-        head.append(f"deleted file mode {old_mode or '100644'}\n")
-    else:
-        if old_mode and new_mode and old_mode != new_mode:
-            head += [f"old mode {old_mode}\n", f"new mode {new_mode}\n"]
-        if old_path != new_path:
-            head += [f"rename from {old_path}\n", f"rename to {new_path}\n"]
-    if old_text == new_text:
-        return "".join(head) if len(head) > 1 else ""
-    fromfile = f"a/{a}" if old_text is not None else "/dev/null"
-    tofile = f"b/{b}" if new_text is not None else "/dev/null"
-    body = [f"--- {fromfile}\n", f"+++ {tofile}\n"]
-    old_bytes = "".join(_keepends(old_lines, old_final)).encode("utf-8", "surrogateescape")
-    new_bytes = "".join(_keepends(new_lines, new_final)).encode("utf-8", "surrogateescape")
-    # libgit2's diff (Myers with git's indent heuristic): the port's hunks take the shape git gives
-    # them, the shape of upstream's own patch, where difflib pairs moved or repeated lines otherwise
-    patch = pygit2.Patch.create_from(old_bytes if old_text is not None else None,
-                                     new_bytes if new_text is not None else None,
-                                     context_lines=context, flag=DiffOption.INDENT_HEURISTIC)
-    for h in patch.hunks:
-        hm = RE_HUNK_HEADER.match(h.header)
-        frame = h.header[:h.header.index(" @@") + 3] if hm else h.header.rstrip("\n")
-        sec = _funcname(old_lines, h.old_start - 1 if h.old_lines else h.old_start)
-        body.append(frame + (f" {sec}" if sec else "") + "\n")
-        for ln in h.lines:
-            text = ln.raw_content.decode("utf-8", "surrogateescape")
-            body.append(ln.origin + text if ln.origin in " +-" else text)
-    return "".join(head + body) if patch.hunks else ""
 
 
 # ---------------------------------------------------------------- one patch
@@ -819,7 +744,8 @@ def _finish_files(w: _Work) -> tuple[list[str], list[tuple[str, str | None]]]:
         if old_text == new_text and rename_target is None and not mode_changed:
             continue
         diff = render_file_diff(fp_path if st.existed else None, None if st.delete else new_name,
-                                old_text, new_text, old_mode=st.modes[0], new_mode=st.modes[1])
+                                old_text, new_text, old_mode=st.modes[0], new_mode=st.modes[1],
+                                edits=[(s, e, new) for s, e, new, _ in kept])
         if diff:
             diffs.append(diff)
         if rename_target is not None:

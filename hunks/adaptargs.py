@@ -115,10 +115,14 @@ def carry_argpos(line: str, sub: Substitution) -> tuple[str, int, bool]:
     insert = bool(sub.tg_text)
     edits: list[tuple[int, int, str]] = []
     misfit = False
+    own = _derived_from(sub) if insert else None
     for c in calls(texts, sub.anchor):
         args = closed_args(texts, c)
         if args is None or len(args) != sub.nargs:
             misfit = misfit or args is None or len(args) != sub.nargs + (1 if insert else -1)
+            continue
+        if own is not None and [tuple(texts[a:b]) for a, b in args] != own:
+            misfit = True  # the inserted value is computed from that call's own arguments
             continue
         end = toks[args[sub.arg - 1][1] - 1].end
         if insert:
@@ -128,6 +132,25 @@ def carry_argpos(line: str, sub: Substitution) -> tuple[str, int, bool]:
     for a, b, new in reversed(edits):
         line = line[:a] + new + line[b:]
     return line, len(edits), misfit
+
+
+def _derived_from(sub: Substitution) -> list[tuple[str, ...]] | None:
+    """For an inserted argument that names one of the other arguments of the call it was learned
+    from (``__assign_str(drv, foo->drv->name)`` against upstream's ``__assign_str(drv)``): those
+    other arguments, the only call it fits; None for a value of its own (``THIS_MODULE``,
+    ``GFP_KERNEL``), which fits every call."""
+    texts = texts_of(lex(sub.text))
+    for c in calls(texts, sub.anchor):
+        args = closed_args(texts, c)
+        if args is None or len(args) != sub.nargs + 1:
+            continue
+        others = [tuple(texts[a:b]) for k, (a, b) in enumerate(args) if k != sub.arg]
+        inserted = texts[slice(*args[sub.arg])]
+        if " ".join(inserted) != " ".join(texts_of(lex(sub.tg_text))):
+            continue
+        names = {x for o in others for x in o if x[:1].isalpha() or x[:1] == "_"}
+        return others if names & set(inserted) else None
+    return None
 
 
 def _arg_form(texts: Sequence[str], a: int, b: int, wrapper: str) -> str | None:

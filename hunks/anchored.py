@@ -105,13 +105,15 @@ def anchor(m: Match, spec: HunkSpec, target: tuple[str, ...], known: Callable[[s
     mp = _slid(spec, _mapping(old, target, max(0, m.start - reach), min(len(target), m.end + reach)))
     pre_kinds = [k for k in spec.kinds if k != "+"]
     differing = tuple(describe_line(j, old[j], 50) for j in range(len(old)) if pre_kinds[j] == " " and j not in mp)
-    found = None if m.ambiguous or m.unsafe else (
-        _anchored(m, spec, target, mp, known, language)
-        or _anchored(m, spec, target, mp, known, language, one_sided=True))
+    found = None if m.ambiguous or m.unsafe else _anchored(m, spec, target, mp, known, language)
+    sides = "the lines next to each change"
+    if found is None and not (m.ambiguous or m.unsafe):
+        found = _anchored(m, spec, target, mp, known, language, one_sided=True)
+        sides = "the lines next to each change (for a removal, on one side of it)"
     if found is None:
         return replace(m, diverged=differing) if differing else m
     lines, pieces = found
-    note = (f"anchored: the removed lines and the lines next to each change are in the target verbatim, "
+    note = (f"anchored: the removed lines and {sides} are in the target (up to whitespace), "
             f"in {pieces} piece(s), one found once; {len(lines)} context line(s) away from the change differ "
             "and are kept as the target has them: " + ", ".join(lines[:4]) + (", ..." if len(lines) > 4 else ""))
     return replace(m, confidence=max(m.confidence, ANCHORED_CONFIDENCE), evidence=m.evidence + (note,),

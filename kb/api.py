@@ -30,7 +30,7 @@ when the call does not close on that line.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -62,6 +62,9 @@ RE_CALL_FORM = re.compile(r"^\s*([A-Za-z_]\w*)\s*\((.*)\)\s*$", re.S)
 RE_SLOT = re.compile(r"\{(\.\.\.|[a-z_][a-z0-9_]*)(:p|->)?\}")
 #: an argument only the target's line has (recognition only; see the module docstring)
 ANY_ARG = "{?}"
+#: the slot ``{?}`` becomes once a companion form names its text (``companion_arg``)
+ANY_SLOT = "anyarg_"
+ANY_SLOT_FORM = "{anyarg_}"
 # one C argument: no top-level comma, parentheses nested two deep, string literals
 RE_ONE_ARG = r'(?:[^(),"]|"(?:[^"\\]|\\.)*"|\((?:[^()"]|"(?:[^"\\]|\\.)*"|\([^()]*\))*\))+'
 # a primary expression: a name, member chain, call or literal, optionally behind & or *
@@ -99,6 +102,9 @@ class ApiEntry:
     #: kind callback-return: {struct, member, header (paths), param, returns, value, void_member}
     #: (backport.apicallback rewrites the callback from it); None for other kinds
     callback: dict[str, Any] | None = None
+    #: a call form naming what an old form's ``{?}`` stands for (``__string({dst}, {?})``): the
+    #: argument of its nearest use above the line whose other slots bind as the line's do
+    companion: str = ""
 
     @property
     def name(self) -> str:
@@ -330,9 +336,12 @@ RE_OPEN_LEFT = re.compile(r"(?:^|[(,=;{]|\breturn)\s*$")
 RE_OPEN_RIGHT = re.compile(r"^\s*(?:$|[),;}])")
 
 
-def rewrite_line(entry: ApiEntry, line: str, old_index: int = 0) -> list[str]:
+def rewrite_line(entry: ApiEntry, line: str, old_index: int = 0,
+                 fill: Callable[[dict[str, str]], str | None] | None = None) -> list[str]:
     """``line`` with every use of the new form spelled as old form ``old_index``.
 
+    ``fill`` gives, from a use's bound arguments, the text of the old form's ``{?}`` (see
+    ``companion_arg``); without it, or when it returns None, such a form cannot be written.
     Raises CannotRewrite (with the reason) when the entry has no old form, a call does not close
     on this line, or a statement sequence is not a whole statement of its own; returns
     ``[line]`` unchanged when the new form is not used."""
@@ -343,7 +352,16 @@ def rewrite_line(entry: ApiEntry, line: str, old_index: int = 0) -> list[str]:
         raise CannotRewrite(f"{entry.name}() must be open-coded")
     template = entry.old[old_index]
     if ANY_ARG in template:
-        raise CannotRewrite(f"{entry.name}()'s older form takes an argument this line does not show")
+        if fill is None or "\n" in template:
+            raise CannotRewrite(f"{entry.name}()'s older form takes an argument this line does not show")
+        filled = []
+        for u in uses:
+            v = fill(u.values) if u.end >= 0 else None
+            if v is None:
+                how = f" and no {form_name(entry.companion)}() above it names it" if entry.companion else ""
+                raise CannotRewrite(f"{entry.name}()'s older form takes an argument this line does not show{how}")
+            filled.append(Use(u.start, u.end, {**u.values, ANY_SLOT: v}))
+        uses, template = filled, template.replace(ANY_ARG, ANY_SLOT_FORM)
     if any(u.end < 0 for u in uses):
         raise CannotRewrite(f"the {entry.name}() call continues on the next line")
     twice = [m.group(1) for m in RE_SLOT.finditer(template)]
@@ -372,6 +390,28 @@ def rewrite_line(entry: ApiEntry, line: str, old_index: int = 0) -> list[str]:
             text = f"({text})"
         out = out[:start] + text + out[end:]
     return [out]
+
+
+def companion_arg(entry: ApiEntry, values: dict[str, str], lines: Sequence[str]) -> tuple[int, str] | None:
+    """What the old form's ``{?}`` is for one use: the ``{?}`` argument of the last use of
+    ``entry.companion`` in ``lines`` (the code above the line, nearest last) whose other slots
+    hold the same text as ``values`` (``__string(name, dev_name(dev))`` for
+    ``__assign_str(name)``). Returns (index into ``lines``, the argument) or None."""
+    pat = Pattern.parse(entry.companion.replace(ANY_ARG, ANY_SLOT_FORM)) if entry.companion else None
+    if pat is None:
+        return None
+    call = re.compile(rf"\b{re.escape(pat.name)}\s*\(")
+    for i in range(len(lines) - 1, -1, -1):
+        code = _code_spans(lines[i])
+        for m in call.finditer(lines[i]):
+            if not any(a <= m.start() < b for a, b in code):
+                continue
+            scanned = scan_call(lines[i], m.end() - 1)
+            bound = pat.bind(scanned[0]) if scanned else None
+            if bound and bound.get(ANY_SLOT) and all(
+                    " ".join(v.split()) == " ".join(values.get(k, "").split()) for k, v in bound.items() if k != ANY_SLOT):
+                return i, bound[ANY_SLOT].strip()
+    return None
 
 
 def old_line_pattern(entry: ApiEntry, line: str, old_index: int = 0) -> re.Pattern[str] | None:
@@ -456,7 +496,7 @@ def _entry(e: dict[str, Any], family: str, ref: SourceRef) -> ApiEntry:
         examples=tuple(Example(x["upstream"], None if x["target"] is None else
                                ((x["target"],) if isinstance(x["target"], str) else tuple(x["target"])))
                        for x in e["examples"]),
-        ref=ref, callback=_callback(e.get("callback")))
+        ref=ref, callback=_callback(e.get("callback")), companion=e.get("companion", ""))
 
 
 def _callback(spec: dict[str, Any] | None) -> dict[str, Any] | None:

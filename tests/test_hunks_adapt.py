@@ -307,6 +307,15 @@ def test_an_argument_the_target_appends_is_appended_to_every_call_with_upstreams
     assert not a.ok and "calls ida_get() in a form" in a.uncarried[0]  # one argument: neither form
 
 
+def test_an_argument_the_target_computes_from_the_calls_own_arguments_fits_only_that_call():
+    # __assign_str(drv, foo->drv->name) against upstream's __assign_str(drv): the source names the
+    # field; carried to __assign_str(label) it would copy the wrong string (v6.10, 2c92ca849fcc)
+    s = spec(" \t\t__assign_str(drv);", "+\t\t__assign_str(label);", "+\t\t__assign_str(drv);")
+    a = adapt(s, ["\t\t__assign_str(drv, foo->drv->name);"], [0])
+    assert a.lines[1] == "\t\t__assign_str(label);" and a.lines[2] == "\t\t__assign_str(drv, foo->drv->name);"
+    assert not a.ok and "calls __assign_str() in a form" in a.uncarried[0]
+
+
 def test_an_argument_the_target_lacks_is_dropped_and_both_counts_mean_no_carry():
     s = spec(" \tfoo(a, flags, b);", "+\tfoo(c, flags, d);")
     a = adapt(s, ["\tfoo(a, b);"], [0])

@@ -361,3 +361,72 @@ def test_a_one_argument_assign_str_context_line_is_the_targets_two_argument_line
     assert _git_apply(tmp_path, {"drivers/foo/foo_trace.h": TRACE_TARGET}, r.text).returncode == 0
     assert (tmp_path / "applytree" / "drivers/foo/foo_trace.h").read_text() == TRACE_TARGET.replace(
         "\t\t__assign_str(drv, foo->drv->name);\n", "\t\t__assign_str(drv, foo->drv->name);\n\t\tfoo_note(foo);\n")
+
+
+# a fix that adds a field to the event: its __string() names the source the target's
+# two-argument __assign_str() needs, in the same TRACE_EVENT (api-assign-str-one-arg's companion)
+TRACE_FIELD_FIX = """\
+diff --git a/drivers/foo/foo_trace.h b/drivers/foo/foo_trace.h
+--- a/drivers/foo/foo_trace.h
++++ b/drivers/foo/foo_trace.h
+@@ -6,6 +6,7 @@ TRACE_EVENT(foo_underrun,
+ \t\t__string(name, foo->name)
+ \t\t__string(drv, foo->drv->name)
+ \t\t__field(int, pipe)
++\t\t__string(label, foo->label)
+ \t),
+ \tTP_fast_assign(
+ \t\t__assign_str(dev);
+@@ -13,5 +14,7 @@ TRACE_EVENT(foo_underrun,
+ \t\t__assign_str(drv);
+ \t\t__entry->pipe = pipe;
++\t\t__assign_str(label);
++\t\t__assign_str(name);
+ \t),
+ \tTP_printk("dev %s, pipe %d", __get_str(dev), __entry->pipe)
+ );
+"""
+TRACE_HEADER = "#define __assign_str(dst, src) strcpy(__get_str(dst), (src) ? (const char *)(src) : \"(null)\")\n"
+
+
+def test_an_added_one_argument_assign_str_takes_its_source_from_the_events_own_string_field(tmp_path: Path):
+    """An added __assign_str(dst) on a tree before v6.10 is written __assign_str(dst, src) with the
+    src of the same event's __string(dst, src), added by the hunk or already in the target; the
+    evidence names that line. A field no __string() of that event names stays an api-missing ERROR."""
+    from backport.target import DirTree
+    from kb.api import companion_arg, load_api, rewrite_line
+
+    e = next(x for x in load_api() if x.id == "api-assign-str-one-arg")
+    above = ["TRACE_EVENT(foo,", "\t\t__string(dev, dev_name(foo->dev))", "\t\t__string(name,  foo->name )"]
+    assert companion_arg(e, {"dst": "name"}, above) == (2, "foo->name")
+    assert companion_arg(e, {"dst": "drv"}, above) is None
+    assert rewrite_line(e, "\t\t__assign_str(dev);", fill=lambda v: "dev_name(foo->dev)") == [
+        "\t\t__assign_str(dev, dev_name(foo->dev));"]
+
+    root = tmp_path / "target"
+    (root / "drivers" / "foo").mkdir(parents=True)
+    (root / "include" / "trace").mkdir(parents=True)
+    (root / "include" / "trace" / "trace_events.h").write_text(TRACE_HEADER)
+    target = TRACE_TARGET
+    (root / "drivers" / "foo" / "foo_trace.h").write_text(target)
+    patch = Patch(subject="foo: label", files=parse_diff(TRACE_FIELD_FIX, origin="fix.patch"),
+                  diff_text=TRACE_FIELD_FIX)
+    r = port_patch(patch, DirTree(str(root)), options=PortOptions())
+    assert all(p.applied for p in r.placements)
+    (a1, a2) = [a for p in r.placements for a in p.adaptations if a.rule == "api-assign-str-one-arg"]
+    assert a1.port == ("+\t\t__assign_str(label, foo->label);",)
+    assert a2.port == ("+\t\t__assign_str(name, foo->name);",)
+    assert any("__string(label, foo->label)" in ev for ev in a1.evidence)
+    assert any(ev.startswith("drivers/foo/foo_trace.h:6: __string(name, foo->name)") for ev in a2.evidence)
+    # the field the hunk declares is a member of the event's entry, not a missing symbol
+    assert not [f for f in r.findings if f.code in ("api-missing", "missing-symbol")]
+    assert _git_apply(tmp_path, {"drivers/foo/foo_trace.h": target}, r.text).returncode == 0
+    got = (tmp_path / "applytree" / "drivers/foo/foo_trace.h").read_text()
+    assert "\t\t__assign_str(label, foo->label);\n\t\t__assign_str(name, foo->name);\n" in got
+
+    # a field the event never declared with __string(): reported, never guessed
+    unknown = TRACE_FIELD_FIX.replace("+\t\t__assign_str(name);\n", "+\t\t__assign_str(other);\n")
+    patch = Patch(subject="foo: other", files=parse_diff(unknown, origin="fix.patch"), diff_text=unknown)
+    r = port_patch(patch, DirTree(str(root)), options=PortOptions())
+    (f,) = [f for f in r.findings if f.code == "api-missing"]
+    assert "__assign_str(other);" in f.evidence[0] and "__string()" in f.message
