@@ -72,6 +72,13 @@ EXPECTED = {
     "api-sched-set-fifo":            (R, R, H, H, H, H),
     "api-skb-queue-empty-lockless":  (OLD, H, H, H, H, H),   # Ubuntu 4.15 took it
     "api-of-get-phy-mode-ptr":       (R, R, H, H, H, H),
+    "api-struct-group":              (R, R, H, H, H, H),   # 5.10.y / 5.15.y: backported
+    "api-devm-mutex-init":           (R, R, R, H, H, H),   # 5.15.y / 6.1.y: backported
+    "api-unsafe-memcpy":             (OLD, OLD, OLD, OLD, H, H),
+    "api-kmalloc-size-roundup":      (R, R, R, H, H, H),   # jammy carries it
+    "api-dma-map-sgtable":           (R, R, H, H, H, H),
+    "api-get-user-pages-fast-foll-write": (OLD, OLD, H, H, H, H),
+    "api-get-user-pages-fast-flags": (R, R, H, H, H, H),
 }
 
 
