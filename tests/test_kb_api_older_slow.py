@@ -4,7 +4,7 @@ and 6.12: `has` (the new form is there: nothing to rewrite), `old` (lacks it and
 form needs: rewritten) or `report` (lacks both, or the entry must be open-coded: api-missing).
 A wrong marker rewrites correct code or leaves a build error, so every cell was checked against
 the tree by hand (grep of the definition) before it was written here; stable and Ubuntu
-backports (strscpy-like helpers in 4.4, vmalloc_array in 5.10, scsi_done in jammy) are the
+backports (kref_read in Ubuntu 4.4, vmalloc_array in 5.10, scsi_done in jammy) are the
 trees' facts, not the version number's.
 
 Slow: needs the trees of ../shared/bench/get-tree.sh and their cached indexes (-m slow).
@@ -61,6 +61,24 @@ EXPECTED = {
     "api-scsi-cmd-to-rq":            (OLD, OLD, H, H, H, H),   # 5.10.y: backported
     "api-scsi-done":                 (OLD, OLD, OLD, H, H, H),   # jammy carries scsi_done()
     "api-scsi-build-sense":          (OLD, OLD, OLD, H, H, H),
+    "api-epoll-nval":                (OLD, OLD, H, H, H, H),   # 4.x uapi has no EPOLLNVAL at all
+    "api-memdup-user-nul":           (R, H, H, H, H, H),
+    "api-define-timer-two-args":     (R, H, H, H, H, H),
+    "api-devm-clk-get-optional":     (R, R, H, H, H, H),
+    "api-devm-pm-runtime-enable":    (R, R, H, H, H, H),   # 5.10.y: backported
+    "api-read-poll-timeout":         (R, R, H, H, H, H),
+    "api-static-assert":             (R, R, H, H, H, H),
+    "api-str-has-prefix":            (R, R, H, H, H, H),
+    "api-sched-set-fifo":            (R, R, H, H, H, H),
+    "api-skb-queue-empty-lockless":  (OLD, H, H, H, H, H),   # Ubuntu 4.15 took it
+    "api-of-get-phy-mode-ptr":       (R, R, H, H, H, H),
+    "api-struct-group":              (R, R, H, H, H, H),   # 5.10.y / 5.15.y: backported
+    "api-devm-mutex-init":           (R, R, R, H, H, H),   # 5.15.y / 6.1.y: backported
+    "api-unsafe-memcpy":             (OLD, OLD, OLD, OLD, H, H),
+    "api-kmalloc-size-roundup":      (R, R, R, H, H, H),   # jammy carries it
+    "api-dma-map-sgtable":           (R, R, H, H, H, H),
+    "api-get-user-pages-fast-foll-write": (OLD, OLD, H, H, H, H),
+    "api-get-user-pages-fast-flags": (R, R, H, H, H, H),
 }
 
 
