@@ -225,6 +225,7 @@ class Method(enum.Enum):
     FUZZY = "fuzzy"
     SYNTAX = "syntax"
     THREEWAY = "3way"
+    SPLIT = "split"  # in parts, each change group on its own (hunks.split)
     ALREADY_APPLIED = "already-applied"
     NONE = "unplaced"
 

@@ -43,7 +43,7 @@ MIN_SHARED = 1.5
 MIN_REMOVED_CHARS = 16
 #: placements that found their context only in part: an applied one resting on a held hunk's
 #: new lines was placed on the target's older code in their stead
-LOOSE = (Method.FUZZ, Method.FUZZY, Method.SYNTAX, Method.THREEWAY)
+LOOSE = (Method.FUZZ, Method.FUZZY, Method.SYNTAX, Method.THREEWAY, Method.SPLIT)
 
 
 @dataclass(frozen=True, slots=True)

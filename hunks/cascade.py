@@ -10,7 +10,9 @@ Order: exact -> offset -> whitespace -> already-applied -> 3-way -> fuzz -> fuzz
 of the file for a hunk that appends to the end of the upstream file (hunks.anchored.find_appended)
 -> in C, an insertion whose context below the target has under a switch label
 (hunks.anchored.find_case_split) -> in C, whole top-level items inserted next to one exact
-neighbour at file scope (hunks.toplevel.find_between_items).
+neighbour at file scope (hunks.toplevel.find_between_items) -> when none of these reaches
+SPLIT_BELOW, the hunk cut into parts at the context between its change groups, each part placed
+by this cascade on its own and the parts joined (hunks.split, method ``split``).
 A loose placement whose change is anchored exactly and whose differing context lies away from
 it is raised above the default bar with ``Match.diverged`` set (hunks.anchored).
 3-way (only when the upstream pre-image ``base`` is given) runs before fuzz: it knows which
@@ -37,6 +39,7 @@ from .fuzzy import find_fuzzy
 from .initializer import find_initializer_entry
 from .removed import find_by_removed
 from .score import DRIFT_CAP, api_words, distance_prior, is_trivial, norm
+from .split import find_split
 from .syntax import find_anchors, find_syntax, hunk_anchor, items
 from .threeway import find_threeway
 from .toplevel import check_item_scope, find_between_items
@@ -53,6 +56,9 @@ PARTIAL_CAP = 0.7
 PARTIAL_MIN_CHARS = 16
 #: a confident, unambiguous answer at or above this ends the cascade
 GOOD = 0.9
+#: when no method's answer reaches this (the default bar of backport's --min-confidence) unambiguous
+#: and safe, the hunk is tried in parts (hunks.split)
+SPLIT_BELOW = 0.8
 
 
 def _locate_empty(target: tuple[str, ...], spec: HunkSpec) -> Match | None:
@@ -80,7 +86,8 @@ def _locate_empty(target: tuple[str, ...], spec: HunkSpec) -> Match | None:
 def locate(target: Sequence[str], spec: HunkSpec, *, hint: int | None = None, max_fuzz: int = 2,
            score_cutoff: float = 0.6, ambiguity_margin: float = 0.1,
            base: Sequence[str] | None = None, language: str = "c",
-           known: Callable[[str], bool] | None = None, moving: frozenset[str] = frozenset()) -> Match | None:
+           known: Callable[[str], bool] | None = None, moving: frozenset[str] = frozenset(),
+           split: bool = True) -> Match | None:
     """Find where ``spec`` lands in ``target``; None when no method finds a place.
 
     ``hint`` is the 0-based line where the hunk is expected (default ``old_start - 1``).
@@ -90,7 +97,9 @@ def locate(target: Sequence[str], spec: HunkSpec, *, hint: int | None = None, ma
     answers whether the target tree defines a name (hunks.anchored: a drifted name it has is no
     reason to hold a change back); ``moving`` holds the lines (normalised, hunks.score.norm) that
     other hunks of the same file diff remove: a new line found next to the placement that the
-    patch removes elsewhere is being moved, not already applied.
+    patch removes elsewhere is being moved, not already applied. ``split`` (the default) lets a
+    hunk that no method places over SPLIT_BELOW be placed in parts (hunks.split); the parts
+    themselves are placed without it.
     """
     if len(spec.kinds) != len(spec.lines) or any(k not in ("+", "-", " ") for k in spec.kinds):
         raise ValueError("HunkSpec.kinds must hold one of '+', '-', ' ' per line")
@@ -133,6 +142,16 @@ def locate(target: Sequence[str], spec: HunkSpec, *, hint: int | None = None, ma
         if m.confidence >= GOOD and not m.ambiguous and not m.unsafe:
             return _with_runners_up(m, found)
         found.append(m)
+    # (a hunk that may be applied already is not cut up: its parts would add what is there)
+    if split and not any(m.confidence >= SPLIT_BELOW and not m.ambiguous and not m.unsafe
+                         or m.method == "already-applied" for m in found):
+        sm = find_split(tgt, spec, hint, lambda part, at: locate(
+            tgt, part, hint=at, max_fuzz=max_fuzz, score_cutoff=score_cutoff, ambiguity_margin=ambiguity_margin,
+            base=base, language=language, known=known, moving=moving, split=False), language=language, known=known)
+        if sm is not None and base is not None:
+            sm = check_prerequisites(sm, spec, tgt, tuple(base), language)
+        if sm is not None:
+            return _with_runners_up(sm, found)
     if not found:
         return None
     best = max(found, key=lambda m: (not m.unsafe, not m.ambiguous, m.confidence))

@@ -114,6 +114,8 @@ def _describe(patch: Patch, placement: Placement) -> str:
         return f"{label}: already present in the target at {at}; left out"
     if p.method is Method.THREEWAY:
         return f"{label}: merged 3-way against the upstream base at {at}{conf}"
+    if p.method is Method.SPLIT:
+        return f"{label}: applied in parts at {at} (its change groups lie apart in the target){conf}"
     how = "by syntax" if p.method is Method.SYNTAX else "by similarity"
     where = section_name(p.hunk.section)
     if p.path != src:
