@@ -84,6 +84,7 @@ EXPECTED = {
     "api-check-mul-overflow":        (R, H, H, H, H, H),
     "api-strscpy-pad-two-arg":       (OLD, OLD, OLD, OLD, OLD, H),
     "api-strscpy-pad":               (H, H, H, H, H, H),   # Ubuntu 4.4 / 4.15 took it; 4.9 may lack it
+    "api-platform-get-irq-byname-optional": (OLD, OLD, H, H, H, H),
 }
 
 
