@@ -174,3 +174,33 @@ def test_array_helpers_keep_the_overflow_check_and_need_the_overflow_header():
                                          " { return a * b * c; }\n")
     r = _port(files, diff)
     assert "+\tcmd->priv = vmalloc(array_size(n, sizeof(long)));" in r.text
+
+
+GUP_FIX = textwrap.dedent("""\
+    diff --git a/drivers/foo/foo.c b/drivers/foo/foo.c
+    --- a/drivers/foo/foo.c
+    +++ b/drivers/foo/foo.c
+    @@ -19,3 +19,5 @@ static void foo_complete(struct scsi_cmnd *cmd)
+     {
+     \tfoo_unmap(cmd);
+    +\tn = get_user_pages_fast(uaddr, nr, FOLL_WRITE, pages);
+    +\tm = get_user_pages_fast(uaddr, nr, FOLL_WRITE | FOLL_LONGTERM, pages);
+     }
+    """)
+GUP_OLD = "int get_user_pages_fast(unsigned long start, int nr_pages, int write,\n\t\t\tstruct page **pages);\n"
+GUP_NEW = "int get_user_pages_fast(unsigned long start, int nr_pages,\n\t\t\tunsigned int gup_flags, struct page **pages);\n"
+
+
+def test_gup_fast_write_flag_follows_the_targets_prototype():
+    """v5.2 turned get_user_pages_fast()'s int write into FOLL_* flags: FOLL_WRITE alone is the
+    old trees' 1; other flags have no old spelling and are reported. The prototype in mm.h
+    decides (the name exists on both sides)."""
+    r = _port(dict(OLD_TREE, **{"include/linux/mm.h": MM_H + GUP_OLD}), GUP_FIX)
+    assert "+\tn = get_user_pages_fast(uaddr, nr, 1, pages);" in r.text
+    assert "+\tm = get_user_pages_fast(uaddr, nr, FOLL_WRITE | FOLL_LONGTERM, pages);" in r.text
+    assert {a.rule for p in r.placements for a in p.adaptations} == {"api-get-user-pages-fast-foll-write"}
+    (missing,) = [f for f in r.findings if f.code == "api-missing"]
+    assert missing.rule == "api-get-user-pages-fast-flags" and "73b0140bf0fe" in missing.message
+    r = _port(dict(OLD_TREE, **{"include/linux/mm.h": MM_H + GUP_NEW}), GUP_FIX)
+    assert "+\tn = get_user_pages_fast(uaddr, nr, FOLL_WRITE, pages);" in r.text
+    assert not [f for f in r.findings if f.code in ("adapted", "api-missing")]

@@ -79,6 +79,12 @@ EXPECTED = {
     "api-dma-map-sgtable":           (R, R, H, H, H, H),
     "api-get-user-pages-fast-foll-write": (OLD, OLD, H, H, H, H),
     "api-get-user-pages-fast-flags": (R, R, H, H, H, H),
+    "api-of-get-mac-address-buf":    (R, R, R, H, H, H),
+    "api-check-add-overflow":        (R, H, H, H, H, H),   # Ubuntu 4.15 carries overflow.h
+    "api-check-mul-overflow":        (R, H, H, H, H, H),
+    "api-strscpy-pad-two-arg":       (OLD, OLD, OLD, OLD, OLD, H),
+    "api-strscpy-pad":               (H, H, H, H, H, H),   # Ubuntu 4.4 / 4.15 took it; 4.9 may lack it
+    "api-platform-get-irq-byname-optional": (OLD, OLD, H, H, H, H),
 }
 
 
