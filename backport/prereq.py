@@ -56,6 +56,8 @@ MAX_CANDIDATE_FILES = 12
 
 # foo_b: function or macro defined neither ...   /   flags2: struct member not in struct foo_dev of ...
 RE_MISSING = re.compile(r"^([A-Za-z_]\w*): (function or macro|type|identifier|struct member)\b")
+# backport.apiadapt's api-missing for an entry without an old form on a target without the new one
+RE_OPEN_CODE = re.compile(r"^([A-Za-z_]\w*): .* the target lacks; .*must be open-coded on this target$")
 # flags2: struct member not in struct foo_dev of the target
 RE_MEMBER_OF = re.compile(r"^\w+: struct member not in struct (\w+) ")
 # /* ...   * ...   */   // ...
@@ -396,6 +398,11 @@ def _wanted_from(findings: Sequence[Finding], *, needed_by: str = "", depth: int
     for f in findings:
         # renamed-symbol: deps found a similar target name, but the upstream base defining this
         # very name decides (an API rename the kb table knows was already rewritten by then)
+        if f.code == "api-missing" and (m := RE_OPEN_CODE.match(f.message)):
+            # a kb API entry with no older spelling (list_count_nodes() before v6.3): the name
+            # is as missing as deps would say, and upstream's definition is the prerequisite
+            out.append(Wanted(m.group(1), "name", "", f.ref, needed_by, depth))
+            continue
         if f.code not in ("missing-symbol", "renamed-symbol"):
             continue
         m = RE_MISSING.match(f.message)

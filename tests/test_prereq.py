@@ -379,3 +379,26 @@ def test_a_static_helper_of_another_c_file_is_not_taken(trees, capsys):
     assert rc == 1 and [p["patch"]["subject"] for p in data["patches"]] == ["foo: do not start a busy device"]
     refused = [f["message"] for f in data["patches"][0]["findings"] if f["code"] == "prerequisite-not-extracted"]
     assert any(m.startswith("foo_busy: not emitted") and "no definition of foo_busy found" in m for m in refused)
+
+
+def test_a_kb_api_entry_that_must_be_open_coded_asks_for_its_upstream_definition():
+    """The kb API table's api-missing for a name with no older spelling on a target without it
+    (list_count_nodes() before v6.3) replaces deps' missing-symbol (apiadapt.drop_covered): the
+    prerequisite planner must still want its definition; an api-missing for a name the target
+    has in another form (__assign_str(dst, src)) is no missing definition."""
+    from backport.apiadapt import _missing
+    from backport.model import Hunk, Method, Placement, SourceRef
+    from backport.prereq import _wanted_from
+    from kb.api import load_api
+
+    entries = {e.id: e for e in load_api()}
+    p = Placement(hunk=Hunk(old_start=1, old_count=1, new_start=1, new_count=2, lines=(), section="",
+                            ref=SourceRef("fix.patch", 5)), method=Method.EXACT, path="lib/list_sort.c", start=10)
+    lcn = entries["api-list-count-nodes"]
+    f = _missing(lcn, p, 0, "\tWARN_ON_ONCE(list_count_nodes(head) > 1000000);",
+                 "list_count_nodes() must be open-coded on this target")
+    (w,) = _wanted_from([f])
+    assert (w.name, w.kind) == ("list_count_nodes", "name")
+    asg = entries["api-assign-str-one-arg"]
+    f = _missing(asg, p, 0, "\t\t__assign_str(name);", "__assign_str()'s older form takes an argument this line does not show")
+    assert _wanted_from([f]) == []
