@@ -78,6 +78,7 @@ class _Target:
         self.series_names = find_series_defs(earlier or [patch]).names
         self.grep_cache: dict[tuple[tuple[str, ...], str], str | None] = {}
         self.spelling_cache: dict[tuple[str, str], str | None] = {}
+        self.text_cache: dict[str, str] = {}
         # the lines each file's hunks remove: the file keeps none of them (not its spelling)
         self.removed: dict[str, set[str]] = {}
         for fp in patch.files:
@@ -109,6 +110,12 @@ class _Target:
             self.grep_cache[key] = hit
         return self.grep_cache[key]
 
+    def text(self, path: str) -> str:
+        """The target file's text ("" when absent), read once."""
+        if path not in self.text_cache:
+            self.text_cache[path] = self.tree.read(path) or ""
+        return self.text_cache[path]
+
     def file_spelling(self, e: ApiEntry, path: str) -> str | None:
         """For a pure rename the target has both names of (the old kept as a wrapper, as stable
         trees get renames backported): the file's own call of the old name ("path:n: line") when
@@ -122,7 +129,7 @@ class _Target:
         key = (path, e.id)
         if key not in self.spelling_cache:
             old = form_name(e.old[0])
-            text = self.tree.read(path) or ""
+            text = self.text(path)
             hit = None
             if not re.search(rf"\b{re.escape(e.name)}\s*\(", text):
                 gone = self.removed.get(path, set())
@@ -272,20 +279,25 @@ def _companion_fill(e: ApiEntry, p: Placement, placements: Sequence[Placement], 
     the added row ``k`` of ``p`` (the target file as the port leaves it, back to the start of
     the top-level item: one TRACE_EVENT's TP_STRUCT__entry for ``__assign_str``); each line a
     value is taken from is appended to ``learned`` as evidence."""
-    file_lines = (target.tree.read(p.path) or "").splitlines()
-    before: list[tuple[str, str]] = []  # (where, line)
-    n = 0
-    for q in sorted((q for q in placements if q.applied and q.path == p.path and q.start < p.start),
-                    key=lambda q: q.start):
-        before += [(f"{p.path}:{i}", file_lines[i - 1]) for i in range(n + 1, q.start) if i <= len(file_lines)]
-        before += [(f"{p.path}:{q.start} (hunk {q.hunk.ref})", x) for x in q.target_new]
-        n = q.start - 1 + len(q.target_old)
-    before += [(f"{p.path}:{i}", file_lines[i - 1]) for i in range(n + 1, p.start) if i <= len(file_lines)]
-    before += [(f"{p.path}:{p.start + j}", x) for j, x in enumerate(p.target_new[:k])]
-    top = max((i for i, (_, x) in enumerate(before) if RE_ITEM_START.match(x)), default=0)
-    scope = before[top:]
+    scope: list[tuple[str, str]] = []  # (where, line), built on the first call
+
+    def above() -> list[tuple[str, str]]:
+        file_lines = target.text(p.path).splitlines()
+        before: list[tuple[str, str]] = []
+        n = 0
+        for q in sorted((q for q in placements if q.applied and q.path == p.path and q.start < p.start),
+                        key=lambda q: q.start):
+            before += [(f"{p.path}:{i}", file_lines[i - 1]) for i in range(n + 1, min(q.start, len(file_lines) + 1))]
+            before += [(f"{p.path}:{q.start} (hunk {q.hunk.ref})", x) for x in q.target_new]
+            n = q.start - 1 + len(q.target_old)
+        before += [(f"{p.path}:{i}", file_lines[i - 1]) for i in range(n + 1, min(p.start, len(file_lines) + 1))]
+        before += [(f"{p.path}:{p.start + j}", x) for j, x in enumerate(p.target_new[:k])]
+        top = max((i for i, (_, x) in enumerate(before) if RE_ITEM_START.match(x)), default=0)
+        return before[top:]
 
     def fill(values: dict[str, str]) -> str | None:
+        if not scope:
+            scope.extend(above())
         hit = companion_arg(e, values, [x for _, x in scope])
         if hit is None:
             return None

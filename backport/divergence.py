@@ -12,6 +12,7 @@ import difflib
 import re
 from collections.abc import Sequence
 
+from hunks.align import indent_width
 from hunks.cascade import file_words
 from hunks.syntax import anchor_name, find_anchor, find_enclosing
 from hunks.types import Match
@@ -209,19 +210,6 @@ def check_identifiers(base_text: str, lines: Sequence[str], fp: FilePatch, *, pa
                    "the target may lack a prerequisite or name it differently; check its definition")
 
 
-def _indent(text: str) -> int:
-    """Columns of leading whitespace (tabs to 8, the kernel's)."""
-    width = 0
-    for ch in text:
-        if ch == "\t":
-            width += 8 - width % 8
-        elif ch == " ":
-            width += 1
-        else:
-            break
-    return width
-
-
 def check_block_depth(h: Hunk, m: Match, lines: Sequence[str], label: str, ref: SourceRef | None,
                       path: str) -> Finding | None:
     """A removed line the target has at another indentation: the statement sits in another block.
@@ -238,17 +226,17 @@ def check_block_depth(h: Hunk, m: Match, lines: Sequence[str], label: str, ref: 
         if ln.kind is not LineKind.REMOVED or not ln.text.strip():
             continue
         same = [(i, t) for i, t in region if t.split() == ln.text.split()]
-        if not same or any(_indent(t) == _indent(ln.text) for _, t in same):
+        if not same or any(indent_width(t) == indent_width(ln.text) for _, t in same):
             continue
         i, t = same[0]
         opener = next((o.text.strip() for o in reversed(pre[:k])
-                       if o.text.strip() and _indent(o.text) < _indent(ln.text)), "")
+                       if o.text.strip() and indent_width(o.text) < indent_width(ln.text)), "")
         inside = f" inside `{opener}`" if opener.endswith("{") else ""
         lacks = (" (not in the target there)" if inside and not any(t2.split() == opener.split() for _, t2 in region)
                  else "")
-        where = "further in" if _indent(t) > _indent(ln.text) else "further out"
+        where = "further in" if indent_width(t) > indent_width(ln.text) else "further out"
         moved.append(f"upstream removes `{ln.text.strip()}`{inside}{lacks}; {path}:{i + 1} has it {where} "
-                     f"(indent {_indent(t)} against {_indent(ln.text)})")
+                     f"(indent {indent_width(t)} against {indent_width(ln.text)})")
     if not moved:
         return None
     return Finding(

@@ -161,21 +161,29 @@ def align(old: Sequence[str], target: Sequence[str], lo: int, hi: int, *, anchor
                      quality_of(old, sims, extra_lines))
 
 
-def change_blocks(kinds: tuple[str, ...]) -> list[tuple[int, int]]:
-    """Each maximal run of +/- lines as a [a, b) range of pre-image indices (a == b: insertion)."""
-    out = []
-    j = 0  # pre-image index
+def change_runs(kinds: Sequence[str]) -> list[tuple[int, int]]:
+    """Each maximal run of +/- lines as a [a, b) range of hunk line indices."""
+    out: list[tuple[int, int]] = []
     i = 0
     while i < len(kinds):
         if kinds[i] == " ":
-            j += 1
             i += 1
             continue
-        a = j
+        a = i
         while i < len(kinds) and kinds[i] != " ":
-            j += kinds[i] == "-"
             i += 1
-        out.append((a, j))
+        out.append((a, i))
+    return out
+
+
+def change_blocks(kinds: tuple[str, ...]) -> list[tuple[int, int]]:
+    """Each maximal run of +/- lines as a [a, b) range of pre-image indices (a == b: insertion)."""
+    out = []
+    j = prev = 0  # pre-image index at hunk line ``prev``
+    for a, b in change_runs(kinds):
+        j += a - prev  # context lines between two runs
+        out.append((j, j + kinds[a:b].count("-")))
+        j, prev = out[-1][1], b
     return out
 
 
@@ -254,11 +262,11 @@ def before_exit(gap: Sequence[str], below: str) -> bool:
     close = code_part(below)
     if not code or not close.strip().startswith("}") or not RE_EXIT.match(code[-1]):
         return False
-    depth = len(code[-1].expandtabs(8)) - len(code[-1].expandtabs(8).lstrip())
-    return depth > len(close.expandtabs(8)) - len(close.expandtabs(8).lstrip())
+    return indent_width(code[-1]) > indent_width(close)
 
 
-def _depth(line: str) -> int:
+def indent_width(line: str) -> int:
+    """Columns of leading whitespace, tabs to 8 (the kernel's)."""
     return len(line.expandtabs(8)) - len(line.expandtabs(8).lstrip())
 
 
@@ -276,8 +284,8 @@ def into_case(gap: Sequence[str], above: str, below: str) -> bool:
     code = [x for x in code if x.strip()]
     if not code or not RE_LABEL.match(code[-1]) or not code_part(below).strip() or not code_part(above).strip():
         return False
-    top = _depth(above)
-    return _depth(below) > _depth(code[-1]) >= top and all(_depth(x) >= top for x in code)
+    top = indent_width(above)
+    return indent_width(below) > indent_width(code[-1]) >= top and all(indent_width(x) >= top for x in code)
 
 
 def build(spec: HunkSpec, target: Sequence[str], al: Alignment) -> Built:

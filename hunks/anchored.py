@@ -167,9 +167,7 @@ def _anchored(m: Match, spec: HunkSpec, target: tuple[str, ...], mp: dict[int, i
     if all(j in inside for j in range(len(old))) and len(stretches) == 1:
         return None  # every line matches in one piece: nothing differs, nothing to calibrate here
     diverged = [j for j in range(len(old)) if j not in inside and j not in mp]  # the lines that differ
-    drift = drift_of(spec, old, diverged, target)
-    if known is not None:  # a name the target tree defines compiles there: the file's older style
-        drift = {w for w in drift if not (RE_NAME.match(w) and known(w))}
+    drift = drift_of(spec, old, diverged, target, known)
     if drift:
         return None  # the new lines use a name the differing context had and the target lacks
     pieces = sorted(stretches)
@@ -397,10 +395,12 @@ def _one_side(a: int, b: int, pre_kinds: list[str], mp: dict[int, int]) -> tuple
     return (a - 1 if up_next else None), (b if down_next else None), t_from, t_to
 
 
-def drift_of(spec: HunkSpec, old: tuple[str, ...], diverged: list[int], target: tuple[str, ...]) -> set[str]:
+def drift_of(spec: HunkSpec, old: tuple[str, ...], diverged: list[int], target: tuple[str, ...],
+             known: Callable[[str], bool] | None = None) -> set[str]:
     """Names and member accesses of the differing context lines that the new lines use and the
     target's file never does: the target spells them otherwise (API drift), which is where the
-    change itself needs adapting, not only its surroundings."""
+    change itself needs adapting, not only its surroundings. A plain name ``known`` says the
+    target tree defines compiles there (the file's older style), so it is no drift."""
     gone: set[str] = set()
     for j in diverged:
         code = code_part(old[j])
@@ -412,7 +412,10 @@ def drift_of(spec: HunkSpec, old: tuple[str, ...], diverged: list[int], target: 
         if k == "+":
             code = code_part(t)
             used |= api_words(code) | _members(tokens(code))
-    return (gone & used) - _file_words(target)
+    drift = (gone & used) - _file_words(target)
+    if known is not None:
+        drift = {w for w in drift if not (RE_NAME.match(w) and known(w))}
+    return drift
 
 
 def _added(spec: HunkSpec, at: int) -> tuple[str, ...]:
@@ -478,9 +481,7 @@ def find_appended(target: tuple[str, ...], spec: HunkSpec, known: Callable[[str]
         differing = list(range(len(old) - lead))
     if not differing:
         return None  # the whole pre-image is there: the exact methods place it
-    drift = drift_of(spec, old, differing, target)
-    if known is not None:
-        drift = {w for w in drift if not (RE_NAME.match(w) and known(w))}
+    drift = drift_of(spec, old, differing, target, known)
     if drift:
         return None
     new = tuple(t for k, t in zip(kinds, spec.lines, strict=True) if k == "+")
@@ -578,7 +579,7 @@ def find_near_side(target: tuple[str, ...], spec: HunkSpec, hint: int, known: Ca
             if nearby(target, far, t, n):
                 continue  # found close by, it points to another place: the two sides disagree
             other = t if upper else t - 1  # the target line where the other side's neighbour would be
-            if 0 <= other < len(target) and norm(target[other]) == norm(old[a] if upper else old[a - 1]):
+            if 0 <= other < len(target) and norm(target[other]) == norm(far):
                 continue  # both sides there: the exact methods' place, not this one
             mp = _slid(spec, _mapping(old, target, max(0, t - n - 3), min(len(target), t + n + 3)))
             if (a - 1 if upper else a) not in mp:

@@ -31,7 +31,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from .anchored import ANCHORED_CONFIDENCE, RE_NAME, drift_of
+from .anchored import ANCHORED_CONFIDENCE, drift_of
 from .score import describe_line, norm
 from .syntax import anchor_name, items
 from .toplevel import depth_at
@@ -97,9 +97,7 @@ def find_initializer_entry(target: tuple[str, ...], spec: HunkSpec,
     old = spec.old
     have = {norm(x) for x in body}
     differing = [j for j, o in enumerate(old) if norm(o) and norm(o) not in have]
-    drift = drift_of(spec, old, differing, target)
-    if known is not None:
-        drift = {w for w in drift if not (RE_NAME.match(w) and known(w))}
+    drift = drift_of(spec, old, differing, target, known)
     if drift:
         return None
     lines = tuple(describe_line(j, old[j], 50) for j in differing)

@@ -42,7 +42,8 @@ import difflib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from .anchored import RE_NAME, drift_of
+from .align import change_runs as groups  # the change groups, as hunk line ranges
+from .anchored import drift_of
 from .score import norm
 from .syntax import anchor_name, find_anchors, items
 from .types import HunkSpec, Match
@@ -66,21 +67,6 @@ class Part:
     last: int
     spec: HunkSpec
     offset: int  # pre-image lines of the hunk above the part
-
-
-def groups(kinds: Sequence[str]) -> list[tuple[int, int]]:
-    """Each maximal run of +/- lines as a [a, b) range of hunk line indices."""
-    out: list[tuple[int, int]] = []
-    i = 0
-    while i < len(kinds):
-        if kinds[i] == " ":
-            i += 1
-            continue
-        a = i
-        while i < len(kinds) and kinds[i] != " ":
-            i += 1
-        out.append((a, i))
-    return out
 
 
 def part(spec: HunkSpec, gs: Sequence[tuple[int, int]], first: int, last: int) -> Part:
@@ -261,10 +247,7 @@ def _join(target: tuple[str, ...], spec: HunkSpec, gs: Sequence[tuple[int, int]]
     # API drift over the whole hunk: a part's new lines may use a name another part's context had
     there = {norm(t) for t in target[lo:hi]}
     old = spec.old
-    drift = drift_of(spec, old, [j for j in range(len(old)) if norm(old[j]) not in there], target)
-    if known is not None:
-        drift = {w for w in drift if not (RE_NAME.match(w) and known(w))}
-    if drift:
+    if drift_of(spec, old, [j for j in range(len(old)) if norm(old[j]) not in there], target, known):
         return None
     lines = list(target[lo:hi])
     for _, _, (s, t, new) in reversed(placed):

@@ -31,6 +31,7 @@ from functools import lru_cache
 
 from rapidfuzz.distance import Indel
 
+from .align import change_runs
 from .clex import RE_COMMENT_LINE, RE_LEX, lex, texts_of
 from .score import norm
 from .types import HunkSpec
@@ -381,19 +382,8 @@ def _spans(spec: HunkSpec) -> list[tuple[int, int]]:
     old_at = [h for h, k in enumerate(spec.kinds) if k != "+"]
     new_at = [h for h, k in enumerate(spec.kinds) if k != "-"]
     groups = [[old_at[a:b] for a, b in units(spec.old)], [new_at[a:b] for a, b in units(spec.new)]]
-    blocks: list[tuple[int, int]] = []
-    h = 0
-    while h < len(spec.kinds):
-        if spec.kinds[h] == " ":
-            h += 1
-            continue
-        e = h
-        while e < len(spec.kinds) and spec.kinds[e] != " ":
-            e += 1
-        blocks.append((h, e))
-        h = e
     out: list[tuple[int, int]] = []
-    for s, e in blocks:
+    for s, e in change_runs(spec.kinds):
         while True:
             s2, e2 = s, e
             for g in groups:

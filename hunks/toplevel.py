@@ -46,7 +46,6 @@ from .align import added_runs, change_blocks
 from .anchored import (
     ANCHORED_CONFIDENCE,
     RE_COMMENT_END,
-    RE_NAME,
     _added,
     _anchored,
     _framed,
@@ -344,9 +343,7 @@ def find_after_item(target: tuple[str, ...], spec: HunkSpec, hint: int,
     body = {norm(x) for x in target[s:e]}
     differing = [j for j in range(c) if norm(old[j]) not in body]
     differing += [j for k, j in enumerate(range(a, len(old))) if t + k >= len(target) or norm(target[t + k]) != norm(old[j])]
-    drift = drift_of(spec, old, differing, target)
-    if known is not None:
-        drift = {w for w in drift if not (RE_NAME.match(w) and known(w))}
+    drift = drift_of(spec, old, differing, target, known)
     if drift or not differing:
         return None
     lines = tuple(describe_line(j, old[j], 50) for j in differing)
