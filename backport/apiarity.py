@@ -165,7 +165,9 @@ def adapt_added_calls(patch: Patch, placements: list[Placement], tree: TargetTre
     memo: dict[str, tuple | None] = {}
     for i, row, name, n in wanted:
         if not options.upstream:
-            _without_base(placements, i, row, name, n, idx, tree, changed)
+            if name not in memo:  # a function called on several added lines is looked up once
+                memo[name] = _target_def(name, idx, tree)
+            _without_base(placements, i, row, name, n, memo[name], changed)
             continue
         if name not in memo:
             memo[name] = _compare(name, idx, tree, options, patch)
@@ -203,10 +205,10 @@ def _rewrite(placements: list[Placement], i: int, row: int, new: str, summary: s
     placements[i] = replace(pl, target_new=tuple(lines), adaptations=(*pl.adaptations, note))
 
 
-def _without_base(placements: list[Placement], i: int, row: int, name: str, n: int, idx, tree: TargetTree,  # noqa: ANN001
-                  changed: set[int]) -> None:
-    """Drop the ``NULL`` the target's definition has no parameter for (module docstring)."""
-    got = _target_def(name, idx, tree)
+def _without_base(placements: list[Placement], i: int, row: int, name: str, n: int,
+                  got: tuple[str, int, tuple, str] | None, changed: set[int]) -> None:
+    """Drop the ``NULL`` the target's definition ``got`` (_target_def) has no parameter for
+    (module docstring)."""
     if got is None:
         return
     tpath, tline, tsig, thead = got

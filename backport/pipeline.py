@@ -246,15 +246,16 @@ def _judge(m: Match, h: Hunk, lines: Sequence[str], label: str, ref: SourceRef |
     if moved is not None:
         found.append(moved)
     if ok and m.diverged:
+        split = m.method == Method.SPLIT.value  # its diverged entries name the parts themselves
         where = ("the hunk was split: each part placed on its own, the code around or between its parts differs"
-                 if m.method == Method.SPLIT.value
+                 if split
                  else "the lines next to the change match, but context further out differs" if m.anchored
                  else "context lines differ")
         found.append(Finding(
             "context-diverged", Severity.WARNING,
             f"{label}: applied at {path}:{line}; {where} in the target ({len(m.diverged)} line(s), kept as "
             "the target has them)", ref,
-            (f"{path}:{line}",) + tuple(d if m.method == Method.SPLIT.value else f"upstream context {d}"
+            (f"{path}:{line}",) + tuple(d if split else f"upstream context {d}"
                                          for d in m.diverged[:MAX_EVIDENCE]) + ev,
             "check the change still means the same next to the target's version of those lines"))
     return _Verdict(ok, tuple(found))
